@@ -1,0 +1,24 @@
+"""Shared fixtures: the shipped knowledge graph (loaded once) and a click runner."""
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from datateam.graph.store import load_knowledge_graph
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+SEEDS = SHARED / "seeds"
+SHARED_DATA = SHARED / "data"
+
+
+@pytest.fixture(scope="session")
+def kg():
+    """The embedded knowledge graph with the shipped knowledge base (read-only use)."""
+    return load_knowledge_graph()
+
+
+@pytest.fixture()
+def runner():
+    return CliRunner()
