@@ -111,8 +111,10 @@ class KnowledgeGraph:
     >>> rows = kg.select("SELECT ?r WHERE { ?r a dt:Role } LIMIT 1")
     """
 
-    def __init__(self, store: ox.Store | None = None, *, description: str = "embedded in-memory store"):
+    def __init__(self, store: ox.Store | None = None, *, location: Path | None = None,
+                 description: str = "embedded in-memory store"):
         self.store = store if store is not None else ox.Store()
+        self.location = Path(location) if location is not None else None  # None: in memory
         self.description = description
         self._dataset: Dataset | None = None
 
