@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -426,7 +427,10 @@ def graph_files(dataset: Dataset) -> dict[str, str]:
         target = single.graph(graph.identifier)
         for triple in graph:
             target.add(triple)
-        out[ident[len(str(GRAPH)):]] = single.serialize(format="trig")
+        with warnings.catch_warnings():
+            # rdflib's own TriG serializer calls its deprecated Dataset.contexts API.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            out[ident[len(str(GRAPH)):]] = single.serialize(format="trig")
     return out
 
 
