@@ -132,6 +132,13 @@ def write_atomically(path: Path, content: str | bytes) -> None:
         raise
 
 
+def note_shadowed(entity, name: str) -> None:
+    """Tell the user (on stderr) when a name also matched entities in lower-priority graphs."""
+    note = entity.shadow_note(name)
+    if note:
+        click.echo(note, err=True)
+
+
 def print_rows(rows: list[dict], columns: list[str], fmt: str, output: str | None, headers=None) -> None:
     """Print rows as a table, CSV, TSV or JSON."""
     if fmt == "json":
@@ -252,6 +259,7 @@ def show(name, types, fmt, output):
 
     kg = _state().knowledge_graph()
     entity = resolve(kg, name, list(types) or None)
+    note_shadowed(entity, name)
     details = describe(kg, entity)
     if fmt == "json":
         emit(to_json(details), output)

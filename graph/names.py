@@ -52,9 +52,19 @@ class Entity:
     iri: URIRef
     type: str
     label: str
+    # Equally good matches in lower-priority graphs (e.g. the shipped role when an imported
+    # ESCO occupation has the same label): (iri, type, label) tuples, for a "note:" to the user.
+    shadowed: tuple = ()
 
     def as_dict(self) -> dict:
         return {"id": str(self.iri), "type": self.type, "label": self.label}
+
+    def shadow_note(self, name: str) -> str | None:
+        """A one-line note naming the matches this resolution hid, or None."""
+        if not self.shadowed:
+            return None
+        others = "; ".join(f"{label} ({type_key}, {iri})" for iri, type_key, label in self.shadowed)
+        return f"note: {name!r} resolved to {self.label} <{self.iri}>; it also names {others} (give an id to choose)"
 
 
 def normalise(name: str) -> str:
@@ -181,7 +191,9 @@ def _pick(text: str, candidates: list[tuple]) -> Entity:
     winners = sorted((iri, v[1], v[2]) for iri, v in best.items() if v[0] == top)
     if len(winners) == 1:
         iri, type_key, label = winners[0]
-        return Entity(iri, type_key, label)
+        shadowed = tuple(sorted((str(i), v[1], v[2]) for i, v in best.items()
+                                if i != iri and v[0][0] == top[0]))
+        return Entity(iri, type_key, label, shadowed)
     listed = [{"id": str(i), "type": t, "label": lab} for i, t, lab in winners]
     shown = "; ".join(f"{c['label']} ({c['type']}, {c['id']})" for c in listed)
     raise AmbiguousNameError(f"{text!r} is ambiguous: {shown}; name one by its id", listed)

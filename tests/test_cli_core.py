@@ -270,3 +270,16 @@ def test_installed_console_command(tmp_path):
     assert missing.returncode == 2
     assert missing.stderr.startswith("error: no entity named 'no such role at all'")
     assert "Traceback" not in missing.stderr
+
+
+def test_a_user_role_with_a_shipped_label_wins_and_the_user_is_told(runner, tmp_path):
+    mine = tmp_path / "mine.ttl"
+    mine.write_text(ACME.replace('"data wrangler"@en', '"data engineer"@en'), encoding="utf-8")
+    result = runner.invoke(main, ["show", "data engineer", "--data", str(mine), "--format", "json"])
+    assert result.exit_code == 0
+    # CliRunner mixes stderr into output: the note comes first, then the JSON.
+    note, _, body = result.output.partition("\n")
+    assert note == ("note: 'data engineer' resolved to data engineer <https://example.org/acme/data-wrangler>; "
+                    "it also names data engineer (role, https://w3id.org/datateam-kg/role/data-engineer) "
+                    "(give an id to choose)")
+    assert json.loads(body)["id"] == "https://example.org/acme/data-wrangler"
