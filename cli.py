@@ -325,16 +325,750 @@ def export(fmt, output):
     emit(content, output)
 
 
+@main.command()
+@graph_options
+@click.option("--html", type=click.Path(dir_okay=False), default=None,
+              help="Also write the full explorer page to this HTML file.")
+@click.option("--by", type=click.Choice(["skills", "tools", "responsibilities", "all"]), default="all",
+              show_default=True, help="What the overlap summary compares.")
+@click.option("--top", type=click.IntRange(1, 100), default=8, show_default=True, help="How many role pairs to list.")
+@format_option("table", "json")
+def overview(html, by, top, fmt):
+    """Summarise the knowledge graph: sources, roles, how they overlap, and the explorer page.
+
+    This is the main job `make run` performs.
+
+    \b
+    Example:
+      datateam overview --html out/explorer.html
+    """
+    from .graph.overview import build_overview, format_overview
+
+    if html and not Path(html).parent.exists():
+        Path(html).parent.mkdir(parents=True)
+    result = build_overview(_state().knowledge_graph(), html=Path(html) if html else None, by=by, top=top)
+    emit(to_json(result) if fmt == "json" else format_overview(result))
+
+
 # --- query layer commands (issue 3) ---------------------------------------------------------
 
+# query, queries, prefixes (issue 3, part A): SPARQL from the command line and the named queries
+
+QUERY_FORMATS = ["table", "csv", "tsv", "json", "xml", "ttl", "nt", "jsonld"]
+
+
+@main.command()
+@click.argument("source", required=False, metavar="[FILE | NAME]")
+@click.option("-e", "--expression", metavar="TEXT", help="The query itself, instead of a FILE or NAME.")
+@click.option("--param", "-p", "params", multiple=True, metavar="NAME=VALUE",
+              help="Bind a parameter as an RDF term (repeatable); names of roles, tools, ... are resolved.")
+@click.option("--format", "-f", "fmt", type=click.Choice(QUERY_FORMATS), default=None,
+              help="table/csv/tsv/json/xml for SELECT and ASK, ttl/nt/jsonld for CONSTRUCT and DESCRIBE "
+                   "[default: from the --output extension, else table on a terminal, csv otherwise; ttl for graphs].")
+@output_option
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=30.0, show_default=True,
+              metavar="SECONDS", help="Seconds the query may run before it is stopped.")
+@click.option("--reasoning", type=click.Choice(["none", "rdfs", "owlrl"]), default="none", show_default=True,
+              help="Also see what the ontology entails (subclasses, inverses, symmetric and transitive links).")
+@click.option("--max-rows", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Keep at most this many rows (or triples).")
+@click.option("--allow-update", is_flag=True,
+              help="Allow SPARQL Update; only on your own persistent store (--store DIR).")
+@graph_options
+def query(source, expression, params, fmt, output, timeout, reasoning, max_rows, allow_update):
+    """Run a SPARQL query: from a FILE, a named query NAME, or -e TEXT.
+
+    The project's prefixes are predeclared (`datateam prefixes`) and the default graph is the union
+    of all source graphs; GRAPH ?g { ... } tells the sources apart. SERVICE, LOAD and FROM naming
+    other graphs are refused, updates too unless --allow-update, and the query is stopped after
+    --timeout seconds. A named query's parameters are bound as RDF terms; a role, tool or skill
+    parameter takes a name as `datateam show` does.
+
+    \b
+    Examples:
+      datateam query tools-of-role --param role="data engineer"
+      datateam query -e 'SELECT ?tool WHERE { role:data-engineer dt:usesTool ?tool }'
+      datateam query my-query.rq --format json -o result.json
+      datateam query --reasoning owlrl -e 'SELECT ?r WHERE { role:data-scientist dt:worksWith ?r }'
+    """
+    from .queries.execute import run_query
+    from .queries.library import bind_parameters, parse_param_args, read_query_source
+    from .queries.results import choose_format
+    from .queries.safety import query_form
+
+    state = _state()
+    if allow_update and not state.store:
+        raise DatateamError("--allow-update changes data and works only on your own persistent store: "
+                            "add --store DIR (the shipped knowledge base and --endpoint are read-only)")
+    text, named = read_query_source(source, expression, stdin_text=lambda: click.get_text_stream("stdin").read())
+    form = query_form(text)
+    out_fmt = choose_format(fmt, output, form, sys.stdout.isatty() and output is None)
+    kg = state.knowledge_graph(writable=allow_update)
+    bindings = bind_parameters(kg, named, parse_param_args(params))
+    result = run_query(kg, text, bindings=bindings, timeout=timeout, reasoning=reasoning,
+                       allow_update=allow_update, max_rows=max_rows)
+    if result.kind == "graph" and out_fmt not in ("ttl", "nt", "jsonld"):
+        out_fmt = "ttl"
+    emit(result.serialize(out_fmt), output)
+    if result.truncated:
+        click.echo(f"note: the result was cut at {max_rows} rows (--max-rows)", err=True)
+    if result.kind == "update":
+        row = result.rows[0]
+        click.echo(f"update applied: {row['triples_before']} -> {row['triples_after']} triples", err=True)
+
+
+@main.command()
+@click.argument("name", required=False)
+@format_option("table", "json", "csv", "tsv")
+@output_option
+def queries(name, fmt, output):
+    """List the named queries with their parameters, or show one query's text.
+
+    Run one with `datateam query NAME --param KEY=VALUE`; a parameter left out takes its default,
+    and an optional one left out matches everything.
+
+    \b
+    Examples:
+      datateam queries
+      datateam queries tools-of-role
+    """
+    from .queries.library import describe_named_queries, load_named_query
+
+    if name:
+        emit(load_named_query(name).text, output)
+        return
+    rows = describe_named_queries()
+    if fmt == "table":
+        shown = [dict(r, parameters="; ".join(r["parameters"]) or "-") for r in rows]
+        print_rows(shown, ["name", "title", "parameters"], fmt, output, headers=["name", "title", "parameters"])
+    else:
+        print_rows(rows, ["name", "title", "description", "parameters", "example"], fmt, output)
+
+
+@main.command()
+@format_option("table", "json", "csv", "tsv", "sparql")
+@output_option
+def prefixes(fmt, output):
+    """List the prefixes every query gets predeclared.
+
+    --format sparql prints them as PREFIX lines for tools that do not predeclare them.
+
+    \b
+    Examples:
+      datateam prefixes
+      datateam prefixes --format sparql -o prefixes.rq
+    """
+    from .queries.prefixes import list_prefixes, prefix_declarations
+
+    if fmt == "sparql":
+        emit(prefix_declarations(), output)
+    else:
+        print_rows(list_prefixes(), ["prefix", "iri"], fmt, output)
+
+
+# serve, push (issue 3, part B): the SPARQL endpoint and the Graph Store upload
+
+
+@main.command()
+@graph_options
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; the default answers this machine only.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="Port to listen on (0: any free port).")
+@click.option("--timeout", type=float, default=None, help="Seconds a query may run before it is stopped [default: 30].")
+@click.option("--max-rows", type=click.IntRange(min=1), default=10000, show_default=True,
+              help="Cut SELECT results (and CONSTRUCT triples) after this many.")
+@click.option("--cors", is_flag=True, help="Let web pages of other origins query the endpoint (CORS headers).")
+@click.option("--open", "open_browser", is_flag=True, help="Open the query page in a web browser.")
+@click.option("--explorer", type=click.Path(exists=True, dir_okay=False),
+              help="Serve this page (written by `datateam explore -o FILE`) at /explorer.")
+@click.option("--quiet", is_flag=True, help="Do not log one line per request.")
+def serve(host, port, timeout, max_rows, cors, open_browser, explorer, quiet):
+    """Serve the knowledge graph as a read-only SPARQL 1.1 endpoint with a query page.
+
+    The endpoint is /sparql (GET and POST, results by content negotiation, a service description
+    without a query); the page at / runs named or typed queries and works offline. Every query
+    goes through the same safety checks, time limit and row cap as `datateam query`. Ctrl-C stops
+    the server after the queries in flight finish.
+
+    \b
+    Examples:
+      datateam serve --open
+      datateam serve --port 8080 --timeout 10 --max-rows 5000
+      curl -H 'Accept: text/csv' --data-urlencode 'query=SELECT * WHERE { ?r a dt:Role }' http://127.0.0.1:8000/sparql
+    """
+    from .queries.server import make_server, serve as run_server
+
+    kg = _state().knowledge_graph()
+    server = make_server(kg, host, port, timeout=timeout, max_rows=max_rows, cors=cors, explorer=explorer,
+                         log=not quiet)
+    url = server.url
+    click.echo(f"datateam-kg SPARQL endpoint: {url}sparql", err=True)
+    click.echo(f"query page:                  {url}", err=True)
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo(f"warning: listening on {host}: anyone who can reach this machine can query it", err=True)
+    click.echo("press Ctrl-C to stop", err=True)
+
+    def opened(srv):
+        import webbrowser
+
+        webbrowser.open(srv.url)
+
+    run_server(server, on_ready=opened if open_browser else None)
+    click.echo("stopped", err=True)
+
+
+@main.command()
+@click.argument("url")
+@click.option("--graph-store", metavar="URL",
+              help="Graph Store Protocol endpoint (default: guessed from URL: Oxigraph /query -> /store, "
+                   "Fuseki /sparql -> /data).")
+@click.option("--auth", metavar="USER:PASSWORD", envvar="DATATEAM_PUSH_AUTH",
+              help="HTTP Basic credentials (or $DATATEAM_PUSH_AUTH).")
+@click.option("--timeout", type=float, default=300.0, show_default=True, help="Seconds allowed per request.")
+@graph_options
+@format_option("table", "json", "csv", "tsv")
+@output_option
+def push(url, graph_store, auth, timeout, fmt, output):
+    """Upload the knowledge graph to a SPARQL server, one named graph per source (Graph Store Protocol).
+
+    URL is the server's SPARQL query endpoint. Each named graph (ontology, sources, curation, your
+    --data files, imports in --store) replaces the graph of the same name on the server, so pushing
+    again never duplicates. The triples each graph holds afterwards are counted and checked.
+
+    \b
+    Examples:
+      datateam push http://127.0.0.1:7878/query
+      datateam push http://localhost:3030/kg/sparql --auth admin:secret
+      datateam --endpoint http://127.0.0.1:7878/query roles
+    """
+    from .graph.push import parse_auth, push_knowledge_graph, shared_blank_nodes
+    from .queries.results import compact_iri
+
+    if _state().endpoint:
+        raise DatateamError("push uploads the local knowledge graph to URL; --endpoint (a remote source) "
+                            "cannot be combined with it")
+    kg = _state().knowledge_graph()
+    shared = shared_blank_nodes(kg)
+    if shared:
+        click.echo(f"warning: {shared} blank node(s) occur in several named graphs; each graph is uploaded "
+                   "on its own, so the server will hold them as separate nodes", err=True)
+    rows = push_knowledge_graph(kg, url, graph_store_url=graph_store, auth=parse_auth(auth), timeout=timeout)
+    if fmt == "table":
+        shown = [dict(r, graph=compact_iri(r["graph"])) for r in rows]
+        print_rows(shown, ["graph", "triples", "stored", "status"], fmt, output,
+                   headers=["graph", "triples sent", "triples stored", "status"])
+    else:
+        print_rows(rows, ["graph", "triples", "stored", "status"], fmt, output)
+    total = sum(r["triples"] for r in rows)
+    click.echo(f"pushed {len(rows)} graph(s), {total} triples", err=True)
 
 # --- analysis commands (issue 4) ------------------------------------------------------------
+
+
+BY_OPTION = click.option("--by", type=click.Choice(["skills", "tools", "responsibilities", "all"]), default="all",
+                         show_default=True, help="Compare skills, tools, responsibilities or all three.")
+
+
+@main.command()
+@click.argument("pair", nargs=-1, metavar="[A B]")
+@BY_OPTION
+@click.option("--matrix", is_flag=True, help="Compare every pair of roles (sparse all-pairs) instead of A and B.")
+@click.option("--roles", "role_list", metavar="A,B,...", help="With --matrix: only these roles (comma-separated).")
+@click.option("--score", type=click.Choice(["jaccard", "weighted"]), default="jaccard", show_default=True,
+              help="With --matrix: the score drawn by --plot and used by --layout square.")
+@click.option("--layout", type=click.Choice(["pairs", "square"]), default="pairs", show_default=True,
+              help="With --matrix: one row per pair, or the square matrix (table and csv).")
+@click.option("--top", type=click.IntRange(min=1), default=None, help="With --matrix: list only the N most overlapping pairs.")
+@click.option("--plot", type=click.Path(dir_okay=False), default=None,
+              help="With --matrix: write a heatmap to FILE (.png or .svg), roles ordered by cluster.")
+@graph_options
+@format_option("table", "json", "csv")
+@output_option
+def overlap(pair, by, matrix, role_list, score, layout, top, plot, fmt, output):
+    """Compare two roles (Jaccard and level-weighted overlap), or all pairs with --matrix.
+
+    The level-weighted score is Σ min(wA, wB) / Σ max(wA, wB) with core 3, working 2, basic 1 and
+    no stated level 2. Shared items are grouped by tool category, skill kind or lifecycle stage.
+
+    \b
+    Examples:
+      datateam overlap "data scientist" "ML engineer" --by skills
+      datateam overlap --matrix --by tools --plot overlap.png
+      datateam overlap --matrix --roles "DS,DE,MLE,DA" --format csv -o overlap.csv
+    """
+    from .graph import overlap as ov
+
+    kg = _state().knowledge_graph()
+    if not matrix:
+        if len(pair) != 2:
+            raise DatateamError("name two roles (overlap A B), or use --matrix for all pairs")
+        if role_list or plot or top:
+            raise DatateamError("--roles, --plot and --top go with --matrix")
+        result = ov.overlap(kg, pair[0], pair[1], by=by)
+        if fmt == "json":
+            emit(to_json(result), output)
+        elif fmt == "csv":
+            rows = [dict(item, group=group, has="both") for group, items in result["shared"].items() for item in items]
+            rows += [dict(item, has=result["a"]["label"]) for item in result["only_a"]]
+            rows += [dict(item, has=result["b"]["label"]) for item in result["only_b"]]
+            print_rows(rows, ["has", "group", "type", "label", "id", "level", "level_a", "level_b"], fmt, output)
+        else:
+            emit(ov.format_overlap(result), output)
+        return
+    if pair:
+        raise DatateamError("--matrix compares all roles; name a subset with --roles A,B,... instead of arguments")
+    names = [r.strip() for r in role_list.split(",") if r.strip()] if role_list else None
+    m = ov.overlap_matrix(kg, by=by, roles=names)
+    if plot:
+        from .graph.heatmap import format_for, heatmap_bytes
+
+        write_atomically(Path(plot), heatmap_bytes(m, format_for(plot), score=score))
+        click.echo(f"wrote {plot}", err=True)
+    pairs = m.pairs(include_zero=len(m.roles) <= 200)
+    if top:
+        pairs = pairs[:top]
+    if fmt == "json":
+        data = ov.matrix_as_dict(m) if len(m.roles) <= 200 else {"by": by, "roles": len(m.roles), "pairs": pairs,
+                                                                 "clusters": ov.matrix_as_dict(m)["clusters"]}
+        if top:
+            data["pairs"] = pairs
+        emit(to_json(data), output)
+        return
+    if layout == "square":
+        rows = ov.matrix_rows(m, score)
+        columns = ["role"] + [r["role"] for r in rows]
+        if fmt == "csv":
+            print_rows(rows, columns, fmt, output)
+        else:
+            emit(to_table(rows, columns, max_width=10_000) + "\n" + ov.format_clusters(_cluster_labels(m)), output)
+        return
+    columns = ["a", "b", "shared", "jaccard", "weighted"]
+    if fmt == "csv":
+        print_rows(pairs, columns + ["a_id", "b_id"], fmt, output)
+    else:
+        emit(to_table(pairs, columns, ["role A", "role B", "shared", "jaccard", "weighted"]) + "\n"
+             + ov.format_clusters(_cluster_labels(m)), output)
+
+
+def _cluster_labels(matrix) -> list[list[str]]:
+    label = dict(zip(matrix.roles, matrix.labels))
+    return [[label[r] for r in cluster] for cluster in matrix.clusters]
+
+
+@main.command()
+@click.option("--from", "from_role", metavar="ROLE", help="Only handoffs from ROLE (with --to: the chains between them).")
+@click.option("--to", "to_role", metavar="ROLE", help="Only handoffs to ROLE (with --from: the chains between them).")
+@click.option("--workflow", metavar="NAME", help="Only the chain of one workflow, e.g. \"listing categorisation\".")
+@click.option("--max-hops", type=click.IntRange(1, 8), default=4, show_default=True,
+              help="With --from and --to: the longest chain considered.")
+@graph_options
+@format_option("table", "json", "mermaid", "csv")
+@output_option
+def handoffs(from_role, to_role, workflow, max_hops, fmt, output):
+    """Show who hands what to whom: workflow chains in step order, or the paths between two roles.
+
+    Each handoff shows its artifact, lifecycle stage, mode and the sources that state it; where
+    sources disagree (mode, step) every view is listed. Mermaid output draws sequential handoffs
+    as solid arrows, side-by-side ones dotted and disputed ones thick.
+
+    \b
+    Examples:
+      datateam handoffs --workflow "listing categorisation"
+      datateam handoffs --from "product manager" --to "ML engineer"
+      datateam handoffs --format mermaid -o handoffs.mmd
+    """
+    from .graph import handoffs as ho
+
+    kg = _state().knowledge_graph()
+    columns = ["step", "from", "to", "artifact", "stage", "mode", "workflow", "sources"]
+    if from_role and to_role:
+        if workflow:
+            raise DatateamError("--workflow cannot be combined with both --from and --to")
+        result = ho.paths_between(kg, from_role, to_role, max_hops=max_hops)
+        rows = [dict(row, path=n) for n, path in enumerate(result["paths"], start=1) for hop in path["hops"] for row in hop]
+        if fmt == "json":
+            emit(to_json(result), output)
+        elif fmt == "csv":
+            print_rows(rows, ["path"] + columns, fmt, output)
+        elif fmt == "mermaid":
+            unique = list({r["id"]: r for r in rows}.values())
+            emit(ho.to_mermaid(unique), output)
+        else:
+            emit(ho.format_paths(result), output)
+        return
+    if workflow and not (from_role or to_role):
+        chain = ho.workflow_chain(kg, workflow)
+        if fmt == "json":
+            emit(to_json(chain), output)
+        elif fmt == "csv":
+            print_rows(ho.chain_rows(chain), columns, fmt, output)
+        elif fmt == "mermaid":
+            emit(ho.to_mermaid(ho.chain_rows(chain), numbered=True), output)
+        else:
+            emit(ho.format_chain(chain), output)
+        return
+    rows = ho.list_handoffs(kg, from_role=from_role, to_role=to_role, workflow=workflow)
+    if fmt == "json":
+        data = {"handoffs": rows}
+        if not (from_role or to_role):
+            data["workflows"] = ho.workflows(kg)
+        emit(to_json(data), output)
+    elif fmt == "csv":
+        print_rows(rows, columns, fmt, output)
+    elif fmt == "mermaid":
+        emit(ho.to_mermaid(rows, numbered=bool(workflow)), output)
+    elif from_role or to_role:
+        what = " and ".join(x for x in (f"from {from_role}" if from_role else "", f"to {to_role}" if to_role else "") if x)
+        emit(ho.format_handoff_rows(rows, f"Handoffs {what} ({len(rows)})"), output)
+    else:
+        text = "\n".join(ho.format_chain(chain) for chain in ho.workflows(kg))
+        others = [r for r in rows if not r["workflow"]]
+        emit(text + "\n" + ho.format_handoff_rows(others, f"Other handoffs ({len(others)})"), output)
+
+
+@main.command()
+@click.argument("a")
+@click.argument("b")
+@graph_options
+@format_option("table", "json", "csv")
+@output_option
+def transition(a, b, fmt, output):
+    """Show what carries over from role A to role B, what to learn, and a shorter route if there is one.
+
+    The learning distance is the share of B's level-weighted skills and tools that A lacks (0 to 1);
+    a route through intermediate roles is shown when its total is shorter than the direct move.
+
+    \b
+    Examples:
+      datateam transition "data analyst" "ML engineer"
+      datateam transition DA DS --format json
+    """
+    from .graph.transition import format_transition
+    from .graph.transition import transition as run_transition
+
+    result = run_transition(_state().knowledge_graph(), a, b)
+    if fmt == "json":
+        emit(to_json(result), output)
+    elif fmt == "csv":
+        rows = [dict(item, status="to learn") for item in result["to_learn"]]
+        rows += [dict(item, status="carries over", level=item["level_b"], have=item["level_a"])
+                 for item in result["carries_over"]]
+        print_rows(rows, ["status", "type", "label", "level", "have", "sources", "id"], fmt, output)
+    else:
+        emit(format_transition(result), output)
+
+
+@main.command()
+@click.option("--roles", "role_list", metavar="A,B,...", help="The team's roles, comma-separated.")
+@click.option("--team", type=click.Path(dir_okay=False), help="A YAML team file: people, each wearing one or more hats.")
+@click.option("--next-hire", is_flag=True, help="Rank roles by how much of the gap each closes (greedy set cover).")
+@click.option("--size", type=click.Choice(["small", "medium", "large"]), default=None,
+              help="Organisation size, to pick the sources' team guidance (default: the team file's).")
+@click.option("--top", type=click.IntRange(min=1), default=5, show_default=True, help="How many hires to rank.")
+@graph_options
+@format_option("table", "json")
+@output_option
+def coverage(role_list, team, next_hire, size, top, fmt, output):
+    """Show what a team covers and misses per lifecycle stage, and (with --next-hire) who to hire next.
+
+    \b
+    Examples:
+      datateam coverage --roles "data scientist,data engineer" --next-hire
+      datateam coverage --team team.yaml --next-hire --size small --format json
+
+    \b
+    A team file:
+      team: marketplace data team
+      size: small
+      people:
+        - name: Ana
+          hats: [data scientist, data engineer]
+    """
+    from .graph.coverage import coverage as run_coverage
+    from .graph.coverage import format_coverage
+
+    if bool(role_list) == bool(team):
+        raise DatateamError("give either --roles or --team")
+    result = run_coverage(_state().knowledge_graph(), roles=role_list, team=team, next_hire=next_hire, size=size,
+                          top=top)
+    if fmt == "json":
+        emit(to_json(result), output)
+    else:
+        emit(format_coverage(result), output)
+
+
+@main.command()
+@click.option("--top", type=click.IntRange(min=1), default=20, show_default=True, help="How many skills and tools to list.")
+@click.option("--type", "item_type", type=click.Choice(["skill", "tool"]), default=None, help="Only skills or only tools.")
+@graph_options
+@format_option("table", "json", "csv")
+@output_option
+def bridges(top, item_type, fmt, output):
+    """Show the skills and tools that connect the most roles (degree, betweenness) and the role clusters.
+
+    \b
+    Examples:
+      datateam bridges
+      datateam bridges --type tool --top 10 --format csv
+    """
+    from .graph.bridges import bridges as run_bridges
+    from .graph.bridges import format_bridges
+
+    result = run_bridges(_state().knowledge_graph(), top=top, by_type=item_type)
+    if fmt == "json":
+        emit(to_json(result), output)
+    elif fmt == "csv":
+        print_rows(result["items"], ["type", "label", "roles", "betweenness", "role_labels", "id"], fmt, output)
+    else:
+        emit(format_bridges(result), output)
 
 
 # --- explorer commands (issue 5) ------------------------------------------------------------
 
 
+@main.command()
+@graph_options
+@click.option("--view", type=click.Choice(["all", "role", "overlap", "handoffs", "tools"]), default=None,
+              help="What to show (default: overlap with --compare, else all).")
+@click.option("--focus", metavar="NAME", help="Select this node when the page opens; the role view's role.")
+@click.option("--depth", type=click.IntRange(0, 10), default=None,
+              help="Keep only what lies within N links of --focus (role view: default 1).")
+@click.option("--compare", nargs=2, metavar="A B", default=None, help="Two roles for the overlap view.")
+@click.option("--format", "-f", "fmt", type=click.Choice(["html", "json"]), default="html", show_default=True,
+              help="The page, or its data (nodes, edges, legend) as JSON.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
+              help="File to write (default: explorer.html for html, standard output for json).")
+@click.option("--seed", type=int, default=7, show_default=True, help="Layout seed (same inputs, same page).")
+@click.option("--open", "open_page", is_flag=True, help="Open the written page in the default browser.")
+def explore(view, focus, depth, compare, fmt, output, seed, open_page):
+    """Write the interactive explorer: one self-contained HTML page that works offline.
+
+    Search by label or alias, filter by node type and source, click a node for its definition,
+    aliases, sources and neighbours. The page loads nothing from the network.
+
+    \b
+    Examples:
+      datateam explore -o explorer.html
+      datateam explore --view role --focus "data engineer" -o de.html
+      datateam explore --compare "data engineer" "ML engineer" -o de-vs-mle.html
+      datateam explore --view handoffs --open
+    """
+    from .graph.explorer import explorer_data, write_explorer
+
+    kg = _state().knowledge_graph()
+    options = {"focus": focus, "depth": depth, "compare": compare, "seed": seed}
+    if fmt == "json":
+        emit(to_json(explorer_data(kg, view, **options)), output)
+        return
+    path = Path(output or "explorer.html")
+    summary = write_explorer(kg, path, view, **options)
+    click.echo(f"wrote {summary['path']}: {summary['view']} view, {summary['nodes']:,} nodes, "
+               f"{summary['edges']:,} links ({summary['bytes'] / 1e6:.1f} MB)", err=True)
+    if open_page:
+        click.launch(str(path.resolve()))
+
+
 # --- import and store commands (issue 6) ----------------------------------------------------
+
+
+def _writable_store():
+    """The persistent store opened for writing, or a one-line error saying why there is none."""
+    state = _state()
+    if state.endpoint:
+        raise DatateamError("imports and store commands work on a persistent store, not on --endpoint; "
+                            "import into --store PATH, then `datateam push` it")
+    if not state.store:
+        raise DatateamError("this command writes into a persistent store: add --store PATH (or set "
+                            "DATATEAM_STORE=PATH); the store is created on first use")
+    return _closing(state.knowledge_graph(writable=True))
+
+
+def _closing(kg):
+    """Release the store's lock when the command ends (not only when the process does)."""
+    close = getattr(kg, "close", None)
+    if close is not None:
+        click.get_current_context().find_root().call_on_close(close)
+    return kg
+
+
+class _ProgressBar:
+    """A click progress bar on a terminal (standard error); nothing when the output is piped."""
+
+    def __init__(self, title: str):
+        self.title = title
+        self.bar = None
+        self.enabled = sys.stderr.isatty()
+
+    def __enter__(self):
+        if self.enabled:
+            self.bar = click.progressbar(length=1000, label=self.title, file=sys.stderr, show_eta=False,
+                                         width=30)
+            self.bar.__enter__()
+        return self
+
+    def __call__(self, label: str, fraction: float) -> None:
+        if self.bar is not None:
+            self.bar.label = f"{self.title}: {label}"
+            target = int(max(0.0, min(1.0, fraction)) * 1000)
+            if target > self.bar.pos:
+                self.bar.update(target - self.bar.pos)
+            else:
+                self.bar.render_progress()
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+
+
+def _import_command(name: str, paths, force: bool, fmt: str, output) -> None:
+    from .graph.importers import FRAMEWORKS, import_framework
+
+    kg = _writable_store()
+    with _ProgressBar(f"importing {FRAMEWORKS[name].title}") as progress:
+        report = import_framework(kg, name, [Path(p) for p in paths], progress=progress if progress.enabled else None,
+                                  force=force)
+    if fmt == "json":
+        emit(to_json(report.as_dict()), output)
+        return
+    title = FRAMEWORKS[name].title + (f" {report.release}" if report.release else "")
+    graph = report.graph.rsplit("/graph/", 1)[-1]
+    if report.skipped:
+        lines = [f"{title}: the store already holds this import of the same files (graph {graph}, "
+                 f"{report.triples:,} triples); nothing to do (--force imports again)"]
+    else:
+        lines = [f"imported {title} into graph {graph} of store {kg.store_path} in {report.seconds:.1f} s: "
+                 f"{report.triples:,} triples"]
+        lines += [f"  {kind}: {count:,}" for kind, count in report.counts.items()]
+        lines += [f"note: {w}" for w in report.warnings]
+    lines.append(report.attribution)
+    emit("\n".join(lines) + "\n", output)
+
+
+@main.group("import", cls=DatateamGroup)
+@graph_options
+def import_group():
+    """Import ESCO or O*NET into a persistent store (--store PATH), replacing any earlier import.
+
+    \b
+    Examples:
+      datateam import esco ../shared/data/esco-v1.1.1 --store kg
+      datateam import onet ../shared/data/onet-29.2 --store kg
+    """
+
+
+@import_group.command("esco")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--force", is_flag=True, help="Import again even if the store holds an import of the same files.")
+@graph_options
+@format_option("text", "json", default="text")
+@output_option
+def import_esco_command(paths, force, fmt, output):
+    """Import the ESCO CSV release (its two zips, or the unpacked CSVs) into graph/import/esco.
+
+    Occupations become roles and skills become skills (knowledge areas, soft and technical skills);
+    essential links become core requirements and optional ones working requirements. ESCO's own
+    URIs and model properties are kept. A bad row stops the import with its file and line, and the
+    store stays as it was.
+
+    \b
+    Example:
+      datateam import esco ../shared/data/esco-v1.1.1 --store kg
+    """
+    _import_command("esco", paths, force, fmt, output)
+
+
+@import_group.command("onet")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--force", is_flag=True, help="Import again even if the store holds an import of the same files.")
+@graph_options
+@format_option("text", "json", default="text")
+@output_option
+def import_onet_command(paths, force, fmt, output):
+    """Import the O*NET text release (a folder or zip of its .txt files) into graph/import/onet.
+
+    Occupations become roles (alternate titles as aliases); technology skills become tools filed
+    under their commodity category, with O*NET's hot-technology and in-demand flags.
+
+    \b
+    Example:
+      datateam import onet ../shared/data/onet-29.2 --store kg
+    """
+    _import_command("onet", paths, force, fmt, output)
+
+
+@main.group("store", cls=DatateamGroup)
+@graph_options
+def store_group():
+    """Inspect or tidy a persistent store (--store PATH or $DATATEAM_STORE).
+
+    \b
+    Examples:
+      datateam store info --store kg
+      datateam store drop import/onet --store kg
+    """
+
+
+def _readable_store():
+    state = _state()
+    if not state.store:
+        raise DatateamError("store commands need a persistent store: add --store PATH (or set DATATEAM_STORE=PATH)")
+    if state.endpoint:
+        raise DatateamError("--endpoint is a remote store; `datateam store` works on --store PATH")
+    return _closing(state.knowledge_graph())
+
+
+@store_group.command("info")
+@graph_options
+@format_option("table", "json", default="table")
+@output_option
+def store_info_command(fmt, output):
+    """Show what a persistent store holds: graphs, triple counts, when and from where each was loaded.
+
+    \b
+    Example:
+      datateam store info --store kg
+    """
+    from .graph.importers import attributions
+    from .graph.persistent import store_info
+
+    kg = _readable_store()
+    info = store_info(kg)
+    if fmt == "json":
+        emit(to_json(info), output)
+        return
+    state = "current" if info["kb_current"] else "older than this datateam; upgraded by the next command that writes"
+    head = [f"store:          {info['store']} (database {info['database']}, {info['size_bytes'] / 1e6:.1f} MB on disk)",
+            f"created:        {info['created'] or 'unknown'}",
+            f"knowledge base: {info['kb_version'] or 'unknown'} ({(info['kb_digest'] or '')[:19]}…, {state})",
+            f"quads:          {info['quads']:,} in {len(info['graphs'])} graphs", ""]
+    rows = [dict(g, graph=g["graph"].rsplit("/graph/", 1)[-1], loaded_from=_one_line(g["loaded_from"] or "", 60))
+            for g in info["graphs"]]
+    table = to_table(rows, ["graph", "kind", "triples", "loaded_at", "version", "loaded_from"],
+                     ["graph", "kind", "triples", "loaded at", "version", "from"])
+    notes = attributions(kg)
+    emit("\n".join(head) + table + ("\n" + "\n".join(notes) + "\n" if notes else ""), output)
+
+
+@store_group.command("drop")
+@click.argument("graphs", nargs=-1, required=True)
+@graph_options
+def store_drop_command(graphs):
+    """Remove imported or user graphs from a persistent store (the shipped knowledge base stays).
+
+    GRAPH is the graph's IRI or its name after graph/, e.g. import/onet or user/my-roles.
+
+    \b
+    Example:
+      datateam store drop import/onet --store kg
+    """
+    from .ontology.namespaces import BASE
+
+    kg = _writable_store()
+    iris = [g if g.startswith(("http://", "https://")) else BASE + "graph/" + g.removeprefix("graph:").lstrip("/")
+            for g in graphs]
+    dropped = kg.drop_graphs(iris)
+    click.echo(f"dropped {', '.join(d.rsplit('/graph/', 1)[-1] for d in dropped)} from store {kg.store_path}", err=True)
 
 
 if __name__ == "__main__":

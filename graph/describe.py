@@ -706,7 +706,7 @@ def format_details(d: dict, width: int = 100) -> str:
     elif t == "family":
         section("Roles", d["roles"], str)
     elif t == "source":
-        for key in ("creators", "publisher", "issued", "kind", "seed_file"):
+        for key in ("creators", "publisher", "issued", "seed_file"):
             if d.get(key):
                 value = ", ".join(d[key]) if isinstance(d[key], list) else d[key]
                 lines.append(f"{key.replace('_', ' ')}: {value}")

@@ -185,6 +185,7 @@ class Compiler:
         g.add((src, RDF.type, DT.Source))
         g.add((src, DCTERMS.identifier, Literal(source_id)))
         g.add((src, DCTERMS.title, en(meta["title"])))
+        g.add((src, SKOS.prefLabel, en(meta["title"])))
         g.add((src, DCTERMS.description, en(meta["summary"])))
         g.add((src, DT.sourceKind, Literal(meta["kind"])))
         if meta.get("seed_file"):
@@ -360,6 +361,7 @@ class Compiler:
         g.add((src, RDF.type, DT.Source))
         g.add((src, DCTERMS.identifier, Literal(meta["id"])))
         g.add((src, DCTERMS.title, en(meta["title"])))
+        g.add((src, SKOS.prefLabel, en(meta["title"])))
         g.add((src, DCTERMS.description, en(meta["summary"])))
         g.add((src, DT.sourceKind, Literal(meta["kind"])))
         g.add((src, DCTERMS.publisher, Literal(meta["publisher"])))
@@ -388,6 +390,7 @@ class Compiler:
         g.add((src, RDF.type, DT.Source))
         g.add((src, DCTERMS.identifier, Literal("curation")))
         g.add((src, DCTERMS.title, en(meta["title"])))
+        g.add((src, SKOS.prefLabel, en(meta["title"])))
         g.add((src, DCTERMS.description, en(meta["summary"])))
         g.add((src, DT.sourceKind, Literal(meta["kind"])))
         g.add((GRAPH["curation"], PROV.wasDerivedFrom, src))

@@ -1,0 +1,186 @@
+"""The interactive explorer: one self-contained HTML page to search, filter and click through the graph.
+
+The page opens from a file with no network (vis-network inlined, no CDN, a Content-Security-Policy
+that allows no request), shows every label as text (nothing in the data can become markup or
+script), and is drawn at once even for 10,000 nodes (positions computed in Python, physics off).
+
+    views.py    what each view shows (all, role, overlap, handoffs, tools), as networkx subgraphs
+    layout.py   seeded positions: spring layout for small graphs, Pivot MDS + mesh FR for large ones
+    page.py     page data (JSON), pyvis network options, the escaped Jinja template
+    templates/  explorer.html.j2, explorer.js, explorer.css
+
+>>> from datateam.graph.store import load_knowledge_graph
+>>> summary = write_explorer(load_knowledge_graph(), "explorer.html", view="role", focus="data engineer")
+>>> summary["view"], summary["nodes"] > 10
+('role', True)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import networkx as nx
+
+from ..errors import DatateamError
+from .page import build_page_data, network_options, render_data, render_page, script_json
+from .views import VIEWS, View, select_view
+
+__all__ = [
+    "VIEWS", "View", "build_page_data", "explorer_data", "explorer_html", "graph_explorer_html",
+    "network_options", "render_page", "script_json", "select_view", "write_explorer", "write_graph_explorer",
+]
+
+
+def _resolve(kg, name: str | None, types=None) -> str | None:
+    if name is None:
+        return None
+    from ..names import resolve
+
+    return str(resolve(kg, name, types).iri)
+
+
+def _source_titles(kg) -> dict[str, str]:
+    from ..describe import source_index
+
+    titles = {}
+    for source in source_index(kg).values():
+        titles.setdefault(source["id"], source["title"])
+    return titles
+
+
+def explorer_view(kg, view: str | None = "all", *, focus: str | None = None, depth: int | None = None,
+                  compare: tuple[str, str] | list[str] | None = None, graph: nx.MultiDiGraph | None = None) -> View:
+    """Build the View for the knowledge graph: resolve the names, project, select.
+
+    kg: any backend (embedded, --store, --endpoint); view: one of VIEWS, or None to pick "overlap"
+    when `compare` is given and "all" otherwise; focus: a name, alias or id (a role for the role
+    view); depth: steps around the focus; compare: two role names for the overlap view; graph: a
+    projection to reuse (built with graph.projection.build_projection when None).
+    """
+    if view is None:
+        view = "overlap" if compare else "all"
+    if view not in VIEWS:
+        raise DatateamError(f"unknown view {view!r}; choose one of {', '.join(VIEWS)}")
+    if compare and view != "overlap":
+        raise DatateamError(f"--compare is for the overlap view, not --view {view}")
+    focus_id = _resolve(kg, focus, ["role"] if view == "role" else None)
+    compare_ids = None
+    if compare:
+        if len(compare) != 2:
+            raise DatateamError("--compare needs exactly two roles")
+        compare_ids = (_resolve(kg, compare[0], ["role"]), _resolve(kg, compare[1], ["role"]))
+    if graph is None:
+        from ..projection import build_projection
+
+        graph = build_projection(kg)
+    return select_view(graph, view, focus=focus_id, depth=depth, compare=compare_ids)
+
+
+def explorer_data(kg, view: str | None = None, **options) -> dict:
+    """The page data (nodes, edges, legend, sources) of a view as plain JSON-ready data.
+
+    Takes the same arguments as explorer_view (plus seed). Node ids are integers; each node keeps
+    its IRI as "iri".
+
+    >>> data = explorer_data(kg, "handoffs")
+    >>> all(e["relation"] == "hands_off_to" for e in data["edges"])
+    True
+    """
+    seed = options.pop("seed", 7)
+    chosen = explorer_view(kg, view, **options)
+    return build_page_data(chosen, _source_titles(kg), seed=seed)
+
+
+def explorer_html(kg, view: str | None = None, **options) -> str:
+    """The explorer page of a view as HTML text (see write_explorer for the arguments)."""
+    seed = options.pop("seed", 7)
+    chosen = explorer_view(kg, view, **options)
+    return render_page(chosen, _source_titles(kg), seed=seed)
+
+
+def write_explorer(kg, path, view: str | None = "all", *, focus: str | None = None, depth: int | None = None,
+                   compare: tuple[str, str] | list[str] | None = None, graph: nx.MultiDiGraph | None = None,
+                   seed: int = 7) -> dict:
+    """Write the explorer page for the knowledge graph to `path` (atomically) and describe what was written.
+
+    kg: the knowledge graph (embedded, persistent or remote).
+    path: the HTML file to write; its folder must exist. Nothing else is written (no lib/ folder).
+    view: "all" (default), "role", "overlap", "handoffs" or "tools"; None picks "overlap" when
+        `compare` is given, else "all".
+    focus: a name, alias or id to select when the page opens (required for the role view, which
+        shows that role's neighbourhood); depth: keep only what lies within that many steps of the
+        focus (role view default 1); compare: two role names for the overlap view; graph: a
+        projection to reuse; seed: the layout seed (same inputs, same page).
+
+    Returns {"path", "view", "title", "nodes", "edges", "bytes", "layout"}. Raises DatateamError
+    (NameNotFoundError for an unknown name) before anything is written.
+
+    >>> write_explorer(kg, "handoffs.html", view="handoffs")["layout"]
+    'hierarchical'
+    """
+    path = Path(path)
+    chosen = explorer_view(kg, view, focus=focus, depth=depth, compare=compare, graph=graph)
+    data = build_page_data(chosen, _source_titles(kg), seed=seed)
+    html = render_data(data, chosen)
+    _write_atomically(path, html)
+    return _summary(path, chosen, data, html)
+
+
+def graph_explorer_html(graph: nx.MultiDiGraph, *, title: str = "Knowledge graph", subtitle: str = "",
+                        source_titles: dict[str, str] | None = None, seed: int = 7) -> str:
+    """The explorer page for any networkx graph with the projection's attributes (no store needed).
+
+    Nodes need at least `type` and `label`; `aliases`, `definition`, `sources` and edge `relation`,
+    `sources`, `artifact_label` are used when present. Used by the benchmark and handy in notebooks.
+
+    >>> html = graph_explorer_html(nx.MultiDiGraph([("a", "b")]), title="Tiny")
+    """
+    chosen = View("all", title, subtitle or f"{graph.number_of_nodes():,} nodes", graph)
+    return render_page(chosen, source_titles, seed=seed)
+
+
+def write_graph_explorer(graph: nx.MultiDiGraph, path, **options) -> dict:
+    """Write graph_explorer_html(graph, **options) to `path` atomically; return the same summary as write_explorer."""
+    path = Path(path)
+    seed = options.pop("seed", 7)
+    title = options.pop("title", "Knowledge graph")
+    chosen = View("all", title, options.pop("subtitle", "") or f"{graph.number_of_nodes():,} nodes", graph)
+    data = build_page_data(chosen, options.pop("source_titles", None), seed=seed)
+    if options:
+        raise TypeError(f"unexpected options: {', '.join(options)}")
+    html = render_data(data, chosen)
+    _write_atomically(path, html)
+    return _summary(path, chosen, data, html)
+
+
+def _summary(path: Path, chosen: View, data: dict, html: str) -> dict:
+    return {
+        "path": str(path),
+        "view": chosen.name,
+        "title": chosen.title,
+        "nodes": len(data["nodes"]),
+        "edges": len(data["edges"]),
+        "bytes": len(html.encode("utf-8")),
+        "layout": "hierarchical" if chosen.hierarchical else "precomputed",
+    }
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    import os
+    import tempfile
+
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise DatateamError(f"{path}: directory {folder} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

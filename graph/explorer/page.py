@@ -1,0 +1,438 @@
+"""The explorer page: the view's data as JSON, pyvis's network options, and our own escaped template.
+
+pyvis gives the network model (nodes, edges and the vis-network options object, read back with
+`Network.get_network_data()`) and ships the vis-network script. Its own HTML template is not used:
+it loads Bootstrap and vis from CDNs, writes a lib/ folder into the working directory and puts
+labels into the page unescaped. Instead the page is rendered here with Jinja (autoescape on):
+
+- the data travels as JSON in a `<script type="application/json">` block (with `<`, `>`, `&` and
+  the two JavaScript line separators escaped, so no `</script>` can end it early) and is read with
+  JSON.parse; the page script puts every label and description into the DOM with textContent;
+- vis-network's script and ours are inlined, and a Content-Security-Policy allows exactly those two
+  scripts (by hash) and no request to any host;
+- nodes and edges are built as plain dicts in one pass (pyvis's add_edge is quadratic), positions
+  come from layout.py and physics is off, so a 10,000-node page is drawn at once.
+
+>>> html = render_page(select_view(projection, "tools"), {"olx-interview": "Roles in data teams"})
+>>> html.startswith("<!DOCTYPE html>")
+True
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import math
+import re
+from collections import Counter
+from functools import lru_cache
+from pathlib import Path
+
+import networkx as nx
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
+
+from ..errors import DatateamError
+from .layout import compute_positions
+from .views import SIDES, View
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+# Node types: legend label, colour and vis-network shape (Okabe-Ito colours, readable in colour blindness).
+NODE_STYLES: dict[str, dict] = {
+    "role": {"label": "Roles", "color": "#0072B2", "shape": "dot"},
+    "skill": {"label": "Skills", "color": "#E69F00", "shape": "diamond"},
+    "tool": {"label": "Tools", "color": "#009E73", "shape": "square"},
+    "category": {"label": "Tool categories", "color": "#56B4E9", "shape": "hexagon"},
+    "responsibility": {"label": "Responsibilities", "color": "#CC79A7", "shape": "triangle"},
+    "artifact": {"label": "Artifacts", "color": "#D55E00", "shape": "triangleDown"},
+    "stage": {"label": "Lifecycle stages", "color": "#6B6B6B", "shape": "star"},
+}
+OTHER_STYLE = {"label": "Other", "color": "#999999", "shape": "dot"}
+SIDE_COLORS = {"a": "#0072B2", "b": "#D55E00", "shared": "#7A3E9D"}
+
+# Relations: how a link reads from each end (for the details panel) and how it is drawn.
+RELATIONS: dict[str, dict] = {
+    "requires_skill": {"forward": "requires skill", "backward": "required by"},
+    "uses_tool": {"forward": "uses tool", "backward": "used by"},
+    "in_category": {"forward": "in category", "backward": "category of"},
+    "has_responsibility": {"forward": "responsible for", "backward": "responsibility of"},
+    "at_stage": {"forward": "at stage", "backward": "stage of"},
+    "produces": {"forward": "produces", "backward": "produced by"},
+    "hands_off_to": {"forward": "hands off to", "backward": "receives from"},
+    "works_with": {"forward": "works with", "backward": "works with"},
+}
+EDGE_COLOR = "#B8C2CC"
+HANDOFF_COLOR = "#C0392B"
+
+LARGE_VIEW = 2000  # above this many nodes: no edge smoothing, edges hidden while dragging/zooming
+SMALL_VIEW = 60    # up to this many nodes: every label drawn at any zoom
+MAX_LABEL_ARTIFACTS = 2
+
+
+# ---------------------------------------------------------------------------------------------
+# The data
+
+
+def build_page_data(view: View, source_titles: dict[str, str] | None = None, *, seed: int = 7) -> dict:
+    """Turn a View into the plain data the page draws: nodes, edges, legend, sources, options.
+
+    view: from select_view; source_titles: source id -> title for the source filter (ids without a
+    title are shown as they are); seed: the layout seed (the same inputs give the same page).
+
+    Returns {"view", "types", "sources", "sides", "relations", "nodes", "edges", "options"}.
+    Node ids on the page are integers (compact for large graphs); each node keeps its IRI as "iri".
+    Parallel edges of one relation between the same two nodes become one link whose "items" list
+    every handoff (artifact, stage, mode, workflow, step, sources).
+
+    >>> data = build_page_data(select_view(projection, "tools"))
+    >>> {"nodes", "edges", "options"} <= set(data)
+    True
+    """
+    graph = view.graph
+    source_titles = source_titles or {}
+    node_ids = {node: i for i, node in enumerate(graph.nodes)}
+    links = _merge_edges(graph, node_ids)
+    degree = Counter()
+    for link in links:
+        degree[link["from"]] += 1
+        degree[link["to"]] += 1
+
+    source_order = sorted({s for _, d in graph.nodes(data=True) for s in d.get("sources") or []}
+                          | {s for link in links for s in link["sources"]},
+                          key=lambda s: (s.startswith(("user/", "import/")), source_titles.get(s, s).casefold(), s))
+    source_index = {s: i for i, s in enumerate(source_order)}
+    for link in links:
+        link["sources"] = sorted(source_index[s] for s in link["sources"])
+        for item in link.get("items", ()):
+            item["sources"] = sorted(source_index[s] for s in item["sources"])
+
+    positions = {} if view.hierarchical else compute_positions(graph, seed=seed)
+    nodes = []
+    type_counts = Counter()
+    source_counts = Counter()
+    for node, attrs in graph.nodes(data=True):
+        i = node_ids[node]
+        kind = attrs.get("type") or "other"
+        type_counts[kind] += 1
+        sources = sorted(source_index[s] for s in attrs.get("sources") or [])
+        source_counts.update(sources)
+        entry = {
+            "id": i,
+            "iri": str(node),
+            "label": str(attrs.get("label") or node),
+            "type": kind,
+            "value": node_value(degree[i]),
+            "aliases": [str(a) for a in attrs.get("aliases") or []],
+            "definition": str(attrs.get("definition") or ""),
+            "sources": sources,
+        }
+        if kind == "role" and attrs.get("family"):
+            entry["family"] = str(attrs["family"])
+        if node in positions:
+            x, y = positions[node]
+            entry["x"], entry["y"] = round(x), round(y)  # vis-network reads positions with parseInt
+        if view.hierarchical:
+            entry["level"] = view.levels.get(node, 0)
+        if node in view.sides:
+            entry["side"] = view.sides[node]
+        nodes.append(entry)
+
+    types = [{"key": key, **_style(key), "count": type_counts[key]}
+             for key in list(NODE_STYLES) + sorted(set(type_counts) - set(NODE_STYLES)) if type_counts[key]]
+    sides = []
+    if view.compare:
+        labels = {"a": graph.nodes[view.compare[0]]["label"], "b": graph.nodes[view.compare[1]]["label"]}
+        for key in ("shared", "a", "b"):
+            count = sum(1 for n, s in view.sides.items() if s == key and n not in view.compare)
+            sides.append({"key": key, "label": SIDES[key].format(**labels), "color": SIDE_COLORS[key], "count": count})
+    return {
+        "view": {
+            "name": view.name,
+            "title": view.title,
+            "subtitle": view.subtitle,
+            "focus": node_ids.get(view.focus) if view.focus is not None else None,
+            "compare": [node_ids[c] for c in view.compare] if view.compare else None,
+            "hierarchical": view.hierarchical,
+            "large": graph.number_of_nodes() > LARGE_VIEW,
+            "summary": view.summary,
+        },
+        "types": types,
+        "sources": [{"index": i, "id": s, "title": source_titles.get(s, s), "count": source_counts[i]}
+                    for i, s in enumerate(source_order)],
+        "sides": sides,
+        "relations": RELATIONS,
+        "colors": {"edge": EDGE_COLOR, "handoff": HANDOFF_COLOR},
+        "nodes": nodes,
+        "edges": links,
+    }
+
+
+def node_value(degree: int) -> float:
+    """The vis-network `value` of a node with `degree` links: its square root.
+
+    vis scales both the shape (8 to 36 px) and the label (12 to 30 px) linearly with the value
+    between the smallest and largest in the view, so hubs are big and labelled in an overview
+    while leaves' labels appear on zooming in; the square root keeps a few huge hubs from
+    flattening everything else.
+
+    >>> node_value(16)
+    4.0
+    """
+    return round(math.sqrt(degree), 3)
+
+
+def _style(kind: str) -> dict:
+    return NODE_STYLES.get(kind, {**OTHER_STYLE, "label": kind.capitalize()})
+
+
+def _merge_edges(graph: nx.MultiDiGraph, node_ids: dict) -> list[dict]:
+    """One link per (from, to, relation); handoffs keep each dt:Handoff as an item."""
+    merged: dict[tuple, dict] = {}
+    for u, v, data in graph.edges(data=True):
+        relation = data.get("relation", "related")
+        key = (node_ids[u], node_ids[v], relation)
+        link = merged.get(key)
+        if link is None:
+            link = merged[key] = {"from": key[0], "to": key[1], "relation": relation, "sources": set()}
+            if data.get("level"):
+                link["level"] = data["level"]
+        link["sources"].update(data.get("sources") or [])
+        if relation == "hands_off_to":
+            link.setdefault("items", []).append({
+                "artifact": data.get("artifact_label") or "",
+                "stage": data.get("stage_label") or "",
+                "mode": data.get("mode") or "",
+                "workflow": data.get("workflow_label") or "",
+                "step": data.get("step"),
+                "sources": list(data.get("sources") or []),
+            })
+    links = []
+    for i, link in enumerate(merged.values()):
+        link["id"] = i
+        link["sources"] = sorted(link["sources"])
+        items = link.get("items")
+        if items:
+            items.sort(key=lambda it: (it["step"] is None, it["step"] or 0, it["artifact"].casefold()))
+            artifacts = list(dict.fromkeys(it["artifact"] for it in items if it["artifact"]))
+            label = ", ".join(artifacts[:MAX_LABEL_ARTIFACTS])
+            if len(artifacts) > MAX_LABEL_ARTIFACTS:
+                label += f" +{len(artifacts) - MAX_LABEL_ARTIFACTS}"
+            link["label"] = label
+        links.append(link)
+    return links
+
+
+# ---------------------------------------------------------------------------------------------
+# pyvis: the network options
+
+
+def network_options(view: View, *, large: bool) -> dict:
+    """vis-network options for a view, built with pyvis's Network/Options model.
+
+    Physics is off (positions are precomputed, or the hierarchical layout places the handoff view);
+    large views draw straight edges and hide them while dragging or zooming.
+    """
+    from pyvis.network import Network
+
+    net = Network(height="100%", width="100%", directed=True, layout=view.hierarchical or None,
+                  cdn_resources="in_line")
+    net.toggle_physics(False)
+    net.options.interaction.hideEdgesOnDrag = large
+    net.options.interaction.dragNodes = True
+    net.options.edges.color.inherit = False
+    if view.hierarchical:
+        layout = net.options.layout
+        layout.hierarchical.direction = "LR"
+        layout.hierarchical.sortMethod = "directed"
+        layout.hierarchical.levelSeparation = 240
+        layout.hierarchical.nodeSpacing = 110
+        layout.hierarchical.treeSpacing = 140
+        layout.hierarchical.blockShifting = True
+        layout.hierarchical.edgeMinimization = True
+        layout.hierarchical.parentCentralization = True
+        net.set_edge_smooth("cubicBezier")
+        net.options.edges.smooth.forceDirection = "horizontal"
+        net.options.edges.smooth.roundness = 0.45
+    elif large:
+        net.options.edges.smooth.enabled = False
+    else:
+        net.set_edge_smooth("continuous")
+    _, _, _, _, _, options_json = net.get_network_data()
+    options = json.loads(options_json)
+    options.setdefault("layout", {})["improvedLayout"] = False
+    options["interaction"].update({"hover": not large, "hideEdgesOnZoom": large, "tooltipDelay": 250,
+                                   "multiselect": False, "navigationButtons": False, "keyboard": False})
+    if large:
+        # Links are painted by the page script in batches (explorer.js), not by vis.
+        options["nodes"] = {
+            "borderWidth": 1,
+            "borderWidthSelected": 3,
+            "font": {"face": FONT_STACK, "size": 14, "color": "#1F2933", "strokeWidth": 4, "strokeColor": "#FFFFFF"},
+            "scaling": {"label": {"drawThreshold": 9}},
+        }
+        options["groups"] = {key: _group(style) for key, style in NODE_STYLES.items()}
+        options["groups"]["other"] = _group(OTHER_STYLE)
+        return options
+    options["nodes"] = {
+        "borderWidth": 1.5,
+        "borderWidthSelected": 3,
+        "font": {"face": FONT_STACK, "size": 14, "color": "#1F2933", "strokeWidth": 4, "strokeColor": "#FFFFFF"},
+        # Size and label size grow with the value (square root of the degree). Labels smaller than
+        # about 8 px on screen are not drawn, so an overview names the hubs rather than showing a
+        # wall of text, and the leaves' labels appear as the user zooms in.
+        "scaling": {"min": 8, "max": 36,
+                    "label": {"enabled": True, "min": 12, "max": 30, "maxVisible": 26, "drawThreshold": 8}},
+        "widthConstraint": {"maximum": 300},
+    }
+    options["edges"].update({
+        "width": 1,
+        "selectionWidth": 2,
+        "color": {"color": EDGE_COLOR, "highlight": "#52606D", "hover": "#52606D", "inherit": False},
+        "font": {"face": FONT_STACK, "size": 12, "color": "#7B2418", "strokeWidth": 4, "strokeColor": "#FFFFFF",
+                 "align": "middle"},
+        "arrows": {"to": {"enabled": False, "scaleFactor": 0.6}},
+        # Edge labels (the handed-over artifact) likewise only once they are readable.
+        "scaling": {"label": {"enabled": False, "drawThreshold": 9}},
+    })
+    if view.hierarchical or view.graph.number_of_nodes() <= SMALL_VIEW:
+        # Few nodes: every label and every artifact on the arrows stays readable and drawn.
+        options["nodes"]["scaling"]["label"].update({"min": 13, "max": 20, "drawThreshold": 4})
+        options["edges"]["scaling"]["label"]["drawThreshold"] = 4
+    options["groups"] = {key: _group(style) for key, style in NODE_STYLES.items()}
+    options["groups"]["other"] = _group(OTHER_STYLE)
+    return options
+
+
+FONT_STACK = 'system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "DejaVu Sans", Arial, sans-serif'
+
+
+def _group(style: dict) -> dict:
+    color = style["color"]
+    return {"shape": style["shape"],
+            "color": {"background": color, "border": _darker(color),
+                      "highlight": {"background": color, "border": "#111111"},
+                      "hover": {"background": color, "border": "#111111"}}}
+
+
+def _darker(color: str, factor: float = 0.7) -> str:
+    r, g, b = (int(color[i:i + 2], 16) for i in (1, 3, 5))
+    return "#%02X%02X%02X" % (int(r * factor), int(g * factor), int(b * factor))
+
+
+# ---------------------------------------------------------------------------------------------
+# The HTML
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    return Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True, undefined=StrictUndefined,
+                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+
+
+@lru_cache(maxsize=1)
+def vis_network_script() -> str:
+    """The vis-network script that pyvis ships (read from the installed pyvis package)."""
+    import pyvis
+
+    base = Path(pyvis.__file__).resolve().parent
+    candidates = sorted(base.glob("templates/lib/vis-*/vis-network.min.js")) or sorted(base.glob("lib/vis-*/vis-network.min.js"))
+    if not candidates:
+        raise DatateamError(f"the vis-network script was not found inside pyvis ({base}); reinstall pyvis")
+    return _inline_script(candidates[-1].read_text(encoding="utf-8"), candidates[-1].name)
+
+
+@lru_cache(maxsize=1)
+def _asset(name: str) -> str:
+    return (TEMPLATES / name).read_text(encoding="utf-8")
+
+
+def _inline_script(text: str, name: str) -> str:
+    if re.search(r"</script", text, re.IGNORECASE):
+        raise DatateamError(f"{name} contains '</script' and cannot be inlined safely")
+    return text
+
+
+def script_json(data) -> str:
+    """JSON that is safe inside a <script type="application/json"> element.
+
+    `<`, `>` and `&` become \\u escapes (so `</script>` or `<!--` in a label cannot end the element),
+    and so do U+2028/U+2029. JSON.parse reads the same values back.
+
+    >>> script_json({"label": "</script><b>"})
+    '{"label":"\\\\u003c/script\\\\u003e\\\\u003cb\\\\u003e"}'
+    """
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+def _sha256(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
+
+
+def render_page(view: View, source_titles: dict[str, str] | None = None, *, seed: int = 7) -> str:
+    """The complete, self-contained explorer page for a view, as HTML text.
+
+    view: from select_view; source_titles: source id -> title; seed: the layout seed.
+
+    >>> "vis.Network" in render_page(select_view(projection, "handoffs"))
+    True
+    """
+    data = build_page_data(view, source_titles, seed=seed)
+    return render_data(data, view)
+
+
+def render_data(data: dict, view: View) -> str:
+    """Render page data (from build_page_data) for its view into HTML."""
+    data["options"] = network_options(view, large=data["view"]["large"])
+    vis_js = vis_network_script()
+    app_js = _inline_script(_asset("explorer.js"), "explorer.js")
+    css = _asset("explorer.css")
+    if re.search(r"</style", css, re.IGNORECASE):
+        raise DatateamError("explorer.css contains '</style' and cannot be inlined safely")
+    csp = ("default-src 'none'; "
+           f"script-src {_sha256(vis_js)} {_sha256(app_js)}; "
+           "style-src 'unsafe-inline'; img-src data:; font-src 'none'; connect-src 'none'; "
+           "media-src 'none'; object-src 'none'; frame-src 'none'; worker-src 'none'; "
+           "base-uri 'none'; form-action 'none'")
+    template = _environment().get_template("explorer.html.j2")
+    return template.render(
+        csp=csp,
+        title=data["view"]["title"],
+        subtitle=data["view"]["subtitle"],
+        node_count=len(data["nodes"]),
+        edge_count=len(data["edges"]),
+        types=[{**t, "svg": Markup(legend_svg(t["shape"], t["color"] if not data["sides"] else "#8A96A3"))}
+               for t in data["types"]],
+        sides=data["sides"],
+        sources=data["sources"],
+        hierarchical=data["view"]["hierarchical"],
+        has_handoffs=any(e["relation"] == "hands_off_to" for e in data["edges"]),
+        has_works_with=any(e["relation"] == "works_with" for e in data["edges"]),
+        css=Markup(css),
+        data_json=Markup(script_json(data)),
+        vis_js=Markup(vis_js),
+        app_js=Markup(app_js),
+    )
+
+
+def legend_svg(shape: str, color: str) -> str:
+    """A 16 x 16 inline SVG of a vis-network node shape (fixed markup: no user text goes in it)."""
+    if not re.fullmatch(r"#[0-9A-Fa-f]{6}", color):
+        raise ValueError(f"not a colour: {color!r}")
+    border = _darker(color)
+    paint = f'fill="{color}" stroke="{border}" stroke-width="1.2"'
+    shapes = {
+        "dot": f'<circle cx="8" cy="8" r="6" {paint}/>',
+        "square": f'<rect x="2.5" y="2.5" width="11" height="11" {paint}/>',
+        "diamond": f'<polygon points="8,1.5 14.5,8 8,14.5 1.5,8" {paint}/>',
+        "triangle": f'<polygon points="8,2 14.5,13.5 1.5,13.5" {paint}/>',
+        "triangleDown": f'<polygon points="1.5,2.5 14.5,2.5 8,14" {paint}/>',
+        "hexagon": f'<polygon points="4.5,2 11.5,2 15,8 11.5,14 4.5,14 1,8" {paint}/>',
+        "star": f'<polygon points="8,1 9.8,6 15,6 10.8,9.2 12.4,14.5 8,11.3 3.6,14.5 5.2,9.2 1,6 6.2,6" {paint}/>',
+    }
+    body = shapes.get(shape, shapes["dot"])
+    return f'<svg class="swatch" width="16" height="16" viewBox="0 0 16 16" aria-hidden="true">{body}</svg>'
+

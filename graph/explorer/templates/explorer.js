@@ -1,0 +1,585 @@
+/* The explorer page script: builds the vis-network from the embedded JSON, wires search, filters,
+ * the details panel and neighbourhood highlighting. Text from the data only ever reaches the page
+ * through textContent (never innerHTML), and the page makes no request. window.explorer exposes the
+ * network and a few helpers for tests and for people poking at the page in the console. */
+(function () {
+  "use strict";
+
+  var timings = { start: performance.now() };
+  var data = JSON.parse(document.getElementById("explorer-data").textContent);
+  timings.parsed = performance.now();
+  var view = data.view;
+  var TYPES = {};
+  data.types.forEach(function (t) { TYPES[t.key] = t; });
+  var SIDES = {};
+  data.sides.forEach(function (s) { SIDES[s.key] = s; });
+  var byId = new Map();
+  data.nodes.forEach(function (n) { byId.set(n.id, n); });
+  var adjacency = new Map();
+  data.edges.forEach(function (e) {
+    link(e.from, e);
+    if (e.to !== e.from) { link(e.to, e); }
+  });
+  function link(id, e) {
+    var list = adjacency.get(id);
+    if (!list) { list = []; adjacency.set(id, list); }
+    list.push(e);
+  }
+
+  var LEVEL_RANK = { core: 0, working: 1, basic: 2 };
+
+  // ------------------------------------------------------------------------------------------
+  // Small DOM helpers (text only)
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) { node.className = className; }
+    if (text !== undefined && text !== null) { node.textContent = String(text); }
+    return node;
+  }
+  function $(id) { return document.getElementById(id); }
+  function number(n) { return n.toLocaleString("en-US"); }
+  function typeColor(type) { return (TYPES[type] || { color: "#999999" }).color; }
+  function singular(type) {
+    return { category: "tool category", stage: "lifecycle stage" }[type] || type;
+  }
+  function sourceTitle(index) { return data.sources[index] ? data.sources[index].title : String(index); }
+
+  // ------------------------------------------------------------------------------------------
+  // vis data
+
+  function tooltip(n) {
+    var box = el("div");
+    box.appendChild(el("strong", null, n.label));
+    box.appendChild(document.createTextNode(" · " + singular(n.type)));
+    return box;
+  }
+
+  function sideColor(side) {
+    var c = SIDES[side] ? SIDES[side].color : "#999999";
+    return { background: c, border: c, highlight: { background: c, border: "#111111" }, hover: { background: c, border: "#111111" } };
+  }
+
+  function edgeBaseColor(e) {
+    return e.relation === "hands_off_to" ? data.colors.handoff : data.colors.edge;
+  }
+
+  var visNodes = data.nodes.map(function (n) {
+    var v = { id: n.id, label: n.label, group: TYPES[n.type] ? n.type : "other" };
+    // Large views set sizes directly: vis's value scaling costs a second at 10,000 nodes.
+    if (view.large) { v.size = Math.min(40, 6 + 3 * n.value); } else { v.value = n.value; }
+    if (!view.large) { v.title = tooltip(n); }
+    if (n.x !== undefined) { v.x = n.x; v.y = n.y; }
+    if (n.level !== undefined) { v.level = n.level; }
+    if (n.side) { v.color = sideColor(n.side); }
+    if (view.compare && view.compare.indexOf(n.id) >= 0) { v.borderWidth = 3; }
+    return v;
+  });
+
+  var visEdges = data.edges.map(function (e) {
+    var v = { id: e.id, from: e.from, to: e.to };
+    if (view.large) { return v; }  // drawn by paintEdges, see below
+    if (e.relation === "hands_off_to") {
+      v.color = { color: data.colors.handoff };
+      v.arrows = { to: { enabled: true, scaleFactor: 0.7 } };
+      v.width = 1.6;
+      if (e.label) { v.label = e.label; }
+      if (!view.hierarchical && !view.large) { v.smooth = { enabled: true, type: "curvedCW", roundness: 0.18 }; }
+      if (!view.large) {
+        var tip = el("div");
+        tip.textContent = byId.get(e.from).label + " → " + byId.get(e.to).label + ": " + (e.label || "handoff");
+        v.title = tip;
+      }
+    } else if (e.relation === "works_with") {
+      v.dashes = [5, 5];
+      v.color = { color: "#7B8794" };
+    }
+    return v;
+  });
+
+  var nodes = new vis.DataSet(visNodes);
+  var edges = new vis.DataSet(visEdges);
+  timings.datasets = performance.now();
+
+  // ------------------------------------------------------------------------------------------
+  // Filters: by node type and by source document
+
+  var hiddenTypes = new Set();
+  var hiddenSources = new Set();
+  var shownNode = new Map();
+
+  function stated(sources) {
+    if (hiddenSources.size === 0 || sources.length === 0) { return true; }
+    for (var i = 0; i < sources.length; i++) {
+      if (!hiddenSources.has(sources[i])) { return true; }
+    }
+    return false;
+  }
+  function computeShown() {
+    data.nodes.forEach(function (n) {
+      shownNode.set(n.id, !hiddenTypes.has(n.type) && stated(n.sources));
+    });
+  }
+  computeShown();
+  var edgeById = new Map();
+  data.edges.forEach(function (e) { edgeById.set(e.id, e); });
+
+  var nodeView = new vis.DataView(nodes, { filter: function (item) { return shownNode.get(item.id) === true; } });
+  var edgeView = new vis.DataView(edges, {
+    filter: function (item) {
+      var e = edgeById.get(item.id);
+      return shownNode.get(e.from) === true && shownNode.get(e.to) === true && stated(e.sources);
+    }
+  });
+
+  var shownEdgeIds = [];
+  function computeShownEdges() {
+    shownEdgeIds = [];
+    data.edges.forEach(function (e) {
+      if (shownNode.get(e.from) === true && shownNode.get(e.to) === true && stated(e.sources)) { shownEdgeIds.push(e.id); }
+    });
+  }
+  computeShownEdges();
+
+  function applyFilters() {
+    if (!view.large) {
+      // Keep where the user dragged nodes to.
+      var pos = network.getPositions();
+      nodes.update(Object.keys(pos).map(function (id) { return { id: Number(id), x: pos[id].x, y: pos[id].y }; }));
+    }
+    computeShown();
+    computeShownEdges();
+    nodeView.refresh();
+    edgeView.refresh();
+    if (view.large) { network.redraw(); }
+    updateCounts();
+    if (selected !== null && !shownNode.get(selected)) { clearSelection(); }
+    else if (selected !== null) { highlight(selected); }
+  }
+
+  function updateCounts() {
+    var n = nodeView.length, m = shownEdgeIds.length;
+    var total = data.nodes.length, links = data.edges.length;
+    $("node-count").textContent = n === total ? number(n) : number(n) + " of " + number(total);
+    $("edge-count").textContent = m === links ? number(m) : number(m) + " of " + number(links);
+  }
+
+  Array.prototype.forEach.call(document.querySelectorAll("#type-filters input"), function (box) {
+    box.addEventListener("change", function () {
+      if (box.checked) { hiddenTypes.delete(box.dataset.type); } else { hiddenTypes.add(box.dataset.type); }
+      applyFilters();
+    });
+  });
+  Array.prototype.forEach.call(document.querySelectorAll("#source-filters input"), function (box) {
+    box.addEventListener("change", function () {
+      var index = Number(box.dataset.source);
+      if (box.checked) { hiddenSources.delete(index); } else { hiddenSources.add(index); }
+      applyFilters();
+    });
+  });
+  function checkAll(selector, set) {
+    Array.prototype.forEach.call(document.querySelectorAll(selector), function (box) { box.checked = true; });
+    set.clear();
+    applyFilters();
+  }
+  if ($("types-all")) { $("types-all").addEventListener("click", function () { checkAll("#type-filters input", hiddenTypes); }); }
+  if ($("sources-all")) { $("sources-all").addEventListener("click", function () { checkAll("#source-filters input", hiddenSources); }); }
+
+  function reveal(id) {
+    // Make sure a node the user asked for is shown: re-enable its type and, if needed, its sources.
+    var n = byId.get(id);
+    var changed = false;
+    if (hiddenTypes.has(n.type)) {
+      hiddenTypes.delete(n.type);
+      var box = document.querySelector('#type-filters input[data-type="' + CSS.escape(n.type) + '"]');
+      if (box) { box.checked = true; }
+      changed = true;
+    }
+    if (!stated(n.sources)) {
+      n.sources.forEach(function (s) {
+        hiddenSources.delete(s);
+        var b = document.querySelector('#source-filters input[data-source="' + s + '"]');
+        if (b) { b.checked = true; }
+      });
+      changed = true;
+    }
+    if (changed) { applyFilters(); }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // The network
+
+  var container = $("network");
+  var network = new vis.Network(container, { nodes: nodeView, edges: view.large ? new vis.DataSet([]) : edgeView },
+                                data.options);
+  timings.network = performance.now();
+  var ready = false;
+  network.once("afterDrawing", function () {
+    timings.drawn = performance.now();
+    ready = true;
+    $("loading").hidden = true;
+    document.documentElement.setAttribute("data-ready", "true");
+    window.explorerReady = true;
+    // The role view is centred on its role already: select it without moving the camera.
+    if (view.focus !== null && view.focus !== undefined) { select(view.focus, { move: view.name !== "role", animate: false }); }
+  });
+
+  // ------------------------------------------------------------------------------------------
+  // Selection, neighbourhood highlight and the details panel
+
+  var selected = null;
+  var lit = null;        // Set of node ids drawn at full strength while a node is selected
+  var litEdges = null;   // Set of edge ids likewise
+
+  function neighbourhood(id) {
+    var nodeSet = new Set([id]);
+    var edgeSet = new Set();
+    (adjacency.get(id) || []).forEach(function (e) {
+      nodeSet.add(e.from);
+      nodeSet.add(e.to);
+      edgeSet.add(e.id);
+    });
+    return { nodes: nodeSet, edges: edgeSet };
+  }
+
+  // Highlighting draws over the network instead of restyling every node: after vis has drawn,
+  // a translucent veil covers the canvas and the selected node's links and neighbours are drawn
+  // again on top. The cost is the neighbourhood's size, not the graph's, so it stays instant at
+  // 10,000 nodes.
+  var VEIL = "rgba(251, 252, 253, 0.8)";
+
+  function highlight(id) {
+    var next = neighbourhood(id);
+    lit = next.nodes;
+    litEdges = next.edges;
+    network.redraw();
+  }
+
+  function clearHighlight() {
+    if (lit === null) { return; }
+    lit = null;
+    litEdges = null;
+    network.redraw();
+  }
+
+  function drawHighlight(ctx) {
+    if (lit === null) { return; }
+    var body = network.body;
+    var topLeft = network.DOMtoCanvas({ x: 0, y: 0 });
+    var bottomRight = network.DOMtoCanvas({ x: container.clientWidth, y: container.clientHeight });
+    ctx.save();
+    ctx.fillStyle = VEIL;
+    ctx.fillRect(topLeft.x, topLeft.y, bottomRight.x - topLeft.x, bottomRight.y - topLeft.y);
+    ctx.restore();
+    if (view.large) {
+      paintEdges(ctx, litEdges, "#52606D", 1.5);
+    } else {
+      litEdges.forEach(function (edgeId) {
+        var edge = body.edges[edgeId];
+        if (edge && edge.connected) { edge.draw(ctx); }
+      });
+      litEdges.forEach(function (edgeId) {
+        var edge = body.edges[edgeId];
+        if (edge && edge.connected) { edge.drawArrows(ctx); }
+      });
+    }
+    var labels = [];
+    lit.forEach(function (nodeId) {
+      var node = body.nodes[nodeId];
+      if (!node || nodeId === selected) { return; }
+      var drawn = node.draw(ctx);
+      if (drawn && drawn.drawExternalLabel) { labels.push(drawn.drawExternalLabel); }
+    });
+    var own = selected !== null && body.nodes[selected] ? body.nodes[selected].draw(ctx) : null;
+    if (own && own.drawExternalLabel) { labels.push(own.drawExternalLabel); }
+    labels.forEach(function (draw) { draw(); });
+  }
+  network.on("afterDrawing", drawHighlight);
+
+  // Large views: creating 30,000 vis edge objects takes one to two seconds and drawing them one by
+  // one most of a second per frame (software rendering). There the links stay in our own data
+  // (explorer.edges) and are painted here under the nodes as one batched path per colour, which
+  // takes milliseconds; vis-network draws the nodes.
+  function paintEdges(ctx, only, color, width) {
+    var bodyNodes = network.body.nodes;
+    var batches = {};
+    var ids = only ? Array.from(only) : shownEdgeIds;
+    for (var i = 0; i < ids.length; i++) {
+      var e = edgeById.get(ids[i]);
+      var from = bodyNodes[e.from], to = bodyNodes[e.to];
+      if (!from || !to) { continue; }
+      var key = color || edgeBaseColor(e);
+      (batches[key] = batches[key] || []).push([from, to]);
+    }
+    Object.keys(batches).forEach(function (key) {
+      ctx.beginPath();
+      batches[key].forEach(function (ends) {
+        ctx.moveTo(ends[0].x, ends[0].y);
+        ctx.lineTo(ends[1].x, ends[1].y);
+      });
+      ctx.strokeStyle = key;
+      ctx.lineWidth = width || 1;
+      ctx.stroke();
+    });
+  }
+  if (view.large) {
+    network.on("beforeDrawing", function (ctx) { paintEdges(ctx, null, null, 1); });
+  }
+
+  function highlighted() {
+    return lit === null ? [] : Array.from(lit).sort(function (a, b) { return a - b; });
+  }
+
+  function select(id, opts) {
+    opts = opts || {};
+    if (!byId.has(id)) { return false; }
+    reveal(id);
+    selected = id;
+    network.selectNodes([id], true);
+    highlight(id);
+    showDetails(id);
+    if (view.large) { opts.animate = false; }  // every animation frame would redraw 10,000 nodes
+    if (opts.move === false) {
+      // Keep the overview, but move the node clear of the details panel.
+      network.moveTo({ position: network.getPosition(id), scale: network.getScale() * 0.9, offset: { x: -170, y: 0 } });
+    } else {
+      var scale = Math.max(network.getScale(), view.large ? 0.9 : 0.8);
+      network.focus(id, opts.animate === false ? { scale: scale } :
+        { scale: scale, animation: { duration: 450, easingFunction: "easeInOutQuad" } });
+    }
+    return true;
+  }
+
+  function clearSelection() {
+    selected = null;
+    network.unselectAll();
+    clearHighlight();
+    $("details").hidden = true;
+  }
+
+  network.on("click", function (params) {
+    if (params.nodes.length) {
+      select(params.nodes[0], { animate: true });
+    } else if (!params.edges.length) {
+      clearSelection();
+    }
+  });
+  $("details-close").addEventListener("click", clearSelection);
+
+  function relationLabel(relation, forward) {
+    var r = data.relations[relation];
+    if (!r) { return relation.replace(/_/g, " "); }
+    return forward ? r.forward : r.backward;
+  }
+
+  function handoffText(item) {
+    var parts = [];
+    if (item.artifact) { parts.push(item.artifact); }
+    var more = [];
+    if (item.stage) { more.push(item.stage); }
+    if (item.mode) { more.push(item.mode); }
+    if (item.workflow) { more.push(item.workflow + (item.step !== null && item.step !== undefined ? " step " + item.step : "")); }
+    if (more.length) { parts.push("(" + more.join(", ") + ")"); }
+    return parts.join(" ");
+  }
+
+  var MAX_LISTED = 150;
+
+  function showDetails(id) {
+    var n = byId.get(id);
+    var panel = $("details");
+    var badge = $("details-type");
+    badge.textContent = singular(n.type);
+    badge.style.background = typeColor(n.type);
+    $("details-title").textContent = n.label;
+    $("details-definition").textContent = n.definition || "No definition recorded.";
+    var side = $("details-side");
+    if (n.side && SIDES[n.side]) {
+      side.hidden = false;
+      side.textContent = SIDES[n.side].label;
+      side.style.color = SIDES[n.side].color;
+    } else {
+      side.hidden = true;
+      side.textContent = "";
+    }
+    var aliases = n.aliases || [];
+    $("details-aliases-section").hidden = aliases.length === 0;
+    $("details-aliases").textContent = aliases.join("; ");
+    var sources = $("details-sources");
+    sources.replaceChildren();
+    n.sources.forEach(function (s) { sources.appendChild(el("li", null, sourceTitle(s))); });
+    $("details-sources-section").hidden = n.sources.length === 0;
+    $("details-iri").textContent = n.iri;
+
+    // Neighbours grouped by how they are linked, in the order of data.relations.
+    var groups = new Map();
+    (adjacency.get(id) || []).forEach(function (e) {
+      var forward = e.from === id;
+      var other = forward ? e.to : e.from;
+      var key = e.relation + (forward ? ">" : "<");
+      if (!groups.has(key)) { groups.set(key, { relation: e.relation, forward: forward, rows: [] }); }
+      groups.get(key).rows.push({ node: byId.get(other), edge: e });
+    });
+    var order = Object.keys(data.relations);
+    var keys = Array.from(groups.keys()).sort(function (a, b) {
+      var ra = order.indexOf(groups.get(a).relation), rb = order.indexOf(groups.get(b).relation);
+      if (ra !== rb) { return ra - rb; }
+      return a < b ? -1 : a > b ? 1 : 0;
+    });
+    var box = $("details-neighbours");
+    box.replaceChildren();
+    var total = 0;
+    keys.forEach(function (key) {
+      var g = groups.get(key);
+      g.rows.sort(function (a, b) {
+        var la = LEVEL_RANK[a.edge.level] !== undefined ? LEVEL_RANK[a.edge.level] : 1;
+        var lb = LEVEL_RANK[b.edge.level] !== undefined ? LEVEL_RANK[b.edge.level] : 1;
+        if (la !== lb) { return la - lb; }
+        return a.node.label.localeCompare(b.node.label);
+      });
+      total += g.rows.length;
+      box.appendChild(el("p", "relation", relationLabel(g.relation, g.forward) + " (" + g.rows.length + ")"));
+      var list = el("ul", "neighbours");
+      g.rows.slice(0, MAX_LISTED).forEach(function (row) {
+        var li = el("li");
+        var button = el("button");
+        button.type = "button";
+        button.dataset.node = String(row.node.id);
+        var dot = el("span", "dot");
+        dot.style.background = row.node.side && SIDES[row.node.side] ? SIDES[row.node.side].color : typeColor(row.node.type);
+        button.appendChild(dot);
+        button.appendChild(el("span", "name", row.node.label));
+        button.addEventListener("click", function () { select(row.node.id, { animate: true }); });
+        li.appendChild(button);
+        var extra = [];
+        if (row.edge.level) { extra.push(row.edge.level); }
+        (row.edge.items || []).forEach(function (item) { extra.push(handoffText(item)); });
+        if (extra.length) { li.appendChild(el("span", "extra", extra.join("; "))); }
+        list.appendChild(li);
+      });
+      if (g.rows.length > MAX_LISTED) { list.appendChild(el("li", "extra", "and " + (g.rows.length - MAX_LISTED) + " more")); }
+      box.appendChild(list);
+    });
+    $("details-neighbour-count").textContent = total ? String(total) : "";
+    if (!total) { box.appendChild(el("p", "hint", "No links in this view.")); }
+    panel.hidden = false;
+    panel.scrollTop = 0;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Search by label or alias
+
+  function fold(text) { return String(text).toLowerCase().replace(/[\s\-_]+/g, " ").trim(); }
+  var index = data.nodes.map(function (n) {
+    return { id: n.id, label: fold(n.label), aliases: (n.aliases || []).map(fold) };
+  });
+
+  function search(text, limit) {
+    var q = fold(text);
+    if (!q) { return []; }
+    var found = [];
+    index.forEach(function (entry) {
+      var rank = null, via = null;
+      if (entry.label === q) { rank = 0; }
+      else if (entry.label.indexOf(q) === 0) { rank = 2; }
+      else if ((" " + entry.label).indexOf(" " + q) >= 0) { rank = 4; }
+      else if (entry.label.indexOf(q) > 0) { rank = 6; }
+      for (var i = 0; i < entry.aliases.length; i++) {
+        var a = entry.aliases[i], r = null;
+        if (a === q) { r = 1; }
+        else if (a.indexOf(q) === 0) { r = 3; }
+        else if ((" " + a).indexOf(" " + q) >= 0) { r = 5; }
+        else if (a.indexOf(q) > 0) { r = 7; }
+        if (r !== null && (rank === null || r < rank)) { rank = r; via = byId.get(entry.id).aliases[i]; }
+      }
+      if (rank !== null) { found.push({ id: entry.id, rank: rank, via: via }); }
+    });
+    found.sort(function (a, b) {
+      if (a.rank !== b.rank) { return a.rank - b.rank; }
+      var la = byId.get(a.id).label, lb = byId.get(b.id).label;
+      if (la.length !== lb.length) { return la.length - lb.length; }
+      return la.localeCompare(lb);
+    });
+    return found.slice(0, limit || 12);
+  }
+
+  var input = $("search");
+  var results = $("search-results");
+  var status = $("search-status");
+  var matches = [];
+  var active = 0;
+
+  function renderResults() {
+    results.replaceChildren();
+    matches.forEach(function (m, i) {
+      var n = byId.get(m.id);
+      var li = el("li");
+      li.setAttribute("role", "option");
+      li.setAttribute("aria-selected", i === active ? "true" : "false");
+      li.dataset.node = String(n.id);
+      li.appendChild(el("span", "match", n.label));
+      if (m.via) { li.appendChild(el("span", "via", "aka " + m.via)); }
+      li.appendChild(el("span", "kind", singular(n.type)));
+      li.addEventListener("mousedown", function (ev) { ev.preventDefault(); choose(i); });
+      results.appendChild(li);
+    });
+    results.hidden = matches.length === 0;
+  }
+
+  function choose(i) {
+    var m = matches[i];
+    if (!m) { return; }
+    var n = byId.get(m.id);
+    input.value = n.label;
+    matches = [];
+    renderResults();
+    status.textContent = "";
+    select(n.id, { animate: true });
+  }
+
+  input.addEventListener("input", function () {
+    matches = search(input.value);
+    active = 0;
+    renderResults();
+    status.textContent = input.value.trim() && !matches.length ? "Nothing matches \u201c" + input.value.trim() + "\u201d." : "";
+  });
+  input.addEventListener("keydown", function (ev) {
+    if (ev.key === "ArrowDown" && matches.length) { active = (active + 1) % matches.length; renderResults(); ev.preventDefault(); }
+    else if (ev.key === "ArrowUp" && matches.length) { active = (active + matches.length - 1) % matches.length; renderResults(); ev.preventDefault(); }
+    else if (ev.key === "Enter") {
+      if (!matches.length) { matches = search(input.value); active = 0; }
+      if (matches.length) { choose(active); } else if (input.value.trim()) { status.textContent = "Nothing matches \u201c" + input.value.trim() + "\u201d."; }
+      ev.preventDefault();
+    } else if (ev.key === "Escape") {
+      input.value = ""; matches = []; renderResults(); status.textContent = ""; clearSelection();
+    }
+  });
+  input.addEventListener("blur", function () { matches = []; renderResults(); });
+  document.addEventListener("keydown", function (ev) {
+    if (ev.key === "/" && document.activeElement !== input) { ev.preventDefault(); input.focus(); input.select(); }
+    else if (ev.key === "Escape" && document.activeElement !== input) { clearSelection(); }
+  });
+
+  updateCounts();
+
+  window.explorer = {
+    network: network,
+    nodes: nodes,
+    edges: edges,
+    data: data,
+    search: search,
+    select: select,
+    clearSelection: clearSelection,
+    selected: function () { return selected; },
+    nodeByIri: function (iri) {
+      for (var i = 0; i < data.nodes.length; i++) { if (data.nodes[i].iri === iri) { return data.nodes[i].id; } }
+      return null;
+    },
+    shownCounts: function () { return { nodes: nodeView.length, edges: shownEdgeIds.length }; },
+    // The links drawn: vis edges for ordinary views, the painter's list for large ones.
+    drawnLinkCount: function () { return view.large ? shownEdgeIds.length : network.body.data.edges.length; },
+    isReady: function () { return ready; },
+    highlighted: highlighted,
+    timings: timings
+  };
+})();

@@ -1,0 +1,545 @@
+"""How much two roles overlap, for one pair or for all pairs at once, and the clusters of roles.
+
+What a role "has" depends on `by`:
+
+    skills             the skills it requires (dt:requiresSkill)
+    tools              the tools it uses (dt:usesTool)
+    responsibilities   its responsibilities (dt:hasResponsibility)
+    all                the three together (each item is one node of the projection)
+
+Two scores compare role A's items with role B's:
+
+- Jaccard: |A ∩ B| / |A ∪ B|, ignoring levels.
+- Level-weighted (the weighted Jaccard, or Ruzicka similarity): every item a role has gets a
+  weight from the strongest level any source gives it — core 3, working 2, basic 1, no level
+  stated 2 (counted as working); responsibilities carry no level and weigh 2. With w = 0 for an
+  item the role lacks,
+
+      weighted(A, B) = Σ_i min(wA_i, wB_i) / Σ_i max(wA_i, wB_i)
+
+  so sharing a core skill counts three times as much as sharing a basic one, and a skill that is
+  core for A but basic for B is only one-third shared. With equal weights it equals the Jaccard.
+
+All pairs are computed with sparse matrices (scipy): with B the roles × items incidence matrix,
+the intersections are the one product B·Bᵀ. For the weighted score, the weights 1..3 are split into
+threshold blocks T_t = [w ≥ t] (t = 1, 2, 3) laid side by side, L = [T_1 | T_2 | T_3]; since
+min(a, b) = Σ_t [a ≥ t]·[b ≥ t], the one product L·Lᵀ gives every Σ min at once, and
+Σ max = ΣwA + ΣwB − Σ min. No Python loop over pairs, so it scales to ESCO's ~3,000 occupations.
+
+Clusters are communities of the similarity graph (roles joined by their weighted score) found with
+networkx's Louvain method with a fixed seed (and resolution 1.3), so the same data always gives
+the same clusters.
+
+>>> overlap(kg, "DevOps engineer", "site reliability engineer", by="skills")["jaccard"]
+1.0
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import networkx as nx
+import numpy as np
+from scipy import sparse
+
+from .errors import DatateamError
+from .projection import LEVEL_RANK, build_projection, short_id
+
+BY_CHOICES = ("skills", "tools", "responsibilities", "all")
+ITEM_RELATIONS = {
+    "skills": ("requires_skill",),
+    "tools": ("uses_tool",),
+    "responsibilities": ("has_responsibility",),
+    "all": ("requires_skill", "uses_tool", "has_responsibility"),
+}
+# What the overlap analyses need from the projection: the items and what groups them.
+OVERLAP_RELATIONS = ("requires_skill", "uses_tool", "in_category", "has_responsibility", "at_stage")
+UNSPECIFIED_WEIGHT = 2
+LEVEL_WEIGHTS = {"core": 3, "working": 2, "basic": 1, None: UNSPECIFIED_WEIGHT}
+MAX_WEIGHT = max(LEVEL_WEIGHTS.values())
+CLUSTER_SEED = 42
+# The similarity graph is dense with many weak links; a resolution a little above 1 lets Louvain
+# separate groups such as DevOps/SRE/MLOps from the data roles instead of one catch-all community.
+CLUSTER_RESOLUTION = 1.3
+KNN_ABOVE = 300        # beyond this many roles, cluster a k-nearest-neighbour similarity graph
+KNN_NEIGHBOURS = 15
+
+
+def _check_by(by: str) -> None:
+    if by not in BY_CHOICES:
+        raise DatateamError(f"unknown --by {by!r}; choose one of {', '.join(BY_CHOICES)}")
+
+
+def projection_for_overlap(kg):
+    """The projection with just the relations the overlap analyses read (faster than the full one)."""
+    return build_projection(kg, relations=OVERLAP_RELATIONS)
+
+
+# ---------------------------------------------------------------------------------------------
+# What each role has
+
+
+def role_items(graph, by: str = "all") -> dict[str, dict[str, int]]:
+    """Map every role of the projection to {item id: weight} for the chosen kind of item.
+
+    Weights follow LEVEL_WEIGHTS (core 3, working 2, basic 1, unstated 2). Roles without any item
+    of that kind map to {}.
+
+    >>> role_items(projection_for_overlap(kg), "skills")["https://w3id.org/datateam-kg/role/data-scientist"][
+    ...     "https://w3id.org/datateam-kg/skill/machine-learning"]
+    3
+    """
+    _check_by(by)
+    relations = set(ITEM_RELATIONS[by])
+    items: dict[str, dict[str, int]] = {n: {} for n, t in graph.nodes(data="type") if t == "role"}
+    for u, v, d in graph.edges(data=True):
+        if d["relation"] in relations and u in items:
+            items[u][v] = LEVEL_WEIGHTS[d.get("level")]
+    return items
+
+
+def default_roles(graph, items: dict[str, dict[str, int]]) -> list[str]:
+    """The roles compared when none are named: every non-stakeholder role with at least one item."""
+    return sorted((r for r, its in items.items() if its and not graph.nodes[r].get("stakeholder")),
+                  key=lambda r: (graph.nodes[r]["label"].casefold(), r))
+
+
+def item_group(graph, item: str, roles: tuple[str, ...] = ()) -> str:
+    """The group an item is listed under: its tool category, skill kind or lifecycle stage.
+
+    For a tool, the category the given roles use it as (dt:asCategory) wins over the tool's general
+    categories; the first by label is taken when there are several.
+    """
+    node = graph.nodes[item]
+    kind = node["type"]
+    if kind == "skill":
+        return f"skill: {node.get('kind') or 'unclassified'}"
+    if kind == "responsibility":
+        stages = [graph.nodes[v]["label"] for _, v, d in graph.out_edges(item, data=True) if d["relation"] == "at_stage"]
+        return f"responsibility: {min(stages) if stages else 'no stage'}"
+    if kind == "tool":
+        used_as = set()
+        for role in roles:
+            data = graph.get_edge_data(role, item, "uses_tool")
+            if data:
+                used_as.update(data.get("categories", []))
+        if not used_as:
+            used_as = {v for _, v, d in graph.out_edges(item, data=True) if d["relation"] == "in_category"}
+        labels = sorted(graph.nodes[c]["label"] for c in used_as if c in graph)
+        return f"tool: {labels[0] if labels else 'uncategorised'}"
+    return kind
+
+
+# ---------------------------------------------------------------------------------------------
+# One pair
+
+
+def jaccard(a: set, b: set) -> float:
+    """|a ∩ b| / |a ∪ b| (0.0 when both are empty)."""
+    union = a | b
+    return len(a & b) / len(union) if union else 0.0
+
+
+def weighted_jaccard(wa: dict[str, int], wb: dict[str, int]) -> float:
+    """Σ min(wa_i, wb_i) / Σ max(wa_i, wb_i) over the items of either (0.0 when both are empty)."""
+    keys = wa.keys() | wb.keys()
+    top = sum(min(wa.get(k, 0), wb.get(k, 0)) for k in keys)
+    bottom = sum(max(wa.get(k, 0), wb.get(k, 0)) for k in keys)
+    return top / bottom if bottom else 0.0
+
+
+def _level_of(graph, role: str, item: str) -> str | None:
+    for d in (graph.get_edge_data(role, item) or {}).values():
+        if d["relation"] in ("requires_skill", "uses_tool"):
+            return d.get("level")
+    return None
+
+
+def _sources_of(graph, role: str, item: str) -> list[str]:
+    for d in (graph.get_edge_data(role, item) or {}).values():
+        if d["relation"] in ("requires_skill", "uses_tool", "has_responsibility"):
+            return list(d["sources"])
+    return []
+
+
+def _role_entry(graph, role: str) -> dict:
+    return {"id": role, "label": graph.nodes[role]["label"]}
+
+
+def overlap_of(graph, a: str, b: str, by: str = "all") -> dict:
+    """Compare two roles (IRIs) of a projection; see `overlap` for the result."""
+    _check_by(by)
+    items = role_items(graph, by)
+    wa, wb = items[a], items[b]
+    shared_ids = sorted(wa.keys() & wb.keys())
+
+    def entry(item, **extra):
+        node = graph.nodes[item]
+        return {"id": item, "label": node["label"], "type": node["type"], **extra}
+
+    shared: dict[str, list] = {}
+    for item in shared_ids:
+        group = item_group(graph, item, (a, b))
+        shared.setdefault(group, []).append(entry(
+            item, level_a=_level_of(graph, a, item), level_b=_level_of(graph, b, item),
+            sources_a=_sources_of(graph, a, item), sources_b=_sources_of(graph, b, item)))
+    for group in shared:
+        shared[group].sort(key=lambda e: e["label"].casefold())
+
+    def only(role, mine, theirs):
+        rows = [entry(item, group=item_group(graph, item, (role,)), level=_level_of(graph, role, item),
+                      sources=_sources_of(graph, role, item))
+                for item in mine.keys() - theirs.keys()]
+        return sorted(rows, key=lambda e: (e["group"], -LEVEL_RANK.get(e["level"], 2), e["label"].casefold()))
+
+    return {
+        "a": _role_entry(graph, a),
+        "b": _role_entry(graph, b),
+        "by": by,
+        "jaccard": round(jaccard(set(wa), set(wb)), 6),
+        "weighted": round(weighted_jaccard(wa, wb), 6),
+        "shared": dict(sorted(shared.items())),
+        "only_a": only(a, wa, wb),
+        "only_b": only(b, wb, wa),
+    }
+
+
+def overlap(kg, a: str, b: str, by: str = "all", *, graph=None) -> dict:
+    """How much roles `a` and `b` (names, aliases or ids) overlap.
+
+    Returns {"a": {id, label}, "b": {id, label}, "by": by, "jaccard": float, "weighted": float,
+    "shared": {group: [{id, label, type, level_a, level_b, sources_a, sources_b}]},
+    "only_a": [{id, label, type, group, level, sources}], "only_b": [...]}; groups are
+    "tool: <category>", "skill: <kind>" or "responsibility: <stage>". `graph` reuses a projection.
+
+    >>> r = overlap(kg, "data scientist", "ML engineer", by="skills")
+    >>> sorted(r)
+    ['a', 'b', 'by', 'jaccard', 'only_a', 'only_b', 'shared', 'weighted']
+    """
+    from .names import resolve
+
+    _check_by(by)
+    ra = resolve(kg, a, ["role"])
+    rb = resolve(kg, b, ["role"])
+    graph = graph if graph is not None else projection_for_overlap(kg)
+    return overlap_of(graph, str(ra.iri), str(rb.iri), by)
+
+
+# ---------------------------------------------------------------------------------------------
+# All pairs
+
+
+@dataclass
+class OverlapMatrix:
+    """All-pairs overlap of `roles` (IRIs, in matrix order).
+
+    shared[i, j] = |A_i ∩ A_j| (item counts), jaccard and weighted as in the module docstring;
+    all three are scipy CSR matrices, zero where two roles share nothing. `sizes[i]` = |A_i|.
+    """
+
+    roles: list[str]
+    labels: list[str]
+    by: str
+    shared: sparse.csr_matrix
+    jaccard: sparse.csr_matrix
+    weighted: sparse.csr_matrix
+    sizes: np.ndarray
+    clusters: list[list[str]] = field(default_factory=list)
+
+    def dense(self, score: str = "jaccard") -> np.ndarray:
+        """The matrix of one score ("jaccard", "weighted" or "shared") as a dense array, diagonal included."""
+        return getattr(self, score).toarray()
+
+    def pairs(self, include_zero: bool = True) -> list[dict]:
+        """One row per unordered pair (i < j): a, b, shared, jaccard, weighted; sorted by jaccard, weighted, labels.
+
+        With include_zero=False only pairs sharing at least one item are listed (the useful choice
+        for thousands of roles).
+        """
+        n = len(self.roles)
+        if include_zero:
+            ii, jj = np.triu_indices(n, k=1)
+        else:
+            upper = sparse.triu(self.shared, k=1).tocoo()
+            ii, jj = upper.row, upper.col
+        shared = np.asarray(self.shared[ii, jj]).ravel() if len(ii) else np.array([])
+        jac = np.asarray(self.jaccard[ii, jj]).ravel() if len(ii) else np.array([])
+        wei = np.asarray(self.weighted[ii, jj]).ravel() if len(ii) else np.array([])
+        rows = [{"a": self.labels[i], "b": self.labels[j], "a_id": self.roles[i], "b_id": self.roles[j],
+                 "shared": int(s), "jaccard": round(float(x), 6), "weighted": round(float(w), 6)}
+                for i, j, s, x, w in zip(ii.tolist(), jj.tolist(), shared, jac, wei)]
+        rows.sort(key=lambda r: (-r["jaccard"], -r["weighted"], r["a"].casefold(), r["b"].casefold()))
+        return rows
+
+    def ordered(self) -> list[int]:
+        """Matrix indices ordered by cluster (largest first), then by label inside a cluster."""
+        index = {r: i for i, r in enumerate(self.roles)}
+        order = [index[r] for cluster in self.clusters for r in cluster if r in index]
+        rest = [i for i in range(len(self.roles)) if i not in set(order)]
+        return order + sorted(rest, key=lambda i: self.labels[i].casefold())
+
+
+def incidence_matrices(role_ids: list[str], items: dict[str, dict[str, int]]):
+    """Build the roles × items incidence: (binary B, level-threshold blocks L, weight sums, item ids).
+
+    B[i, k] = 1 when role i has item k; L = [w ≥ 1 | w ≥ 2 | w ≥ 3] side by side (see the module
+    docstring); weight_sums[i] = Σ_k w_ik.
+    """
+    item_ids = sorted({item for r in role_ids for item in items[r]})
+    column = {item: k for k, item in enumerate(item_ids)}
+    rows, cols, weights = [], [], []
+    for i, role in enumerate(role_ids):
+        for item, w in items[role].items():
+            rows.append(i)
+            cols.append(column[item])
+            weights.append(w)
+    rows = np.asarray(rows, dtype=np.int64)
+    cols = np.asarray(cols, dtype=np.int64)
+    weights = np.asarray(weights, dtype=np.int64)
+    shape = (len(role_ids), len(item_ids))
+    binary = sparse.csr_matrix((np.ones(len(rows), dtype=np.int64), (rows, cols)), shape=shape)
+    blocks = []
+    for t in range(1, MAX_WEIGHT + 1):
+        keep = weights >= t
+        blocks.append(sparse.csr_matrix((np.ones(int(keep.sum()), dtype=np.int64), (rows[keep], cols[keep])),
+                                        shape=shape))
+    thresholds = sparse.hstack(blocks, format="csr")
+    weight_sums = np.bincount(rows, weights=weights, minlength=len(role_ids)).astype(np.int64)
+    return binary, thresholds, weight_sums, item_ids
+
+
+def pairwise_scores(role_ids: list[str], items: dict[str, dict[str, int]]):
+    """All-pairs (shared counts, Jaccard, weighted) as CSR matrices, each from one sparse product.
+
+    >>> shared, jac, wei = pairwise_scores(["a", "b"], {"a": {"x": 3, "y": 1}, "b": {"x": 1}})
+    >>> float(jac[0, 1]), float(wei[0, 1])
+    (0.5, 0.25)
+    """
+    binary, thresholds, weight_sums, _ = incidence_matrices(role_ids, items)
+    sizes = np.asarray(binary.sum(axis=1)).ravel()
+    shared = (binary @ binary.T).tocsr()            # |A ∩ B|
+    mins = (thresholds @ thresholds.T).tocsr()       # Σ min(wA, wB)
+    shared.sort_indices()
+    mins.sort_indices()
+    # T_1 is B and the other blocks are subsets of it, so both products are non-zero at the same places.
+    if not (np.array_equal(shared.indptr, mins.indptr) and np.array_equal(shared.indices, mins.indices)):
+        raise AssertionError("incidence blocks out of step")  # cannot happen: T_2, T_3 ⊆ T_1 = B
+    rows = np.repeat(np.arange(shared.shape[0]), np.diff(shared.indptr))
+    cols = shared.indices
+    union = sizes[rows] + sizes[cols] - shared.data
+    jac = sparse.csr_matrix((shared.data / union, cols, shared.indptr), shape=shared.shape)
+    maxes = weight_sums[rows] + weight_sums[cols] - mins.data
+    wei = sparse.csr_matrix((mins.data / maxes, cols, shared.indptr), shape=shared.shape)
+    return shared, jac, wei
+
+
+def overlap_matrix(kg, by: str = "all", roles: list[str] | None = None, *, graph=None,
+                   cluster: bool = True) -> OverlapMatrix:
+    """All-pairs overlap of the given roles (names or ids; default: every non-stakeholder role with items).
+
+    Returns an OverlapMatrix with the clusters filled in (unless cluster=False).
+
+    >>> m = overlap_matrix(kg, by="skills")
+    >>> m.jaccard.shape[0] == len(m.roles)
+    True
+    """
+    from .names import resolve
+
+    _check_by(by)
+    graph = graph if graph is not None else projection_for_overlap(kg)
+    items = role_items(graph, by)
+    if roles:
+        role_ids = []
+        for name in roles:
+            iri = str(resolve(kg, name, ["role"]).iri)
+            if iri not in role_ids:
+                role_ids.append(iri)
+        if len(role_ids) < 2:
+            raise DatateamError("--roles needs at least two different roles")
+    else:
+        role_ids = default_roles(graph, items)
+    shared, jac, wei = pairwise_scores(role_ids, items)
+    matrix = OverlapMatrix(
+        roles=role_ids, labels=[graph.nodes[r]["label"] for r in role_ids], by=by, shared=shared,
+        jaccard=jac, weighted=wei, sizes=np.array([len(items[r]) for r in role_ids], dtype=np.int64))
+    if cluster:
+        matrix.clusters = clusters_of(matrix)
+    return matrix
+
+
+# ---------------------------------------------------------------------------------------------
+# Clusters
+
+
+def similarity_graph(matrix: OverlapMatrix, score: str = "weighted", neighbours: int | None = None) -> nx.Graph:
+    """Roles joined by an edge weighted with their score (pairs that share nothing are not joined).
+
+    With `neighbours` = k, only each role's k most similar roles are joined (a k-nearest-neighbour
+    graph: an edge stays when either end ranks the other in its top k). Default: every pair up to
+    KNN_ABOVE roles, the k-nearest-neighbour graph with KNN_NEIGHBOURS beyond, where the full graph
+    (millions of weak edges for ESCO's 3,000 occupations) would be slow to build and to cluster.
+    """
+    n = len(matrix.roles)
+    if neighbours is None and n > KNN_ABOVE:
+        neighbours = KNN_NEIGHBOURS
+    scores = getattr(matrix, score).tocsr().copy()
+    scores.setdiag(0)
+    scores.eliminate_zeros()
+    if neighbours is not None:
+        rows, cols, vals = [], [], []
+        for i in range(n):
+            start, end = scores.indptr[i], scores.indptr[i + 1]
+            data, idx = scores.data[start:end], scores.indices[start:end]
+            if len(data) > neighbours:
+                # the k largest, ties broken by column index so the graph is deterministic
+                order = np.lexsort((idx, -data))[:neighbours]
+                data, idx = data[order], idx[order]
+            rows.extend([i] * len(idx))
+            cols.extend(idx.tolist())
+            vals.extend(data.tolist())
+        knn = sparse.csr_matrix((vals, (rows, cols)), shape=scores.shape)
+        scores = knn.maximum(knn.T).tocsr()
+    graph = nx.Graph()
+    graph.add_nodes_from(matrix.roles)
+    upper = sparse.triu(scores, k=1).tocoo()
+    graph.add_weighted_edges_from((matrix.roles[i], matrix.roles[j], float(w))
+                                  for i, j, w in zip(upper.row.tolist(), upper.col.tolist(), upper.data.tolist())
+                                  if w > 0)
+    return graph
+
+
+def clusters_of(matrix: OverlapMatrix, score: str = "weighted", seed: int = CLUSTER_SEED,
+                resolution: float = CLUSTER_RESOLUTION) -> list[list[str]]:
+    """Communities of the similarity graph (Louvain, fixed seed): lists of role IRIs, largest first.
+
+    `resolution` > 1 favours smaller communities (networkx's Louvain parameter).
+
+    Inside a cluster roles are sorted by label; clusters of equal size by their first label.
+    """
+    graph = similarity_graph(matrix, score)
+    if graph.number_of_nodes() == 0:
+        return []
+    communities = nx.community.louvain_communities(graph, weight="weight", seed=seed, resolution=resolution)
+    label = dict(zip(matrix.roles, matrix.labels))
+    out = [sorted(c, key=lambda r: (label[r].casefold(), r)) for c in communities]
+    out.sort(key=lambda c: (-len(c), label[c[0]].casefold()))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# For the overview
+
+
+def overlap_summary(kg, by: str = "all", top: int = 10, *, graph=None) -> dict:
+    """The most and least overlapping role pairs and the role clusters, as plain data.
+
+    Returns {"by", "roles": count, "most_overlapping": [pair], "least_overlapping": [pair],
+    "clusters": [[{"id", "label"}]]}, where a pair is {a, b, a_id, b_id, shared, jaccard, weighted}.
+    Least overlapping pairs are the lowest Jaccard first (ties: lowest weighted score).
+
+    >>> s = overlap_summary(kg, top=3)
+    >>> len(s["most_overlapping"])
+    3
+    """
+    matrix = overlap_matrix(kg, by=by, graph=graph)
+    pairs = matrix.pairs()
+    least = sorted(pairs, key=lambda r: (r["jaccard"], r["weighted"], r["a"].casefold(), r["b"].casefold()))
+    label = dict(zip(matrix.roles, matrix.labels))
+    return {
+        "by": by,
+        "roles": len(matrix.roles),
+        "most_overlapping": pairs[:top],
+        "least_overlapping": least[:top],
+        "clusters": [[{"id": r, "label": label[r]} for r in c] for c in matrix.clusters],
+    }
+
+
+def matrix_rows(matrix: OverlapMatrix, score: str = "jaccard") -> list[dict]:
+    """The square matrix as rows ({"role": label, <label>: value, ...}) in cluster order, for tables and CSV."""
+    order = matrix.ordered()
+    dense = matrix.dense(score)
+    rows = []
+    for i in order:
+        row = {"role": matrix.labels[i]}
+        for j in order:
+            value = dense[i, j]
+            row[matrix.labels[j]] = int(value) if score == "shared" else round(float(value), 3)
+        rows.append(row)
+    return rows
+
+
+def matrix_as_dict(matrix: OverlapMatrix) -> dict:
+    """The whole matrix as JSON-ready data: roles (cluster order), the three square matrices, pairs, clusters."""
+    order = matrix.ordered()
+
+    def square(score):
+        dense = matrix.dense(score)
+        return [[(int(dense[i, j]) if score == "shared" else round(float(dense[i, j]), 6)) for j in order]
+                for i in order]
+
+    label = dict(zip(matrix.roles, matrix.labels))
+    return {
+        "by": matrix.by,
+        "roles": [{"id": matrix.roles[i], "label": matrix.labels[i], "short_id": short_id(matrix.roles[i]),
+                   "items": int(matrix.sizes[i])} for i in order],
+        "jaccard": square("jaccard"),
+        "weighted": square("weighted"),
+        "shared": square("shared"),
+        "clusters": [[label[r] for r in c] for c in matrix.clusters],
+        "pairs": matrix.pairs(),
+    }
+
+
+__all__ = [
+    "BY_CHOICES", "LEVEL_WEIGHTS", "OverlapMatrix", "clusters_of", "default_roles", "incidence_matrices",
+    "item_group", "jaccard", "matrix_as_dict", "matrix_rows", "overlap", "overlap_matrix", "overlap_of",
+    "overlap_summary", "pairwise_scores", "projection_for_overlap", "role_items", "similarity_graph",
+    "weighted_jaccard",
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# Text
+
+
+def _levels_text(a, b) -> str:
+    return f"{a or '-'}/{b or '-'}"
+
+
+def format_overlap(result: dict) -> str:
+    """The result of `overlap` as readable text: scores, shared items by group, what only each has."""
+    a, b = result["a"]["label"], result["b"]["label"]
+    shared_count = sum(len(v) for v in result["shared"].values())
+    union = shared_count + len(result["only_a"]) + len(result["only_b"])
+    lines = [f"{a} ↔ {b} (by {result['by']})",
+             f"Jaccard {result['jaccard']:.3f} ({shared_count} shared of {union})   "
+             f"level-weighted {result['weighted']:.3f}", ""]
+    lines.append(f"Shared ({shared_count})  [level for {a} / {b}]")
+    if not result["shared"]:
+        lines.append("  (nothing)")
+    for group, items in result["shared"].items():
+        lines.append(f"  {group}")
+        for item in items:
+            srcs = sorted(set(item["sources_a"]) | set(item["sources_b"]))
+            lines.append(f"    {item['label']}  [{_levels_text(item['level_a'], item['level_b'])}]  ({', '.join(srcs)})")
+    for key, name in (("only_a", a), ("only_b", b)):
+        lines.append("")
+        lines.append(f"Only {name} ({len(result[key])})")
+        group = None
+        for item in result[key]:
+            if item["group"] != group:
+                group = item["group"]
+                lines.append(f"  {group}")
+            level = f"  [{item['level']}]" if item["level"] else ""
+            lines.append(f"    {item['label']}{level}  ({', '.join(item['sources'])})")
+        if not result[key]:
+            lines.append("  (nothing)")
+    return "\n".join(lines) + "\n"
+
+
+def format_clusters(clusters: list[list[str]]) -> str:
+    """Clusters of role labels as numbered lines."""
+    lines = ["Clusters (Louvain communities of the similarity graph):"]
+    for number, cluster in enumerate(clusters, start=1):
+        lines.append(f"  {number}. {', '.join(cluster)}")
+    return "\n".join(lines) + "\n"

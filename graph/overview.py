@@ -1,0 +1,57 @@
+"""The main job: what is in the knowledge graph, how the roles overlap, and the explorer page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .describe import list_roles, source_index
+
+
+def build_overview(kg, *, html: Path | None = None, by: str = "all", top: int = 8) -> dict:
+    """Summarise the knowledge graph and (optionally) write the full explorer page.
+
+    Returns {"graphs": [{"id", "title", "triples"}], "triples", "roles": [role rows from list_roles],
+    "overlap": overlap_summary(...), "explorer": write_explorer summary or None}.
+
+    >>> build_overview(kg)["roles"][0]["label"]
+    'analytics engineer'
+    """
+    from .explorer import write_explorer
+    from .overlap import overlap_summary
+    from .projection import build_projection
+
+    sources = source_index(kg)
+    graphs = [{"id": sources[str(g)]["id"], "title": sources[str(g)]["title"], "triples": kg.triple_count(g)}
+              for g in kg.graph_names()]
+    projection = build_projection(kg)
+    summary = overlap_summary(kg, by=by, top=top, graph=projection)
+    explorer = write_explorer(kg, Path(html), view="all", graph=projection) if html else None
+    return {"graphs": graphs, "triples": kg.triple_count(), "roles": list_roles(kg), "overlap": summary,
+            "explorer": explorer}
+
+
+def format_overview(overview: dict) -> str:
+    """The overview as text for a terminal."""
+    from .render import to_table
+
+    lines = [f"Knowledge graph: {overview['triples']:,} distinct triples in {len(overview['graphs'])} named graphs"]
+    for g in overview["graphs"]:
+        lines.append(f"  {g['id']:<18} {g['triples']:>7,}  {g['title']}")
+    roles = overview["roles"]
+    lines += ["", f"Roles ({len(roles)})"]
+    rows = [{"label": r["label"], "family": r["family"] or "", "skills": r["skills"], "tools": r["tools"],
+             "aliases": ", ".join(r["aliases"][:3])} for r in roles]
+    lines.append(to_table(rows, ["label", "family", "skills", "tools", "aliases"],
+                          ["role", "family", "skills", "tools", "aliases"]).rstrip())
+    summary = overview["overlap"]
+    lines += ["", f"Most overlapping roles (by {summary['by']}: shared items, Jaccard, level-weighted)"]
+    for pair in summary["most_overlapping"]:
+        lines.append(f"  {pair['a']} ↔ {pair['b']}: {pair['shared']} shared, "
+                     f"{pair['jaccard']:.2f}, {pair['weighted']:.2f}")
+    lines += ["", "Role clusters (communities of the overlap graph)"]
+    for number, cluster in enumerate(summary["clusters"], start=1):
+        lines.append(f"  {number}. " + ", ".join(r["label"] for r in cluster))
+    if overview["explorer"]:
+        e = overview["explorer"]
+        lines += ["", f"Explorer page: {e['path']} ({e['nodes']} nodes, {e['edges']} links); open it in a browser."]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,480 @@
+"""The networkx projection: a typed graph of roles, skills, tools and the rest, built on purpose.
+
+The knowledge base is RDF; the analyses (overlap, handoff chains, transitions, coverage, bridges)
+are graph questions. This module projects the store onto a `networkx.MultiDiGraph` from an explicit
+list of relations, never from a generic triple dump: no literal nodes, no rdf:type hubs, no
+n-ary helper nodes (skill requirements, tool uses and handoffs become edge attributes).
+
+Nodes are the entities' IRIs (str) with the attributes
+
+    type         role | skill | tool | category | responsibility | artifact | stage
+    label        the English skos:prefLabel (else the IRI's last segment)
+    aliases      sorted skos:altLabel values
+    definition   skos:definition ("" when none)
+    sources      source ids of the graphs that type the entity (e.g. ["datamax-hats", "olx-interview"])
+    family       (roles) the role family's label or None
+    stakeholder  (roles) True for dt:Stakeholder, who are not hires
+    kind         (skills) technical | soft | knowledge (the dt:Skill subclass) or None
+    order        (stages) the lifecycle position (dt:stageOrder) or None
+
+Edges carry `relation` and `sources` (the source ids whose named graph states the fact) and
+
+    requires_skill      role -> skill     level (strongest any source gives: core > working > basic,
+                                          None if no source gives one), levels {level: [source ids]}
+    uses_tool           role -> tool      level, levels as above; categories [category IRIs the role
+                                          uses the tool as, via dt:asCategory]
+    in_category         tool -> category
+    has_responsibility  role -> responsibility
+    at_stage            responsibility -> stage
+    produces            responsibility -> artifact
+    hands_off_to        role -> role      one edge per dt:Handoff node (key = the handoff IRI):
+                                          handoff, artifact, artifact_label, stage, stage_label, mode,
+                                          workflow, workflow_label, step, note, and the per-source
+                                          views modes / stages / steps {value: [source ids]}
+    works_with          role -> role      as stated (dt:worksWith is symmetric; read it undirected)
+
+Every edge other than a handoff has the relation name as its key, so `G.edges[u, v, "uses_tool"]`
+works. Everything is read through `kg.select(...)` with one bulk query per relation (plus a few for
+node attributes), so the projection builds the same way on the embedded store, a persistent store
+and a remote SPARQL endpoint, and scales to the ESCO import (~17,000 nodes, ~124,000 links).
+
+>>> G = build_projection(kg)
+>>> G.nodes["https://w3id.org/datateam-kg/role/data-engineer"]["label"]
+'data engineer'
+>>> G.edges["https://w3id.org/datateam-kg/role/data-engineer",
+...         "https://w3id.org/datateam-kg/skill/databases", "requires_skill"]["level"]
+'working'
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import networkx as nx
+
+from ..ontology.namespaces import BASE, DT, ONTOLOGY_GRAPH
+from .errors import DatateamError
+
+# ---------------------------------------------------------------------------------------------
+# Vocabulary of the projection
+
+# type key -> the classes whose instances become nodes of that type (the main class first).
+NODE_CLASSES: dict[str, tuple[str, ...]] = {
+    "role": (str(DT.Role), str(DT.Stakeholder)),
+    "skill": (str(DT.Skill), str(DT.TechnicalSkill), str(DT.SoftSkill), str(DT.KnowledgeArea)),
+    "tool": (str(DT.Tool),),
+    "category": (str(DT.ToolCategory),),
+    "responsibility": (str(DT.Responsibility),),
+    "artifact": (str(DT.Artifact),),
+    "stage": (str(DT.LifecycleStage),),
+}
+NODE_TYPES = tuple(NODE_CLASSES)
+TYPE_OF_CLASS = {cls: key for key, classes in NODE_CLASSES.items() for cls in classes}
+
+LEVEL_NAMES = {str(DT.Core): "core", str(DT.Working): "working", str(DT.Basic): "basic"}
+LEVEL_RANK = {"core": 3, "working": 2, "basic": 1}
+MODE_NAMES = {str(DT.Sequential): "sequential", str(DT.SideBySide): "side by side"}
+SKILL_KINDS = {str(DT.TechnicalSkill): "technical", str(DT.SoftSkill): "soft", str(DT.KnowledgeArea): "knowledge"}
+
+
+@dataclass(frozen=True)
+class Relation:
+    """One projected relation: its name, the RDF property and the node types at both ends."""
+
+    name: str
+    predicate: str
+    source_type: str
+    target_type: str
+
+
+RELATIONS: dict[str, Relation] = {
+    r.name: r
+    for r in (
+        Relation("requires_skill", str(DT.requiresSkill), "role", "skill"),
+        Relation("uses_tool", str(DT.usesTool), "role", "tool"),
+        Relation("in_category", str(DT.inCategory), "tool", "category"),
+        Relation("has_responsibility", str(DT.hasResponsibility), "role", "responsibility"),
+        Relation("at_stage", str(DT.atStage), "responsibility", "stage"),
+        Relation("produces", str(DT.produces), "responsibility", "artifact"),
+        # One edge per dt:Handoff node (the predicate is the shortcut, for documentation only).
+        Relation("hands_off_to", str(DT.handsOffTo), "role", "role"),
+        Relation("works_with", str(DT.worksWith), "role", "role"),
+    )
+}
+DEFAULT_RELATIONS: tuple[str, ...] = tuple(RELATIONS)
+
+
+# ---------------------------------------------------------------------------------------------
+# Sources
+
+
+def graph_source_ids(kg) -> dict[str, str]:
+    """Map every named graph IRI (str) to the id of the source it holds; the ontology graph is left out.
+
+    A graph's source is the dt:Source it was derived from (prov:wasDerivedFrom), e.g.
+    graph:olx-interview -> "olx-interview"; a graph without that metadata (a user's file, an import)
+    is named by its path after .../graph/ ("user/my-team", "import/esco").
+
+    >>> graph_source_ids(kg)["https://w3id.org/datateam-kg/graph/olx-interview"]
+    'olx-interview'
+    """
+    from .describe import source_index
+
+    out = {}
+    for graph, source in source_index(kg).items():
+        if graph != str(ONTOLOGY_GRAPH):
+            out[graph] = source["id"]
+    return out
+
+
+def _local_name(iri: str) -> str:
+    return re.split(r"[/#]", iri.rstrip("/"))[-1]
+
+
+def _values(iris: Iterable[str]) -> str:
+    return " ".join(f"<{i}>" for i in iris)
+
+
+# ---------------------------------------------------------------------------------------------
+# Building
+
+
+def build_projection(kg, relations: Iterable[str] = DEFAULT_RELATIONS,
+                     roles: Iterable[str] | None = None) -> nx.MultiDiGraph:
+    """Project the knowledge graph onto a typed networkx MultiDiGraph.
+
+    kg: any backend with `select()` and `graph_names()` (embedded, persistent or remote).
+    relations: names from RELATIONS (default: all of them). Only node types at an end of a chosen
+        relation become nodes, and every entity of those types does (isolated ones too).
+    roles: optional role IRIs; then only those roles are kept, together with the nodes reachable
+        from them along the edges' direction without passing another role (their skills, tools,
+        those tools' categories, responsibilities with their stages and artifacts).
+
+    Returns the graph described in the module docstring. Raises DatateamError for an unknown
+    relation or a role IRI that is not a role.
+
+    >>> G = build_projection(kg, relations=["requires_skill"])
+    >>> sorted({d["type"] for _, d in G.nodes(data=True)})
+    ['role', 'skill']
+    """
+    relations = list(relations)
+    unknown = [r for r in relations if r not in RELATIONS]
+    if unknown:
+        raise DatateamError(f"unknown relation(s) {', '.join(unknown)}; choose from {', '.join(RELATIONS)}")
+    types = sorted({t for r in relations for t in (RELATIONS[r].source_type, RELATIONS[r].target_type)},
+                   key=NODE_TYPES.index)
+    sources = _SourceIds(graph_source_ids(kg))
+    graph = nx.MultiDiGraph()
+    _add_nodes(kg, graph, types, sources)
+    for name in relations:
+        if name == "hands_off_to":
+            _add_handoffs(kg, graph, sources)
+        elif name in ("requires_skill", "uses_tool"):
+            _add_levelled(kg, graph, RELATIONS[name], sources)
+        else:
+            _add_simple(kg, graph, RELATIONS[name], sources)
+    if roles is not None:
+        graph = _restrict_to_roles(graph, roles)
+    return graph
+
+
+class _SourceIds:
+    """Turns sets of graph IRIs into sorted lists of source ids (memoised: most facts share a few sets)."""
+
+    def __init__(self, by_graph: dict[str, str]):
+        self.by_graph = by_graph
+        self._memo: dict[frozenset, tuple] = {}
+
+    def list(self, graphs: Iterable[str]) -> list[str]:
+        key = frozenset(graphs)
+        found = self._memo.get(key)
+        if found is None:
+            found = self._memo[key] = tuple(sorted({self.by_graph[g] for g in key if g in self.by_graph}))
+        return list(found)
+
+
+def _add_nodes(kg, graph: nx.MultiDiGraph, types: list[str], sources: "_SourceIds") -> None:
+    classes = [cls for t in types for cls in NODE_CLASSES[t]]
+    typed: dict[str, str] = {}
+    graphs: dict[str, set] = defaultdict(set)
+    stakeholders = set()
+    kinds: dict[str, set] = defaultdict(set)
+    for row in kg.select(f"""
+        SELECT ?x ?cls ?g WHERE {{
+          VALUES ?cls {{ {_values(classes)} }}
+          GRAPH ?g {{ ?x a ?cls }}
+          FILTER(isIRI(?x))
+        }}"""):
+        iri, cls = str(row["x"]), str(row["cls"])
+        key = TYPE_OF_CLASS[cls]
+        # An entity typed with classes of two node types keeps the earlier type in NODE_TYPES.
+        if iri not in typed or NODE_TYPES.index(key) < NODE_TYPES.index(typed[iri]):
+            typed[iri] = key
+        graphs[iri].add(str(row["g"]))
+        if cls == str(DT.Stakeholder):
+            stakeholders.add(iri)
+        elif cls in SKILL_KINDS:
+            kinds[iri].add(SKILL_KINDS[cls])
+    labels: dict[str, tuple] = {}
+    aliases: dict[str, set] = defaultdict(set)
+    definitions: dict[str, str] = {}
+    for row in kg.select(f"""
+        SELECT DISTINCT ?x ?p ?text WHERE {{
+          VALUES ?cls {{ {_values(classes)} }}
+          VALUES ?p {{ skos:prefLabel skos:altLabel skos:definition }}
+          ?x a ?cls ; ?p ?text .
+          FILTER(isLiteral(?text) && (lang(?text) = "" || langMatches(lang(?text), "en")))
+        }}"""):
+        iri, prop, text = str(row["x"]), str(row["p"]), str(row["text"])
+        if prop.endswith("#prefLabel"):
+            # Prefer an @en label, then the alphabetically first, so the choice is stable.
+            rank = (0 if getattr(row["text"], "language", None) else 1, text)
+            if iri not in labels or rank < labels[iri]:
+                labels[iri] = rank
+        elif prop.endswith("#altLabel"):
+            aliases[iri].add(text)
+        elif iri not in definitions or text < definitions[iri]:
+            definitions[iri] = text
+    families: dict[str, str] = {}
+    if "role" in types:
+        for row in kg.select("""
+            SELECT DISTINCT ?x ?family WHERE {
+              ?x a dt:Role ; dt:roleFamily ?f .
+              OPTIONAL { ?f skos:prefLabel ?familyLabel FILTER(lang(?familyLabel) = "" || langMatches(lang(?familyLabel), "en")) }
+              BIND(COALESCE(?familyLabel, STR(?f)) AS ?family)
+            }"""):
+            iri = str(row["x"])
+            families[iri] = min(families.get(iri, str(row["family"])), str(row["family"]))
+    orders: dict[str, int] = {}
+    if "stage" in types:
+        for row in kg.select("SELECT DISTINCT ?x ?order WHERE { ?x a dt:LifecycleStage ; dt:stageOrder ?order }"):
+            value = row["order"].toPython()
+            if isinstance(value, int):
+                orders[str(row["x"])] = min(orders.get(str(row["x"]), value), value)
+    nodes = []
+    for iri, key in typed.items():
+        label = labels[iri][1] if iri in labels else _local_name(iri)
+        attrs = {
+            "type": key,
+            "label": label,
+            "aliases": sorted((a for a in aliases.get(iri, ()) if a != label), key=str.casefold),
+            "definition": definitions.get(iri, ""),
+            "sources": sources.list(graphs[iri]),
+        }
+        if key == "role":
+            attrs["family"] = families.get(iri)
+            attrs["stakeholder"] = iri in stakeholders
+        elif key == "skill":
+            attrs["kind"] = min(kinds[iri]) if iri in kinds else None
+        elif key == "stage":
+            attrs["order"] = orders.get(iri)
+        nodes.append((iri, attrs))
+    nodes.sort()
+    graph.add_nodes_from(nodes)
+
+
+def _ends_ok(graph: nx.MultiDiGraph, relation: Relation, s: str, o: str) -> bool:
+    nodes = graph.nodes
+    return (s in nodes and o in nodes and nodes[s]["type"] == relation.source_type
+            and nodes[o]["type"] == relation.target_type)
+
+
+def _stated(kg, relation: Relation) -> dict[tuple[str, str], set]:
+    """(subject, object) -> the graphs stating `subject predicate object`."""
+    stated: dict[tuple[str, str], set] = defaultdict(set)
+    for row in kg.select(f"SELECT ?s ?o ?g WHERE {{ GRAPH ?g {{ ?s <{relation.predicate}> ?o }} }}"):
+        stated[(str(row["s"]), str(row["o"]))].add(str(row["g"]))
+    return stated
+
+
+def _add_simple(kg, graph: nx.MultiDiGraph, relation: Relation, sources: "_SourceIds") -> None:
+    edges = []
+    for (s, o), graphs in sorted(_stated(kg, relation).items()):
+        if _ends_ok(graph, relation, s, o):
+            edges.append((s, o, relation.name, {"relation": relation.name, "sources": sources.list(graphs)}))
+    graph.add_edges_from(edges)
+
+
+def _strongest(levels: dict[str, list]) -> str | None:
+    return max(levels, key=LEVEL_RANK.__getitem__) if levels else None
+
+
+def _add_levelled(kg, graph: nx.MultiDiGraph, relation: Relation, sources: "_SourceIds") -> None:
+    """role -> skill or role -> tool, with levels (and, for tools, categories) from the n-ary nodes.
+
+    A level (or category) belongs to the source whose graph states both the link and the n-ary
+    node's level: that is how each source's view is kept apart.
+    """
+    node_property = "dt:skill" if relation.name == "requires_skill" else "dt:tool"
+    category = ("OPTIONAL { ?use dt:tool ?o ; dt:role ?s ; dt:asCategory ?cat }"
+                if relation.name == "uses_tool" else "")
+    stated: dict[tuple[str, str], set] = defaultdict(set)
+    levels: dict[tuple[str, str], dict[str, set]] = defaultdict(lambda: defaultdict(set))
+    categories: dict[tuple[str, str], set] = defaultdict(set)
+    for row in kg.select(f"""
+        SELECT ?s ?o ?g ?level ?cat WHERE {{
+          GRAPH ?g {{
+            ?s <{relation.predicate}> ?o
+            OPTIONAL {{ ?n {node_property} ?o ; dt:role ?s ; dt:level ?level }}
+            {category}
+          }}
+        }}"""):
+        pair = (str(row["s"]), str(row["o"]))
+        g = str(row["g"])
+        stated[pair].add(g)
+        if "level" in row and str(row["level"]) in LEVEL_NAMES:
+            levels[pair][LEVEL_NAMES[str(row["level"])]].add(g)
+        if "cat" in row:
+            categories[pair].add(str(row["cat"]))
+    edges = []
+    for (s, o), graphs in sorted(stated.items()):
+        if not _ends_ok(graph, relation, s, o):
+            continue
+        by_level = {lv: sources.list(gs) for lv, gs in sorted(levels.get((s, o), {}).items(),
+                                                                key=lambda kv: -LEVEL_RANK[kv[0]])}
+        by_level = {lv: srcs for lv, srcs in by_level.items() if srcs}
+        attrs = {"relation": relation.name, "sources": sources.list(graphs),
+                 "level": _strongest(by_level), "levels": by_level}
+        if relation.name == "uses_tool":
+            attrs["categories"] = sorted(categories.get((s, o), ()))
+        edges.append((s, o, relation.name, attrs))
+    graph.add_edges_from(edges)
+
+
+_HANDOFF_PROPERTIES = {
+    str(DT.fromRole): "from", str(DT.toRole): "to", str(DT.artifact): "artifact", str(DT.atStage): "stage",
+    str(DT.mode): "mode", str(DT.partOfWorkflow): "workflow", str(DT.stepNumber): "step",
+}
+
+
+def _add_handoffs(kg, graph: nx.MultiDiGraph, sources: "_SourceIds") -> None:
+    """One role -> role edge per dt:Handoff node; per-source views kept where sources differ."""
+    facts: dict[str, dict[str, dict]] = defaultdict(lambda: defaultdict(lambda: defaultdict(set)))
+    for row in kg.select("""
+        SELECT ?h ?p ?o ?g WHERE {
+          VALUES ?p { dt:fromRole dt:toRole dt:artifact dt:atStage dt:mode dt:partOfWorkflow dt:stepNumber }
+          ?h a dt:Handoff .
+          GRAPH ?g { ?h ?p ?o }
+        }"""):
+        value = row["o"]
+        key = _HANDOFF_PROPERTIES[str(row["p"])]
+        value = int(value.toPython()) if key == "step" else str(value)
+        facts[str(row["h"])][key][value].add(str(row["g"]))
+    notes: dict[str, str] = {}
+    labels: dict[str, str] = {}
+    for row in kg.select("""
+        SELECT DISTINCT ?x ?kind ?text WHERE {
+          { ?h a dt:Handoff ; skos:note ?text . BIND(?h AS ?x) BIND("note" AS ?kind) }
+          UNION
+          { ?h a dt:Handoff ; dt:artifact|dt:atStage|dt:partOfWorkflow ?x . ?x skos:prefLabel ?text
+            BIND("label" AS ?kind) }
+          FILTER(lang(?text) = "" || langMatches(lang(?text), "en"))
+        }"""):
+        target = notes if str(row["kind"]) == "note" else labels
+        iri = str(row["x"])
+        target[iri] = min(target.get(iri, str(row["text"])), str(row["text"]))
+    edges = []
+    for handoff, props in sorted(facts.items()):
+        ends = [sorted(props.get(k, {})) for k in ("from", "to")]
+        if len(ends[0]) != 1 or len(ends[1]) != 1:
+            continue  # not a well-formed handoff (SHACL requires exactly one of each)
+        s, o = ends[0][0], ends[1][0]
+        if not _ends_ok(graph, RELATIONS["hands_off_to"], s, o):
+            continue
+        all_graphs = set().union(*(gs for values in props.values() for gs in values.values()))
+
+        def view(key, rename=lambda v: v):
+            return {rename(v): sources.list(gs) for v, gs in sorted(props.get(key, {}).items())}
+
+        modes = view("mode", lambda m: MODE_NAMES.get(m, _local_name(m)))
+        stages = view("stage")
+        steps = view("step")
+        workflows = view("workflow")
+        artifact = min(props.get("artifact", {None: ()}), key=lambda a: (a is None, a or ""))
+        stage = _first_stage(graph, stages)
+        workflow = min(workflows) if workflows else None
+        edges.append((s, o, handoff, {
+            "relation": "hands_off_to",
+            "sources": sources.list(all_graphs),
+            "handoff": handoff,
+            "artifact": artifact,
+            "artifact_label": labels.get(artifact, _local_name(artifact)) if artifact else None,
+            "stage": stage,
+            "stage_label": labels.get(stage, _local_name(stage)) if stage else None,
+            "mode": (next(iter(modes)) if len(modes) == 1 else "disputed") if modes else None,
+            "workflow": workflow,
+            "workflow_label": labels.get(workflow, _local_name(workflow)) if workflow else None,
+            "step": min(steps) if steps else None,
+            "note": notes.get(handoff),
+            "modes": modes,
+            "stages": stages,
+            "steps": steps,
+            "workflows": workflows,
+        }))
+    graph.add_edges_from(edges)
+
+
+def _first_stage(graph: nx.MultiDiGraph, stages: dict[str, list]) -> str | None:
+    """The stage all sources give, or when they differ the one stated by most sources (then by IRI)."""
+    if not stages:
+        return None
+    return min(stages, key=lambda st: (-len(stages[st]), st))
+
+
+def _restrict_to_roles(graph: nx.MultiDiGraph, roles: Iterable[str]) -> nx.MultiDiGraph:
+    keep_roles = {str(r) for r in roles}
+    for role in sorted(keep_roles):
+        if role not in graph or graph.nodes[role]["type"] != "role":
+            raise DatateamError(f"not a role in the projection: <{role}>")
+    other_roles = {n for n, t in graph.nodes(data="type") if t == "role" and n not in keep_roles}
+    without_others = graph.subgraph(n for n in graph if n not in other_roles)
+    keep = set(keep_roles)
+    for role in keep_roles:
+        keep |= nx.descendants(without_others, role)  # edges point away from roles: role -> tool -> category
+    return graph.subgraph(keep).copy()
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading the projection
+
+
+def nodes_of_type(graph: nx.MultiDiGraph, node_type: str) -> list[str]:
+    """The node ids of one type, sorted by label.
+
+    >>> nodes_of_type(build_projection(kg), "stage")[0].rsplit("/", 1)[-1]
+    'analysis'
+    """
+    found = [n for n, t in graph.nodes(data="type") if t == node_type]
+    return sorted(found, key=lambda n: (graph.nodes[n]["label"].casefold(), n))
+
+
+def edges_of(graph: nx.MultiDiGraph, relation: str) -> list[tuple[str, str, dict]]:
+    """The edges of one relation as (source, target, attributes), in a stable order."""
+    return sorted(((u, v, d) for u, v, d in graph.edges(data=True) if d["relation"] == relation),
+                  key=lambda e: (e[0], e[1], e[2].get("handoff", "")))
+
+
+def label(graph: nx.MultiDiGraph, node: str) -> str:
+    """A node's label (its IRI's last segment when it is not in the graph)."""
+    return graph.nodes[node]["label"] if node in graph else _local_name(node)
+
+
+def short_id(iri: str) -> str:
+    """A compact id for display: `role:data-engineer` for the project's IRIs, else the IRI."""
+    if iri.startswith(BASE):
+        rest = iri[len(BASE):]
+        if "/" in rest:
+            kind, local = rest.split("/", 1)
+            prefix = {"responsibility": "resp", "tool-use": "tooluse", "team-pattern": "pattern",
+                      "deployment": "deploy", "requirement": "req", "role-family": "family"}.get(kind, kind)
+            return f"{prefix}:{local}"
+    return iri
+
+
+__all__ = [
+    "DEFAULT_RELATIONS", "LEVEL_RANK", "NODE_TYPES", "RELATIONS", "Relation", "build_projection",
+    "edges_of", "graph_source_ids", "label", "nodes_of_type", "short_id",
+]

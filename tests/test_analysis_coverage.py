@@ -1,0 +1,214 @@
+"""Team coverage and the next hire: covered and missing items against the YAML sources, greedy set
+cover against brute force, team files with line-numbered errors, the sources' guidance."""
+
+from __future__ import annotations
+
+import itertools
+import random
+from collections import defaultdict
+
+import pytest
+
+from datateam.graph.coverage import COVERAGE_RELATIONS, coverage, greedy_set_cover, read_team_file
+from datateam.graph.errors import DatateamError
+from datateam.graph.projection import build_projection
+from test_analysis_oracle import (
+    catalogue,
+    handoffs,
+    iri,
+    label_of,
+    responsibility_links,
+    role,
+    skill_links,
+    stakeholders,
+    tool_categories,
+    tool_links,
+)
+
+
+@pytest.fixture(scope="module")
+def graph(kg):
+    return build_projection(kg, relations=COVERAGE_RELATIONS)
+
+
+def contributions() -> dict[str, dict[str, set]]:
+    """role IRI -> {"responsibility", "skill", "category"} from the YAML sources."""
+    out: dict = defaultdict(lambda: {"responsibility": set(), "skill": set(), "category": set()})
+    for (r, resp) in responsibility_links():
+        out[r]["responsibility"].add(resp)
+    for (r, s) in skill_links():
+        out[r]["skill"].add(s)
+    general = defaultdict(set)
+    for t, c in tool_categories():
+        general[t].add(c)
+    for (r, t), views in tool_links().items():
+        used_as = {iri("category", c) for _, c in views.values() if c}
+        out[r]["category"] |= used_as or general[t]
+    return out
+
+
+def hireable() -> list[str]:
+    return [role(k) for k in catalogue()["roles"] if role(k) not in stakeholders()]
+
+
+def expected_gaps(team: list[str]) -> dict[str, tuple[set, set]]:
+    contrib = contributions()
+    out = {}
+    for kind in ("responsibility", "skill", "category"):
+        everything = {i for r in hireable() for i in contrib[r][kind]}
+        covered = {i for r in team for i in contrib[r][kind]}
+        out[kind] = (covered, everything - covered)
+    return out
+
+
+@pytest.mark.parametrize("team", [["data-scientist", "data-engineer"], ["data-analyst"],
+                                  ["ml-engineer", "product-manager", "analytics-engineer"]])
+def test_covered_and_missing_match_the_sources(kg, graph, team):
+    ids = [role(k) for k in team]
+    result = coverage(kg, roles=",".join(label_of("roles", k) for k in team), graph=graph)
+    gaps = expected_gaps(ids)
+    responsibilities = [(e["id"], "covered") for s in result["stages"] for e in s["covered"]]
+    responsibilities += [(e["id"], "missing") for s in result["stages"] for e in s["missing"]]
+    assert {i for i, s in responsibilities if s == "covered"} == gaps["responsibility"][0]
+    assert {i for i, s in responsibilities if s == "missing"} == gaps["responsibility"][1]
+    assert {e["id"] for e in result["skills"]["covered"]} == gaps["skill"][0]
+    assert {e["id"] for e in result["skills"]["missing"]} == gaps["skill"][1]
+    assert {e["id"] for e in result["categories"]["covered"]} == gaps["category"][0]
+    assert {e["id"] for e in result["categories"]["missing"]} == gaps["category"][1]
+    # The totals count the same things a second way.
+    assert result["totals"]["responsibilities"] == {"covered": len(gaps["responsibility"][0]),
+                                                    "missing": len(gaps["responsibility"][1]),
+                                                    "all": len(gaps["responsibility"][0] | gaps["responsibility"][1])}
+    # Every responsibility sits under the stage the catalogue gives it, stages in lifecycle order.
+    stage_of = {iri("responsibility", k): label_of("stages", e["stage"]) for k, e in catalogue()["responsibilities"].items()}
+    for stage in result["stages"]:
+        assert all(stage_of[e["id"]] == stage["stage"] for e in stage["covered"] + stage["missing"])
+    orders = [s["order"] for s in result["stages"]]
+    assert orders == sorted(orders)
+    # Handoffs with a team role on exactly one end and a non-stakeholder on the other.
+    expected_open = set()
+    for (f, t, a) in handoffs():
+        if (role(f) in ids) != (role(t) in ids):
+            other = role(t) if role(f) in ids else role(f)
+            if other not in stakeholders():
+                expected_open.add((label_of("roles", f), label_of("roles", t), label_of("artifacts", a)))
+    got = {(h["team_role"], h["missing_role"], h["artifact"]) if h["direction"] == "gives"
+           else (h["missing_role"], h["team_role"], h["artifact"]) for h in result["open_handoffs"]}
+    assert got == expected_open
+
+
+def plain_greedy(universe: set, candidates: dict[str, set], limit: int) -> list[str]:
+    left, picks = set(universe), []
+    pool = dict(candidates)
+    while left and pool and len(picks) < limit:
+        gains = {name: len(items & left) for name, items in pool.items()}
+        best = max(gains.values())
+        if best == 0:
+            break
+        name = sorted(n for n, g in gains.items() if g == best)[0]
+        picks.append(name)
+        left -= pool.pop(name)
+    return picks
+
+
+def test_next_hire_is_the_greedy_cover_of_the_gaps(kg, graph):
+    team = [role("data-scientist"), role("data-engineer")]
+    result = coverage(kg, roles=["DS", "DE"], next_hire=True, top=6, graph=graph)
+    contrib = contributions()
+    gaps = expected_gaps(team)
+    universe = {(k, i) for k, (_, missing) in gaps.items() for i in missing}
+    label = {role(k): label_of("roles", k) for k in catalogue()["roles"]}
+    candidates = {label[r]: {(k, i) for k in ("responsibility", "skill", "category") for i in contrib[r][k]}
+                  for r in hireable() if r not in team}
+    expected = plain_greedy(universe, {n.casefold(): s for n, s in candidates.items()}, 6)
+    assert [r["role"].casefold() for r in result["next_hire"]] == expected
+    left = len(universe)
+    for rank in result["next_hire"]:
+        left -= rank["closes"]
+        assert rank["remaining_after"] == left
+        assert rank["closes"] == sum(rank["closes_by_kind"].values())
+        assert f"closes {rank['closes']} of the" in rank["explanation"]
+    ml = result["next_hire"][0]
+    assert ml["role"] == "ML engineer"
+    assert "first hire for a small team" in [g["label"] for g in ml["guidance"]]
+
+
+def test_greedy_set_cover_against_brute_force():
+    rnd = random.Random(11)
+    for _ in range(40):
+        universe = set(range(rnd.randint(1, 10)))
+        candidates = {f"s{k}": set(rnd.sample(sorted(universe), rnd.randint(0, len(universe))))
+                      for k in range(rnd.randint(1, 6))}
+        picks = greedy_set_cover(universe, candidates)
+        left = set(universe)
+        chosen = []
+        for name, gain in picks:
+            # Each pick covers as many still-open elements as any other remaining set (checked exhaustively).
+            assert gain == candidates[name] & left and gain
+            assert all(len(candidates[o] & left) <= len(gain) for o in candidates if o not in chosen)
+            chosen.append(name)
+            left -= gain
+        reachable = set().union(*candidates.values()) & universe
+        assert universe - left == reachable
+        # Greedy uses at most H(largest set) times the fewest sets that cover what can be covered.
+        optimum = next(k for k in range(len(candidates) + 1)
+                       if any(set().union(set(), *(candidates[n] for n in combo)) >= reachable
+                              for combo in itertools.combinations(candidates, k)))
+        largest = max(len(s) for s in candidates.values())
+        harmonic = sum(1 / i for i in range(1, largest + 1)) if largest else 1
+        assert len(picks) <= optimum * harmonic + 1e-9
+    assert greedy_set_cover({1, 2, 3, 4}, {"a": {1, 2}, "b": {2, 3, 4}, "c": {4}}) == [("b", {2, 3, 4}), ("a", {1})]
+
+
+def test_team_file_with_people_wearing_hats(kg, graph, tmp_path):
+    path = tmp_path / "team.yaml"
+    path.write_text("team: marketplace data team\nsize: small\npeople:\n"
+                    "  - name: Ana\n    hats: [data scientist, DE]\n"
+                    "  - name: Ben\n    hats: data analyst\n", encoding="utf-8")
+    result = coverage(kg, team=str(path), next_hire=True, graph=graph)
+    assert result["team"]["name"] == "marketplace data team" and result["team"]["size"] == "small"
+    assert [p["name"] for p in result["team"]["people"]] == ["Ana", "Ben"]
+    assert {r["id"] for r in result["team"]["roles"]} == {role("data-scientist"), role("data-engineer"), role("data-analyst")}
+    direct = coverage(kg, roles="DS,DE,DA", graph=graph)
+    assert direct["totals"] == result["totals"]
+    # Guidance for a small organisation: hiring advice that fits small (or any) organisations only.
+    labels = {g["label"] for g in result["guidance"]}
+    assert "first hire for a small team" in labels
+    assert "specialise as the team grows" not in labels
+    assert all("small" in g["sizes"] or "any" in g["sizes"] for g in result["guidance"])
+
+
+@pytest.mark.parametrize("text,line,message", [
+    ("people:\n  - name: Ana\n    hats: [data scientist\n  - name: Ben\n", 4, "not valid YAML"),
+    ("people:\n  - name: Ana\n    hats: [data wizard]\n", 3, "no role named 'data wizard'"),
+    ("people:\n  - name: Ana\n    hat: [DS]\n", 3, "unknown key 'hat'"),
+    ("team: x\nsize: huge\npeople:\n  - name: A\n    hats: DS\n", 2, "size 'huge'"),
+    ("team: x\npeople:\n  - name: Ana\n  - name: Ben\n    hats: [DS]\n", 3, "Ana has no 'hats'"),
+    ("people:\n  - name: Ana\n    hats: [DS, business stakeholder]\n", None, "stakeholder is not a hat"),
+])
+def test_bad_team_files_name_the_line(kg, graph, tmp_path, text, line, message):
+    path = tmp_path / "team.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(DatateamError) as info:
+        coverage(kg, team=path, graph=graph)
+    assert message in str(info.value)
+    if line is not None:
+        assert str(info.value).startswith(f"{path}:{line}:")
+    assert "\n" not in str(info.value)
+
+
+def test_read_team_file_keeps_lines(tmp_path):
+    path = tmp_path / "t.yaml"
+    path.write_text("- name: A\n  hats: [DS, DE]\n- name: B\n  hats: DA\n", encoding="utf-8")
+    team = read_team_file(path)
+    assert team["people"] == [{"name": "A", "hats": [("DS", 2), ("DE", 2)], "line": 1},
+                              {"name": "B", "hats": [("DA", 4)], "line": 3}]
+    with pytest.raises(DatateamError, match="no such file"):
+        read_team_file(tmp_path / "missing.yaml")
+
+
+def test_roles_or_team_not_both(kg, graph):
+    with pytest.raises(DatateamError, match="either"):
+        coverage(kg, graph=graph)
+    with pytest.raises(DatateamError, match="unknown size"):
+        coverage(kg, roles="DS", size="gigantic", graph=graph)

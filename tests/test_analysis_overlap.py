@@ -1,0 +1,183 @@
+"""Overlap: Jaccard and level-weighted scores against sets and weights read from the YAML sources,
+the sparse all-pairs matrix against a plain pairwise loop, clusters, the summary and the heatmap."""
+
+from __future__ import annotations
+
+import itertools
+import random
+import struct
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+
+from datateam.graph.errors import DatateamError, NameNotFoundError
+from datateam.graph.heatmap import format_for, heatmap_bytes
+from datateam.graph.overlap import (
+    BY_CHOICES,
+    overlap,
+    overlap_matrix,
+    overlap_summary,
+    pairwise_scores,
+    projection_for_overlap,
+)
+from test_analysis_oracle import role, role_weights, stakeholders, tool
+
+
+@pytest.fixture(scope="module")
+def graph(kg):
+    return projection_for_overlap(kg)
+
+
+def plain_jaccard(a: set, b: set) -> float:
+    return len(a & b) / len(a | b) if a | b else 0.0
+
+
+def plain_weighted(wa: dict, wb: dict) -> float:
+    keys = set(wa) | set(wb)
+    top = sum(min(wa.get(k, 0), wb.get(k, 0)) for k in keys)
+    bottom = sum(max(wa.get(k, 0), wb.get(k, 0)) for k in keys)
+    return top / bottom if bottom else 0.0
+
+
+def test_literal_tools_overlap_of_analytics_engineer_and_data_analyst(kg, graph):
+    """By hand: AE uses 6 tools, DA 10, sharing dbt and Dataform -> Jaccard 2/14. Weights: AE's six
+    tools have no level (2 each, 12); DA's SQL is core (3) and the other nine weigh 2 (21); shared
+    min = 2 + 2 = 4, so weighted = 4 / (12 + 21 - 4) = 4/29."""
+    r = overlap(kg, "analytics engineer", "data analyst", by="tools", graph=graph)
+    assert list(r) == ["a", "b", "by", "jaccard", "weighted", "shared", "only_a", "only_b"]
+    assert r["a"] == {"id": role("analytics-engineer"), "label": "analytics engineer"}
+    assert r["jaccard"] == pytest.approx(1 / 7, abs=1e-6)
+    assert r["weighted"] == pytest.approx(4 / 29, abs=1e-6)
+    assert {g: [i["label"] for i in items] for g, items in r["shared"].items()} == {"tool: transformation": ["Dataform", "dbt"]}
+    assert {i["id"] for i in r["only_a"]} == {tool(t) for t in ("bigquery", "amazon-redshift", "snowflake", "jinja")}
+    assert len(r["only_b"]) == 8
+    sql = next(i for i in r["only_b"] if i["id"] == tool("sql"))
+    assert sql["level"] == "core" and sql["sources"] == ["datamax-hats", "hitchhiker-roles", "olx-interview"]
+
+
+def test_identical_roles_score_one(kg, graph):
+    r = overlap(kg, "DevOps engineer", "SRE", by="all", graph=graph)
+    assert r["jaccard"] == 1.0 and r["weighted"] == 1.0 and r["only_a"] == [] and r["only_b"] == []
+
+
+@pytest.mark.parametrize("by", BY_CHOICES)
+@pytest.mark.parametrize("a,b", [("data-scientist", "ml-engineer"), ("data-engineer", "analytics-engineer"),
+                                 ("data-analyst", "business-analyst")])
+def test_pair_scores_match_the_yaml_sources(kg, graph, by, a, b):
+    weights = role_weights(by)
+    wa, wb = weights.get(role(a), {}), weights.get(role(b), {})
+    r = overlap(kg, role(a), role(b), by=by, graph=graph)
+    assert r["jaccard"] == pytest.approx(plain_jaccard(set(wa), set(wb)), abs=1e-6)
+    assert r["weighted"] == pytest.approx(plain_weighted(wa, wb), abs=1e-6)
+    shared = {i["id"] for items in r["shared"].values() for i in items}
+    assert shared == set(wa) & set(wb)
+    assert {i["id"] for i in r["only_a"]} == set(wa) - set(wb)
+    assert {i["id"] for i in r["only_b"]} == set(wb) - set(wa)
+
+
+@pytest.mark.parametrize("by", BY_CHOICES)
+def test_sparse_matrix_equals_a_plain_pairwise_loop(kg, graph, by):
+    m = overlap_matrix(kg, by=by, graph=graph)
+    weights = role_weights(by)
+    expected_roles = {r for r, items in weights.items() if items and r not in stakeholders()}
+    assert set(m.roles) == expected_roles
+    jac, wei, shared = m.dense("jaccard"), m.dense("weighted"), m.dense("shared")
+    for i, j in itertools.combinations(range(len(m.roles)), 2):
+        wa, wb = weights[m.roles[i]], weights[m.roles[j]]
+        assert jac[i, j] == pytest.approx(plain_jaccard(set(wa), set(wb)), abs=1e-12)
+        assert wei[i, j] == pytest.approx(plain_weighted(wa, wb), abs=1e-12)
+        assert shared[i, j] == len(set(wa) & set(wb))
+        assert jac[i, j] == jac[j, i] and wei[i, j] == wei[j, i]
+    assert np.allclose(np.diag(jac), 1.0)
+    # Counted a second way: the number of listed pairs.
+    assert len(m.pairs()) == len(m.roles) * (len(m.roles) - 1) // 2
+    assert len(m.pairs(include_zero=False)) == sum(1 for i, j in itertools.combinations(range(len(m.roles)), 2)
+                                                   if shared[i, j] > 0)
+
+
+def test_pairwise_scores_on_random_inputs_match_brute_force():
+    rnd = random.Random(7)
+    for _ in range(25):
+        roles = [f"r{i}" for i in range(rnd.randint(2, 9))]
+        items = {r: {f"i{k}": rnd.choice([1, 2, 3]) for k in rnd.sample(range(15), rnd.randint(0, 10))} for r in roles}
+        shared, jac, wei = pairwise_scores(roles, items)
+        for i, j in itertools.product(range(len(roles)), repeat=2):
+            wa, wb = items[roles[i]], items[roles[j]]
+            if i != j or wa:
+                assert jac[i, j] == pytest.approx(plain_jaccard(set(wa), set(wb)), abs=1e-12)
+                assert wei[i, j] == pytest.approx(plain_weighted(wa, wb), abs=1e-12)
+            assert shared[i, j] == len(set(wa) & set(wb))
+
+
+def test_small_hand_example():
+    # a: x core, y basic; b: x basic. Jaccard 1/2. Weighted: min 1 / max (3 + 1) = 1/4.
+    shared, jac, wei = pairwise_scores(["a", "b"], {"a": {"x": 3, "y": 1}, "b": {"x": 1}})
+    assert (shared[0, 1], jac[0, 1], wei[0, 1]) == (1, 0.5, 0.25)
+
+
+def test_named_roles_and_errors(kg, graph):
+    m = overlap_matrix(kg, by="skills", roles=["DS", "data engineer", "role:ml-engineer", "DS"], graph=graph)
+    assert m.roles == [role("data-scientist"), role("data-engineer"), role("ml-engineer")]
+    with pytest.raises(DatateamError, match="at least two"):
+        overlap_matrix(kg, roles=["DS"], graph=graph)
+    with pytest.raises(NameNotFoundError):
+        overlap(kg, "data wizard", "DS", graph=graph)
+    with pytest.raises(DatateamError, match="unknown --by"):
+        overlap(kg, "DA", "DS", by="hats", graph=graph)
+
+
+def test_clusters_partition_the_roles_deterministically(kg, graph):
+    m1 = overlap_matrix(kg, by="all", graph=graph)
+    m2 = overlap_matrix(kg, by="all", graph=graph)
+    assert m1.clusters == m2.clusters
+    members = [r for c in m1.clusters for r in c]
+    assert sorted(members) == sorted(m1.roles) and len(members) == len(set(members))
+    cluster_of = {r: k for k, c in enumerate(m1.clusters) for r in c}
+    # DevOps engineers and SREs have identical profiles; roles sharing nothing are never together.
+    assert cluster_of[role("devops-engineer")] == cluster_of[role("site-reliability-engineer")]
+    shared = m1.dense("shared")
+    index = {r: i for i, r in enumerate(m1.roles)}
+    for c in m1.clusters:
+        if len(c) > 1:
+            for r in c:
+                assert any(shared[index[r], index[o]] > 0 for o in c if o != r)
+    assert sorted(m1.ordered()) == list(range(len(m1.roles)))
+
+
+def test_overlap_summary(kg):
+    s = overlap_summary(kg, by="all", top=4)
+    weights = role_weights("all")
+    roles = [r for r, items in weights.items() if items and r not in stakeholders()]
+    scores = sorted((plain_jaccard(set(weights[a]), set(weights[b])), plain_weighted(weights[a], weights[b]))
+                    for a, b in itertools.combinations(roles, 2))
+    assert s["roles"] == len(roles)
+    assert [p["jaccard"] for p in s["most_overlapping"]] == pytest.approx([j for j, _ in scores[::-1][:4]], abs=1e-6)
+    assert [p["jaccard"] for p in s["least_overlapping"]] == pytest.approx([j for j, _ in scores[:4]], abs=1e-6)
+    top = s["most_overlapping"][0]
+    assert {top["a"], top["b"]} == {"DevOps engineer", "site reliability engineer"} and top["jaccard"] == 1.0
+    assert sum(len(c) for c in s["clusters"]) == len(roles)
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
+    return struct.unpack(">II", data[16:24])
+
+
+def test_heatmap_png_and_svg(kg, graph, tmp_path):
+    m = overlap_matrix(kg, by="all", graph=graph)
+    width, height = _png_size(heatmap_bytes(m, "png"))
+    assert width > 800 and height > 800
+    root = ET.fromstring(heatmap_bytes(m, "svg", score="weighted"))
+    texts = ["".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text")]
+    for label in m.labels:
+        assert texts.count(label) == 2, label  # once on each axis
+    # Every cell is annotated: n*n numbers (plus the colour bar's ticks).
+    numbers = [t for t in texts if t in ("0", "1") or (t.startswith(".") and t[1:].isdigit())]
+    assert len(numbers) == len(m.roles) ** 2
+    weighted = m.dense("weighted")
+    i, j = m.roles.index(role("data-scientist")), m.roles.index(role("ml-engineer"))
+    assert f"{weighted[i, j]:.2f}".lstrip("0") in texts
+    assert format_for(tmp_path / "x.svg") == "svg"
+    with pytest.raises(DatateamError, match="png or .svg"):
+        format_for(tmp_path / "x.jpg")

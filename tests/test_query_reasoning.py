@@ -1,0 +1,152 @@
+"""--reasoning rdfs|owlrl: the same query answers more once the ontology's entailments are in.
+
+Expected answers come from the YAML authoring files, not from the reasoner.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+import yaml
+
+from datateam.cli import main
+from datateam.graph.store import load_knowledge_graph
+from datateam.ontology.namespaces import BASE
+from datateam.queries import reasoning
+from datateam.queries.errors import QueryError, QueryTimeoutError
+from datateam.queries.execute import run_query
+
+SOURCES = Path(__file__).resolve().parent.parent / "ontology" / "sources"
+CATALOGUE = yaml.safe_load((SOURCES / "entities.yaml").read_text(encoding="utf-8"))
+SEED = [yaml.safe_load(p.read_text(encoding="utf-8")) for p in sorted(SOURCES.glob("0*.yaml"))]
+
+WORKS_WITH = "SELECT DISTINCT ?other WHERE { role:data-scientist dt:worksWith ?other } ORDER BY ?other"
+
+
+def local(iri) -> str:
+    return str(iri).rsplit("/", 1)[-1]
+
+
+def answer(kg, text, mode="none") -> set[str]:
+    result = run_query(kg, text, reasoning=mode)
+    return {local(v) for row in result.rows for v in row.values()}
+
+
+def stored_works_with(role: str) -> set[str]:
+    return {b for doc in SEED for a, b in doc.get("works_with") or [] if a == role}
+
+
+def handoff_partners(role: str) -> tuple[set[str], set[str]]:
+    to, frm = set(), set()
+    for doc in SEED:
+        for h in doc.get("handoffs") or []:
+            if h["from"] == role:
+                to.add(h["to"])
+            if h["to"] == role:
+                frm.add(h["from"])
+    return to, frm
+
+
+def test_works_with_answers_more_with_reasoning(kg):
+    """The README example: who does the data scientist work with?"""
+    plain = answer(kg, WORKS_WITH)
+    rdfs = answer(kg, WORKS_WITH, "rdfs")
+    owlrl = answer(kg, WORKS_WITH, "owlrl")
+    hands_to, receives_from = handoff_partners("data-scientist")
+    symmetric = {a for doc in SEED for a, b in doc.get("works_with") or [] if b == "data-scientist"}
+    assert plain == stored_works_with("data-scientist")
+    # rdfs: dt:handsOffTo is a subproperty of dt:worksWith
+    assert rdfs == plain | hands_to
+    # owlrl: and dt:worksWith is symmetric, so handoffs in the other direction count too
+    assert owlrl == plain | hands_to | receives_from | symmetric
+    assert plain < rdfs < owlrl
+    assert {"data-engineer", "software-engineer"} <= plain and "business-analyst" in owlrl - rdfs
+
+
+def test_inverse_properties_need_owlrl(kg):
+    users = {role for doc in SEED for role, by_cat in (doc.get("tools") or {}).items()
+             for items in (by_cat or {}).values() for item in items or []
+             if (next(iter(item)) if isinstance(item, dict) else item) == "apache-airflow"}
+    query = "SELECT DISTINCT ?role WHERE { tool:apache-airflow dt:usedBy ?role }"
+    assert answer(kg, query) == set()
+    assert answer(kg, query, "owlrl") == users == {"data-engineer"}
+    needs = {role for doc in SEED for role, skills in (doc.get("skills") or {}).items() if "statistics" in (skills or {})}
+    assert answer(kg, "SELECT DISTINCT ?r WHERE { skill:statistics dt:requiredBy ?r }", "owlrl") == needs
+
+
+def _closure(section: str, key: str) -> set[str]:
+    seen, todo = set(), list(CATALOGUE[section][key].get("broader") or [])
+    while todo:
+        k = todo.pop()
+        if k not in seen:
+            seen.add(k)
+            todo += CATALOGUE[section][k].get("broader") or []
+    return seen
+
+
+def test_skos_broader_chains_become_transitive(kg):
+    query = "SELECT ?c ?up WHERE { ?c a dt:ToolCategory ; skos:broaderTransitive ?up }"
+    result = run_query(kg, query, reasoning="owlrl")
+    got = defaultdict(set)
+    for row in result.rows:
+        got[local(row["c"])].add(local(row["up"]))
+    expected = {k: _closure("categories", k) for k in CATALOGUE["categories"] if _closure("categories", k)}
+    assert dict(got) == expected
+    assert got["cloud-data-processing"] == {"cloud-platform", "data-processing"}
+    assert run_query(kg, query).rows == []
+
+
+def test_rdfs_types_every_role_as_a_skos_concept_and_labels_as_rdfs_labels(kg):
+    roles = set(CATALOGUE["roles"])
+    concepts = "SELECT DISTINCT ?r WHERE { ?r a dt:Role , skos:Concept , schema:Occupation }"
+    assert answer(kg, concepts) == set()
+    assert answer(kg, concepts, "rdfs") == roles
+    label = "SELECT ?l WHERE { role:data-engineer rdfs:label ?l }"
+    assert {str(r["l"]) for r in run_query(kg, label, reasoning="rdfs").rows} >= {"data engineer"}
+
+
+def test_inferred_triples_are_kept_apart_in_their_own_graph(kg):
+    inferred = "SELECT DISTINCT ?o WHERE { GRAPH graph:inferred { role:data-scientist dt:worksWith ?o } }"
+    assert answer(kg, inferred, "owlrl") == answer(kg, WORKS_WITH, "owlrl") - answer(kg, WORKS_WITH)
+    stored = "ASK { GRAPH graph:inferred { role:data-scientist dt:usesTool tool:python } }"
+    assert run_query(kg, stored, reasoning="owlrl").boolean is False  # stored facts are not repeated
+
+
+def test_the_closure_is_computed_once_and_dropped_after_an_update():
+    kg = load_knowledge_graph()
+    first = reasoning.reasoned_graph(kg, "rdfs")
+    assert reasoning.reasoned_graph(kg, "rdfs") is first
+    run_query(kg, f"INSERT DATA {{ GRAPH <{BASE}graph/user/x> {{ role:new-hat a dt:Role }} }}", allow_update=True)
+    second = reasoning.reasoned_graph(kg, "rdfs")
+    assert second is not first
+    assert "new-hat" in answer(kg, "SELECT ?r WHERE { ?r a skos:Concept FILTER(?r = role:new-hat) }", "rdfs")
+
+
+def test_reasoning_is_refused_above_its_size_limit(kg, monkeypatch):
+    monkeypatch.setitem(reasoning.MAX_TRIPLES, "owlrl", 1000)
+    with pytest.raises(QueryError, match=r"--reasoning owlrl is refused on more than 1,000 triples"):
+        run_query(load_knowledge_graph(), WORKS_WITH, reasoning="owlrl")
+
+
+def test_the_closure_is_under_the_time_limit_too():
+    with pytest.raises(QueryTimeoutError, match="computing the owlrl closure was stopped after 0.5 seconds"):
+        run_query(load_knowledge_graph(), WORKS_WITH, reasoning="owlrl", timeout=0.5)
+
+
+def test_unknown_reasoning_and_reasoning_for_updates(kg):
+    with pytest.raises(QueryError, match="unknown reasoning 'owl'"):
+        run_query(kg, WORKS_WITH, reasoning="owl")
+    with pytest.raises(QueryError, match="applies to queries, not to updates"):
+        run_query(load_knowledge_graph(), "INSERT DATA { <a:b> <a:c> <a:d> }", reasoning="rdfs", allow_update=True)
+
+
+def test_cli_reasoning(runner):
+    plain = runner.invoke(main, ["query", "-f", "csv", "-e", WORKS_WITH])
+    reasoned = runner.invoke(main, ["query", "-f", "csv", "--reasoning", "owlrl", "-e", WORKS_WITH])
+    assert plain.exit_code == reasoned.exit_code == 0
+    plain_rows = set(plain.output.splitlines()[1:])
+    reasoned_rows = set(reasoned.output.splitlines()[1:])
+    assert plain_rows < reasoned_rows
+    assert f"{BASE}role/business-analyst" in reasoned_rows - plain_rows
