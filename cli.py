@@ -33,16 +33,39 @@ class State:
         self.store: str | None = None
         self.endpoint: str | None = None
         self.debug = False
+        self.quiet_attributions = False  # set by commands that print the attribution themselves
+        self.failed = False  # set when the command ends with an error: no attribution then
         self._kg = None
 
     def knowledge_graph(self, *, writable: bool = False):
-        """Open the knowledge graph the options point to (embedded default, --store or --endpoint)."""
+        """Open the knowledge graph the options point to (embedded default, --store or --endpoint).
+
+        When the command ends, the attribution lines of any imported framework (ESCO, O*NET) whose
+        data it may have shown are printed on standard error, and a persistent store is closed
+        (releasing its lock) even when the process lives on (tests, notebooks).
+        """
         if self._kg is None:
             from .graph.store import open_knowledge_graph
 
             self._kg = open_knowledge_graph(self.data_files, store_path=self.store, endpoint=self.endpoint,
                                             writable=writable)
+            click.get_current_context().find_root().call_on_close(self._finish)
         return self._kg
+
+    def _finish(self) -> None:
+        kg, self._kg = self._kg, None
+        if kg is None:
+            return
+        try:
+            if not self.failed and not getattr(kg, "closed", False) and not self.quiet_attributions:
+                from .graph.importers import attributions
+
+                for line in attributions(kg):
+                    click.echo(line, err=True)
+        finally:
+            close = getattr(kg, "close", None)
+            if close is not None and not getattr(kg, "closed", False):
+                close()
 
 
 def _state() -> State:
@@ -162,6 +185,8 @@ class DatateamGroup(click.Group):
         try:
             return super().invoke(ctx)
         except DatateamError as exc:
+            if ctx.find_root().obj is not None:
+                ctx.find_root().obj.failed = True
             if _debug_requested(ctx):
                 raise
             click.echo(f"error: {exc}", err=True)
@@ -170,6 +195,8 @@ class DatateamGroup(click.Group):
                     click.echo(f"  {line}", err=True)
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
+            if ctx.find_root().obj is not None:
+                ctx.find_root().obj.failed = True
             click.echo("interrupted", err=True)
             ctx.exit(130)
 
@@ -625,17 +652,18 @@ def overlap(pair, by, matrix, role_list, score, layout, top, plot, fmt, output):
 
         write_atomically(Path(plot), heatmap_bytes(m, format_for(plot), score=score))
         click.echo(f"wrote {plot}", err=True)
-    pairs = m.pairs(include_zero=len(m.roles) <= 200)
-    if top:
-        pairs = pairs[:top]
+    pairs = m.pairs(include_zero=len(m.roles) <= 200, limit=top)
     if fmt == "json":
         data = ov.matrix_as_dict(m) if len(m.roles) <= 200 else {"by": by, "roles": len(m.roles), "pairs": pairs,
-                                                                 "clusters": ov.matrix_as_dict(m)["clusters"]}
+                                                                 "clusters": _cluster_labels(m)}
         if top:
             data["pairs"] = pairs
         emit(to_json(data), output)
         return
     if layout == "square":
+        if len(m.roles) > 200:
+            raise DatateamError(f"{len(m.roles)} roles are too many for --layout square (at most 200); "
+                                "use --layout pairs or choose some with --roles")
         rows = ov.matrix_rows(m, score)
         columns = ["role"] + [r["role"] for r in rows]
         if fmt == "csv":
@@ -881,15 +909,8 @@ def _writable_store():
     if not state.store:
         raise DatateamError("this command writes into a persistent store: add --store PATH (or set "
                             "DATATEAM_STORE=PATH); the store is created on first use")
-    return _closing(state.knowledge_graph(writable=True))
-
-
-def _closing(kg):
-    """Release the store's lock when the command ends (not only when the process does)."""
-    close = getattr(kg, "close", None)
-    if close is not None:
-        click.get_current_context().find_root().call_on_close(close)
-    return kg
+    state.quiet_attributions = True  # the import report carries the attribution line
+    return state.knowledge_graph(writable=True)
 
 
 class _ProgressBar:
@@ -1015,7 +1036,7 @@ def _readable_store():
         raise DatateamError("store commands need a persistent store: add --store PATH (or set DATATEAM_STORE=PATH)")
     if state.endpoint:
         raise DatateamError("--endpoint is a remote store; `datateam store` works on --store PATH")
-    return _closing(state.knowledge_graph())
+    return state.knowledge_graph()
 
 
 @store_group.command("info")
@@ -1033,6 +1054,7 @@ def store_info_command(fmt, output):
     from .graph.persistent import store_info
 
     kg = _readable_store()
+    _state().quiet_attributions = True  # printed in the report itself
     info = store_info(kg)
     if fmt == "json":
         emit(to_json(info), output)

@@ -21,7 +21,7 @@ import networkx as nx
 from .overlap import overlap_matrix, projection_for_overlap
 
 EXACT_LIMIT = 3000
-BETWEENNESS_SAMPLES = 500
+BETWEENNESS_SAMPLES = 100
 SEED = 42
 ITEM_RELATIONS = {"requires_skill": "skill", "uses_tool": "tool"}
 

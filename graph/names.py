@@ -81,13 +81,13 @@ def _graph_rank(graph: str | None) -> int:
 
 
 _CANDIDATES_QUERY = """
-SELECT ?s ?type ?label ?g ?kind ?needle_label WHERE {
-  VALUES ?type { %(types)s }
-  { GRAPH ?g { ?s skos:prefLabel ?needle_label } BIND(0 AS ?kind) }
+SELECT ?s ?type ?g ?kind WHERE {
+  VALUES ?needle { %(needles)s }
+  { GRAPH ?g { ?s skos:prefLabel ?needle } BIND(0 AS ?kind) }
   UNION
-  { GRAPH ?g { ?s skos:altLabel ?needle_label } BIND(1 AS ?kind) }
+  { GRAPH ?g { ?s skos:altLabel ?needle } BIND(1 AS ?kind) }
   ?s a ?type .
-  OPTIONAL { ?s skos:prefLabel ?label FILTER(langMatches(lang(?label), "en") || lang(?label) = "") }
+  FILTER(?type IN (%(types)s))
 }
 """
 
@@ -154,16 +154,28 @@ def _resolve_iri(kg, text: str, types: list[str]) -> Entity | None:
 
 
 def _exact_candidates(kg, text: str, types: list[str]) -> list[tuple]:
-    """Fast path: indexed lookups of the literal as typed and in common casings."""
+    """Fast path: one indexed lookup of the literal as typed and in common casings (with and without @en).
+
+    The literals are written into the query as RDF terms by rdflib's serializer (quotes and
+    backslashes escaped), never as raw text.
+    """
     from rdflib import Literal
 
-    found = []
-    query = _CANDIDATES_QUERY % {"types": _types_clause(types)}
-    for variant in _label_variants(text):
-        for literal in (Literal(variant, lang="en"), Literal(variant)):
-            for row in kg.select(query, {"needle_label": literal}):
-                found.append(_candidate(row))
-    return found
+    needles = " ".join(lit.n3() for v in _label_variants(text) for lit in (Literal(v, lang="en"), Literal(v)))
+    rows = kg.select(_CANDIDATES_QUERY % {"needles": needles, "types": ", ".join(f"<{ENTITY_TYPES[t]}>" for t in types)})
+    if not rows:
+        return []
+    labels = _preferred_labels(kg, {URIRef(r["s"]) for r in rows})
+    return [(URIRef(r["s"]), TYPE_OF_CLASS[str(r["type"])], labels.get(URIRef(r["s"]), str(r["s"])),
+             str(r.get("g", "")), int(r["kind"])) for r in rows]
+
+
+def _preferred_labels(kg, iris: set[URIRef]) -> dict[URIRef, str]:
+    """The English (or plain) preferred label of each IRI."""
+    values = " ".join(f"<{i}>" for i in sorted(iris))
+    rows = kg.select(f"""SELECT ?s ?label WHERE {{ VALUES ?s {{ {values} }} ?s skos:prefLabel ?label
+                         FILTER(langMatches(lang(?label), "en") || lang(?label) = "") }}""")
+    return {URIRef(r["s"]): str(r["label"]) for r in rows}
 
 
 def _folded_candidates(kg, text: str, types: list[str]) -> list[tuple]:
@@ -174,11 +186,6 @@ def _folded_candidates(kg, text: str, types: list[str]) -> list[tuple]:
         if normalise(row["name"]) == target:
             found.append((row["iri"], row["type"], row["label"], row["graph"], row["kind"]))
     return found
-
-
-def _candidate(row) -> tuple:
-    return (URIRef(row["s"]), TYPE_OF_CLASS[str(row["type"])], str(row.get("label", row["s"])),
-            str(row.get("g", "")), int(row["kind"]))
 
 
 def _pick(text: str, candidates: list[tuple]) -> Entity:

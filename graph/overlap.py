@@ -250,26 +250,47 @@ class OverlapMatrix:
         """The matrix of one score ("jaccard", "weighted" or "shared") as a dense array, diagonal included."""
         return getattr(self, score).toarray()
 
-    def pairs(self, include_zero: bool = True) -> list[dict]:
-        """One row per unordered pair (i < j): a, b, shared, jaccard, weighted; sorted by jaccard, weighted, labels.
-
-        With include_zero=False only pairs sharing at least one item are listed (the useful choice
-        for thousands of roles).
-        """
+    def pair_arrays(self, include_zero: bool = True):
+        """The upper triangle (i < j) as numpy arrays (i, j, shared, jaccard, weighted), unsorted."""
         n = len(self.roles)
         if include_zero:
             ii, jj = np.triu_indices(n, k=1)
-        else:
-            upper = sparse.triu(self.shared, k=1).tocoo()
-            ii, jj = upper.row, upper.col
-        shared = np.asarray(self.shared[ii, jj]).ravel() if len(ii) else np.array([])
-        jac = np.asarray(self.jaccard[ii, jj]).ravel() if len(ii) else np.array([])
-        wei = np.asarray(self.weighted[ii, jj]).ravel() if len(ii) else np.array([])
-        rows = [{"a": self.labels[i], "b": self.labels[j], "a_id": self.roles[i], "b_id": self.roles[j],
-                 "shared": int(s), "jaccard": round(float(x), 6), "weighted": round(float(w), 6)}
-                for i, j, s, x, w in zip(ii.tolist(), jj.tolist(), shared, jac, wei)]
-        rows.sort(key=lambda r: (-r["jaccard"], -r["weighted"], r["a"].casefold(), r["b"].casefold()))
-        return rows
+            return (ii, jj, self.shared.toarray()[ii, jj], self.jaccard.toarray()[ii, jj],
+                    self.weighted.toarray()[ii, jj])
+        uppers = [sparse.triu(m, k=1).tocsr() for m in (self.shared, self.jaccard, self.weighted)]
+        for m in uppers:
+            m.sort_indices()
+        base = uppers[0]
+        ii = np.repeat(np.arange(n), np.diff(base.indptr))
+        jj = base.indices
+        values = [base.data]
+        for m in uppers[1:]:
+            if np.array_equal(m.indptr, base.indptr) and np.array_equal(m.indices, base.indices):
+                values.append(m.data)
+            else:  # a score that is zero where items are shared: read it cell by cell
+                values.append(np.asarray(m[ii, jj]).ravel())
+        return (ii, jj, *values)
+
+    def pairs(self, include_zero: bool = True, limit: int | None = None, lowest: bool = False) -> list[dict]:
+        """One row per unordered pair (i < j): a, b, a_id, b_id, shared, jaccard, weighted.
+
+        Sorted by Jaccard, then weighted score, highest first (lowest first with lowest=True), then
+        by the two labels. include_zero=False lists only pairs sharing at least one item (the useful
+        choice for thousands of roles); `limit` keeps the first N rows (sorted with numpy, so asking
+        for the top 10 of ESCO's 4.5 million pairs does not build millions of rows).
+        """
+        ii, jj, shared, jac, wei = self.pair_arrays(include_zero)
+        if len(ii) == 0:
+            return []
+        rank = np.empty(len(self.labels), dtype=np.int64)
+        rank[sorted(range(len(self.labels)), key=lambda k: self.labels[k].casefold())] = np.arange(len(self.labels))
+        sign = 1.0 if lowest else -1.0
+        order = np.lexsort((rank[jj], rank[ii], sign * np.round(wei, 6), sign * np.round(jac, 6)))
+        if limit is not None:
+            order = order[:limit]
+        return [{"a": self.labels[i], "b": self.labels[j], "a_id": self.roles[i], "b_id": self.roles[j],
+                 "shared": int(shared[k]), "jaccard": round(float(jac[k]), 6), "weighted": round(float(wei[k]), 6)}
+                for k in order.tolist() for i, j in ((int(ii[k]), int(jj[k])),)]
 
     def ordered(self) -> list[int]:
         """Matrix indices ordered by cluster (largest first), then by label inside a cluster."""
@@ -442,14 +463,12 @@ def overlap_summary(kg, by: str = "all", top: int = 10, *, graph=None) -> dict:
     3
     """
     matrix = overlap_matrix(kg, by=by, graph=graph)
-    pairs = matrix.pairs()
-    least = sorted(pairs, key=lambda r: (r["jaccard"], r["weighted"], r["a"].casefold(), r["b"].casefold()))
     label = dict(zip(matrix.roles, matrix.labels))
     return {
         "by": by,
         "roles": len(matrix.roles),
-        "most_overlapping": pairs[:top],
-        "least_overlapping": least[:top],
+        "most_overlapping": matrix.pairs(limit=top),
+        "least_overlapping": matrix.pairs(limit=top, lowest=True),
         "clusters": [[{"id": r, "label": label[r]} for r in c] for c in matrix.clusters],
     }
 

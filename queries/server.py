@@ -379,7 +379,14 @@ class SparqlEndpoint:
             "explorer": "/explorer" if self._explorer_available() else None,
             "graphs": self.graph_names(),
             "prefixes": PREFIXES,
+            "attributions": self._attributions(),
         }
+
+    def _attributions(self) -> list[str]:
+        """Attribution lines of the imported frameworks (ESCO, O*NET) this server's data includes."""
+        from ..graph.importers import attributions
+
+        return attributions(self.kg)
 
     def named_queries(self) -> list[dict]:
         """The named queries of the library: name, title, description, params, examples and text."""

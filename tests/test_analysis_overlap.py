@@ -181,3 +181,39 @@ def test_heatmap_png_and_svg(kg, graph, tmp_path):
     assert format_for(tmp_path / "x.svg") == "svg"
     with pytest.raises(DatateamError, match="png or .svg"):
         format_for(tmp_path / "x.jpg")
+
+
+def test_knn_similarity_graph_keeps_each_roles_top_neighbours():
+    from datateam.graph.overlap import OverlapMatrix, similarity_graph
+
+    rnd = random.Random(3)
+    roles = [f"r{i}" for i in range(12)]
+    items = {r: {f"i{k}": rnd.choice([1, 2, 3]) for k in rnd.sample(range(10), rnd.randint(1, 6))} for r in roles}
+    shared, jac, wei = pairwise_scores(roles, items)
+    m = OverlapMatrix(roles=roles, labels=roles, by="skills", shared=shared, jaccard=jac, weighted=wei,
+                      sizes=np.array([len(items[r]) for r in roles]))
+    k = 3
+    graph = similarity_graph(m, neighbours=k)
+    expected = set()
+    for i, a in enumerate(roles):
+        others = sorted(((plain_weighted(items[a], items[b]), j) for j, b in enumerate(roles) if j != i), key=lambda x: (-x[0], x[1]))
+        expected |= {frozenset((a, roles[j])) for w, j in others[:k] if w > 0}
+    assert {frozenset(e) for e in graph.edges()} == expected
+    full = similarity_graph(m)
+    assert full.number_of_edges() == sum(1 for a, b in itertools.combinations(roles, 2)
+                                         if plain_weighted(items[a], items[b]) > 0)
+
+
+def test_benchmark_is_importable_and_agrees_with_the_baseline():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "bench" / "bench_overlap.py"
+    spec = importlib.util.spec_from_file_location("bench_overlap_under_test", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # importing runs nothing
+    items = module.synthetic_items(roles=60, items=200, links=900, seed=5)
+    rows = module.run(items=items, sizes=(20, 60))
+    assert [r["roles"] for r in rows] == [20, 60]
+    assert all(r["max_abs_diff"] == 0.0 and r["pairs"] == r["roles"] * (r["roles"] - 1) // 2 for r in rows)
+    assert rows[1]["links"] == 900

@@ -88,14 +88,23 @@ def explorer_data(kg, view: str | None = None, **options) -> dict:
     """
     seed = options.pop("seed", 7)
     chosen = explorer_view(kg, view, **options)
-    return build_page_data(chosen, _source_titles(kg), seed=seed)
+    return _with_attributions(kg, build_page_data(chosen, _source_titles(kg), seed=seed))
+
+
+def _with_attributions(kg, data: dict) -> dict:
+    """Add the attribution lines of imported frameworks (ESCO, O*NET) the page may show."""
+    from ..importers import attributions
+
+    data["attributions"] = attributions(kg)
+    return data
 
 
 def explorer_html(kg, view: str | None = None, **options) -> str:
     """The explorer page of a view as HTML text (see write_explorer for the arguments)."""
     seed = options.pop("seed", 7)
     chosen = explorer_view(kg, view, **options)
-    return render_page(chosen, _source_titles(kg), seed=seed)
+    data = _with_attributions(kg, build_page_data(chosen, _source_titles(kg), seed=seed))
+    return render_data(data, chosen)
 
 
 def write_explorer(kg, path, view: str | None = "all", *, focus: str | None = None, depth: int | None = None,
@@ -120,7 +129,7 @@ def write_explorer(kg, path, view: str | None = "all", *, focus: str | None = No
     """
     path = Path(path)
     chosen = explorer_view(kg, view, focus=focus, depth=depth, compare=compare, graph=graph)
-    data = build_page_data(chosen, _source_titles(kg), seed=seed)
+    data = _with_attributions(kg, build_page_data(chosen, _source_titles(kg), seed=seed))
     html = render_data(data, chosen)
     _write_atomically(path, html)
     return _summary(path, chosen, data, html)

@@ -409,6 +409,7 @@ def render_data(data: dict, view: View) -> str:
         sides=data["sides"],
         sources=data["sources"],
         hierarchical=data["view"]["hierarchical"],
+        attributions=data.get("attributions", []),
         has_handoffs=any(e["relation"] == "hands_off_to" for e in data["edges"]),
         has_works_with=any(e["relation"] == "works_with" for e in data["edges"]),
         css=Markup(css),

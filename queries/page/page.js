@@ -278,6 +278,12 @@
         $("explorer-link").setAttribute("href", state.info.explorer);
         show("explorer-link", true);
       }
+      for (const line of state.info.attributions || []) {
+        const p = document.createElement("p");
+        p.textContent = line;
+        $("attributions").appendChild(p);
+        show("attributions", true);
+      }
     } catch (err) {
       showError(`Cannot read the server's settings: ${err.message}`);
     }
