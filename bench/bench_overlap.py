@@ -88,7 +88,7 @@ def _max_difference(sparse_result, baseline) -> float:
     return worst
 
 
-def run(kg=None, by: str = "skills", sizes=(100, 500, 1000, 3007), baseline_max_roles: int = 3007,
+def run(kg=None, by: str = "skills", sizes=(100, 500, 1000, 3007), baseline_max_roles: int = 5000,
         items: dict[str, dict[str, int]] | None = None) -> list[dict]:
     """Time all-pairs overlap for each N in `sizes` (the first N roles by id), sparse vs baseline.
 
