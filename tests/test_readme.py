@@ -69,5 +69,5 @@ def test_the_example_role_is_merged_and_linked_to_shipped_entities(runner):
     role = json.loads(result.stdout)
     assert role["label"] == "analytics translator"
     assert {s["label"] for s in role["skills"]} == {"communication", "presenting findings"}
-    assert [(t["label"], t["categories"]) for t in role["tools"]] == [("Tableau", ["visualization"])]
+    assert [(t["label"], t["categories"]) for t in role["tools"]] == [("Tableau", ["data manipulation tools", "visualization"])]
     assert {s["id"] for s in role["sources"]} == {"acme-handbook"}
