@@ -164,7 +164,7 @@ EXPECTED_SKILLS = {
     "data modeling", "ETL design", "system architecture", "data architecture", "database design",
     "data warehouse design", "data pipeline development", "data quality assurance", "anomaly detection",
     "data security", "data versioning", "performance optimization", "communication", "presenting findings",
-    "data storytelling", "documentation writing", "prioritization", "planning", "collaboration",
+    "data storytelling", "documentation writing", "prioritization", "planning", "backend development", "frontend development",
 }
 
 
@@ -200,6 +200,15 @@ def test_levels_of_the_data_analyst_follow_the_interview(kg):
 def test_levels_from_the_interview_wording(kg):
     assert levels(kg, "data-analyst")["experiment-analysis"] == {"olx-interview": "Basic"}  # "basics of statistics to ... experiment"
     assert levels(kg, "data-engineer")["machine-learning"] == {"olx-interview": "Basic"}     # "knows a bit of machine learning"
+    # the interview: web developers do mostly frontend with "a bit of" backend; full-stack data
+    # scientists do data science plus backend
+    assert levels(kg, "full-stack-web-developer") == {"backend-development": {"olx-interview": "Basic"}}
+    skills = facts_by_source(kg, "?role dt:requiresSkill ?s FILTER(?role IN (role:full-stack-web-developer, "
+                                 "role:full-stack-data-scientist))", "?role ?s")
+    assert skills == {("full-stack-web-developer", "frontend-development"): {"olx-interview"},
+                      ("full-stack-web-developer", "backend-development"): {"olx-interview"},
+                      ("full-stack-data-scientist", "machine-learning"): {"olx-interview"},
+                      ("full-stack-data-scientist", "backend-development"): {"olx-interview"}}
 
 
 def test_levels_of_other_roles(kg):
