@@ -427,7 +427,7 @@ def query(source, expression, params, fmt, output, timeout, reasoning, max_rows,
     if allow_update and not state.store:
         raise DatateamError("--allow-update changes data and works only on your own persistent store: "
                             "add --store DIR (the shipped knowledge base and --endpoint are read-only)")
-    text, named = read_query_source(source, expression, stdin_text=lambda: click.get_text_stream("stdin").read())
+    text, named = read_query_source(source, expression, stdin_text=lambda: sys.stdin.read())
     form = query_form(text)
     out_fmt = choose_format(fmt, output, form, sys.stdout.isatty() and output is None)
     kg = state.knowledge_graph(writable=allow_update)
