@@ -359,8 +359,11 @@ def export(fmt, output):
 @click.option("--by", type=click.Choice(["skills", "tools", "responsibilities", "all"]), default="all",
               show_default=True, help="What the overlap summary compares.")
 @click.option("--top", type=click.IntRange(1, 100), default=8, show_default=True, help="How many role pairs to list.")
+@click.option("--min-shared", type=click.IntRange(min=1), default=3, show_default=True, metavar="N",
+              help="List only role pairs that share at least N items (small roles with one item each "
+                   "would otherwise top the list).")
 @format_option("table", "json")
-def overview(html, by, top, fmt):
+def overview(html, by, top, min_shared, fmt):
     """Summarise the knowledge graph: sources, roles, how they overlap, and the explorer page.
 
     This is the main job `make run` performs.
@@ -373,7 +376,8 @@ def overview(html, by, top, fmt):
 
     if html and not Path(html).parent.exists():
         Path(html).parent.mkdir(parents=True)
-    result = build_overview(_state().knowledge_graph(), html=Path(html) if html else None, by=by, top=top)
+    result = build_overview(_state().knowledge_graph(), html=Path(html) if html else None, by=by, top=top,
+                            min_shared=min_shared)
     emit(to_json(result) if fmt == "json" else format_overview(result))
 
 
@@ -607,12 +611,14 @@ BY_OPTION = click.option("--by", type=click.Choice(["skills", "tools", "responsi
 @click.option("--layout", type=click.Choice(["pairs", "square"]), default="pairs", show_default=True,
               help="With --matrix: one row per pair, or the square matrix (table and csv).")
 @click.option("--top", type=click.IntRange(min=1), default=None, help="With --matrix: list only the N most overlapping pairs.")
+@click.option("--min-shared", type=click.IntRange(min=1), default=None, metavar="N",
+              help="With --matrix: list only pairs that share at least N items.")
 @click.option("--plot", type=click.Path(dir_okay=False), default=None,
               help="With --matrix: write a heatmap to FILE (.png or .svg), roles ordered by cluster.")
 @graph_options
 @format_option("table", "json", "csv")
 @output_option
-def overlap(pair, by, matrix, role_list, score, layout, top, plot, fmt, output):
+def overlap(pair, by, matrix, role_list, score, layout, top, min_shared, plot, fmt, output):
     """Compare two roles (Jaccard and level-weighted overlap), or all pairs with --matrix.
 
     The level-weighted score is Σ min(wA, wB) / Σ max(wA, wB) with core 3, working 2, basic 1 and
@@ -623,6 +629,7 @@ def overlap(pair, by, matrix, role_list, score, layout, top, plot, fmt, output):
       datateam overlap "data scientist" "ML engineer" --by skills
       datateam overlap --matrix --by tools --plot overlap.png
       datateam overlap --matrix --roles "DS,DE,MLE,DA" --format csv -o overlap.csv
+      datateam overlap --matrix --min-shared 5 --top 10
     """
     from .graph import overlap as ov
 
@@ -630,8 +637,8 @@ def overlap(pair, by, matrix, role_list, score, layout, top, plot, fmt, output):
     if not matrix:
         if len(pair) != 2:
             raise DatateamError("name two roles (overlap A B), or use --matrix for all pairs")
-        if role_list or plot or top:
-            raise DatateamError("--roles, --plot and --top go with --matrix")
+        if role_list or plot or top or min_shared:
+            raise DatateamError("--roles, --plot, --top and --min-shared go with --matrix")
         result = ov.overlap(kg, pair[0], pair[1], by=by)
         if fmt == "json":
             emit(to_json(result), output)
@@ -652,11 +659,11 @@ def overlap(pair, by, matrix, role_list, score, layout, top, plot, fmt, output):
 
         write_atomically(Path(plot), heatmap_bytes(m, format_for(plot), score=score))
         click.echo(f"wrote {plot}", err=True)
-    pairs = m.pairs(include_zero=len(m.roles) <= 200, limit=top)
+    pairs = m.pairs(include_zero=len(m.roles) <= 200, limit=top, min_shared=min_shared or 0)
     if fmt == "json":
         data = ov.matrix_as_dict(m) if len(m.roles) <= 200 else {"by": by, "roles": len(m.roles), "pairs": pairs,
                                                                  "clusters": _cluster_labels(m)}
-        if top:
+        if top or min_shared:
             data["pairs"] = pairs
         emit(to_json(data), output)
         return

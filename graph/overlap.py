@@ -271,15 +271,21 @@ class OverlapMatrix:
                 values.append(np.asarray(m[ii, jj]).ravel())
         return (ii, jj, *values)
 
-    def pairs(self, include_zero: bool = True, limit: int | None = None, lowest: bool = False) -> list[dict]:
+    def pairs(self, include_zero: bool = True, limit: int | None = None, lowest: bool = False,
+              min_shared: int = 0) -> list[dict]:
         """One row per unordered pair (i < j): a, b, a_id, b_id, shared, jaccard, weighted.
 
         Sorted by Jaccard, then weighted score, highest first (lowest first with lowest=True), then
         by the two labels. include_zero=False lists only pairs sharing at least one item (the useful
-        choice for thousands of roles); `limit` keeps the first N rows (sorted with numpy, so asking
-        for the top 10 of ESCO's 4.5 million pairs does not build millions of rows).
+        choice for thousands of roles); min_shared=N keeps only pairs sharing at least N items, so
+        two roles with one item each do not top the list with a Jaccard of 1; `limit` keeps the
+        first N rows (sorted with numpy, so asking for the top 10 of ESCO's 4.5 million pairs does
+        not build millions of rows).
         """
-        ii, jj, shared, jac, wei = self.pair_arrays(include_zero)
+        ii, jj, shared, jac, wei = self.pair_arrays(include_zero and min_shared <= 0)
+        if min_shared > 1:
+            keep = shared >= min_shared
+            ii, jj, shared, jac, wei = ii[keep], jj[keep], shared[keep], jac[keep], wei[keep]
         if len(ii) == 0:
             return []
         rank = np.empty(len(self.labels), dtype=np.int64)
@@ -451,12 +457,13 @@ def clusters_of(matrix: OverlapMatrix, score: str = "weighted", seed: int = CLUS
 # For the overview
 
 
-def overlap_summary(kg, by: str = "all", top: int = 10, *, graph=None) -> dict:
+def overlap_summary(kg, by: str = "all", top: int = 10, *, min_shared: int = 0, graph=None) -> dict:
     """The most and least overlapping role pairs and the role clusters, as plain data.
 
-    Returns {"by", "roles": count, "most_overlapping": [pair], "least_overlapping": [pair],
-    "clusters": [[{"id", "label"}]]}, where a pair is {a, b, a_id, b_id, shared, jaccard, weighted}.
-    Least overlapping pairs are the lowest Jaccard first (ties: lowest weighted score).
+    Returns {"by", "roles": count, "min_shared", "most_overlapping": [pair], "least_overlapping":
+    [pair], "clusters": [[{"id", "label"}]]}, where a pair is {a, b, a_id, b_id, shared, jaccard,
+    weighted}. Most overlapping pairs share at least `min_shared` items; least overlapping pairs
+    are the lowest Jaccard first (ties: lowest weighted score).
 
     >>> s = overlap_summary(kg, top=3)
     >>> len(s["most_overlapping"])
@@ -467,7 +474,8 @@ def overlap_summary(kg, by: str = "all", top: int = 10, *, graph=None) -> dict:
     return {
         "by": by,
         "roles": len(matrix.roles),
-        "most_overlapping": matrix.pairs(limit=top),
+        "min_shared": min_shared,
+        "most_overlapping": matrix.pairs(limit=top, min_shared=min_shared),
         "least_overlapping": matrix.pairs(limit=top, lowest=True),
         "clusters": [[{"id": r, "label": label[r]} for r in c] for c in matrix.clusters],
     }

@@ -7,7 +7,7 @@ from pathlib import Path
 from .describe import list_roles, source_index
 
 
-def build_overview(kg, *, html: Path | None = None, by: str = "all", top: int = 8) -> dict:
+def build_overview(kg, *, html: Path | None = None, by: str = "all", top: int = 8, min_shared: int = 3) -> dict:
     """Summarise the knowledge graph and (optionally) write the full explorer page.
 
     Returns {"graphs": [{"id", "title", "triples"}], "triples", "roles": [role rows from list_roles],
@@ -24,7 +24,7 @@ def build_overview(kg, *, html: Path | None = None, by: str = "all", top: int = 
     graphs = [{"id": sources[str(g)]["id"], "title": sources[str(g)]["title"], "triples": kg.triple_count(g)}
               for g in kg.graph_names()]
     projection = build_projection(kg)
-    summary = overlap_summary(kg, by=by, top=top, graph=projection)
+    summary = overlap_summary(kg, by=by, top=top, min_shared=min_shared, graph=projection)
     explorer = write_explorer(kg, Path(html), view="all", graph=projection) if html else None
     return {"graphs": graphs, "triples": kg.triple_count(), "roles": list_roles(kg), "overlap": summary,
             "explorer": explorer}
@@ -44,7 +44,8 @@ def format_overview(overview: dict) -> str:
     lines.append(to_table(rows, ["label", "family", "skills", "tools", "aliases"],
                           ["role", "family", "skills", "tools", "aliases"]).rstrip())
     summary = overview["overlap"]
-    lines += ["", f"Most overlapping roles (by {summary['by']}: shared items, Jaccard, level-weighted)"]
+    at_least = f", pairs sharing at least {summary['min_shared']}" if summary["min_shared"] > 1 else ""
+    lines += ["", f"Most overlapping roles (by {summary['by']}{at_least}: shared items, Jaccard, level-weighted)"]
     for pair in summary["most_overlapping"]:
         lines.append(f"  {pair['a']} ↔ {pair['b']}: {pair['shared']} shared, "
                      f"{pair['jaccard']:.2f}, {pair['weighted']:.2f}")

@@ -4,6 +4,7 @@ the sparse all-pairs matrix against a plain pairwise loop, clusters, the summary
 from __future__ import annotations
 
 import itertools
+import json
 import random
 import struct
 import xml.etree.ElementTree as ET
@@ -11,6 +12,7 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 
+from datateam.cli import main
 from datateam.graph.errors import DatateamError, NameNotFoundError
 from datateam.graph.heatmap import format_for, heatmap_bytes
 from datateam.graph.overlap import (
@@ -157,6 +159,36 @@ def test_overlap_summary(kg):
     top = s["most_overlapping"][0]
     assert {top["a"], top["b"]} == {"DevOps engineer", "site reliability engineer"} and top["jaccard"] == 1.0
     assert sum(len(c) for c in s["clusters"]) == len(roles)
+
+
+def test_overlap_summary_with_a_minimum_of_shared_items(kg):
+    """Pairs sharing fewer than N items drop out of the top list; the order is the plain oracle's."""
+    s = overlap_summary(kg, by="all", top=6, min_shared=5)
+    weights = role_weights("all")
+    roles = [r for r, items in weights.items() if items and r not in stakeholders()]
+    kept = sorted(((plain_jaccard(set(weights[a]), set(weights[b])), plain_weighted(weights[a], weights[b]),
+                    len(set(weights[a]) & set(weights[b])))
+                   for a, b in itertools.combinations(roles, 2)), reverse=True)
+    kept = [k for k in kept if k[2] >= 5][:6]
+    assert [(round(p["jaccard"], 5), round(p["weighted"], 5), p["shared"]) for p in s["most_overlapping"]] == [
+        (round(j, 5), round(w, 5), n) for j, w, n in kept]
+    assert all(p["shared"] >= 5 for p in s["most_overlapping"]) and s["min_shared"] == 5
+    assert {frozenset((p["a"], p["b"])) for p in s["most_overlapping"][3:5]} == {
+        frozenset(("data analyst", "data scientist")), frozenset(("data engineer", "ML engineer"))}
+
+
+def test_cli_matrix_min_shared_and_the_overview_default(runner):
+    result = runner.invoke(main, ["overlap", "--matrix", "--min-shared", "15", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    pairs = json.loads(result.stdout)["pairs"]
+    assert {frozenset((p["a"], p["b"])) for p in pairs} == {
+        frozenset(("DevOps engineer", "site reliability engineer")), frozenset(("data analyst", "data scientist")),
+        frozenset(("data engineer", "ML engineer"))}
+    overview = runner.invoke(main, ["overview", "--format", "json"])
+    top = json.loads(overview.stdout)["overlap"]["most_overlapping"]
+    assert overview.exit_code == 0 and min(p["shared"] for p in top) >= 3 and len(top) == 8
+    refused = runner.invoke(main, ["overlap", "DS", "DE", "--min-shared", "3"])
+    assert refused.exit_code == 1 and "go with --matrix" in refused.output
 
 
 def _png_size(data: bytes) -> tuple[int, int]:
