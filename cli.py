@@ -359,6 +359,7 @@ def export(fmt, output):
 @click.option("--by", type=click.Choice(["skills", "tools", "responsibilities", "all"]), default="all",
               show_default=True, help="What the overlap summary compares.")
 @click.option("--top", type=click.IntRange(1, 100), default=8, show_default=True, help="How many role pairs to list.")
+# The default is graph.overview.OVERVIEW_MIN_SHARED, written out so that --help does not import rdflib.
 @click.option("--min-shared", type=click.IntRange(min=1), default=3, show_default=True, metavar="N",
               help="List only role pairs that share at least N items (small roles with one item each "
                    "would otherwise top the list).")

@@ -282,8 +282,8 @@ class OverlapMatrix:
         first N rows (sorted with numpy, so asking for the top 10 of ESCO's 4.5 million pairs does
         not build millions of rows).
         """
-        ii, jj, shared, jac, wei = self.pair_arrays(include_zero and min_shared <= 0)
-        if min_shared > 1:
+        ii, jj, shared, jac, wei = self.pair_arrays(include_zero and min_shared < 1)
+        if min_shared > 1:  # pair_arrays(False) already dropped the pairs sharing nothing
             keep = shared >= min_shared
             ii, jj, shared, jac, wei = ii[keep], jj[keep], shared[keep], jac[keep], wei[keep]
         if len(ii) == 0:

@@ -7,7 +7,11 @@ from pathlib import Path
 from .describe import list_roles, source_index
 
 
-def build_overview(kg, *, html: Path | None = None, by: str = "all", top: int = 8, min_shared: int = 3) -> dict:
+OVERVIEW_MIN_SHARED = 3  # role pairs sharing fewer items say little about how two hats overlap
+
+
+def build_overview(kg, *, html: Path | None = None, by: str = "all", top: int = 8,
+                   min_shared: int = OVERVIEW_MIN_SHARED) -> dict:
     """Summarise the knowledge graph and (optionally) write the full explorer page.
 
     Returns {"graphs": [{"id", "title", "triples"}], "triples", "roles": [role rows from list_roles],

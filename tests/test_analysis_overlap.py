@@ -249,3 +249,10 @@ def test_benchmark_is_importable_and_agrees_with_the_baseline():
     assert [r["roles"] for r in rows] == [20, 60]
     assert all(r["max_abs_diff"] == 0.0 and r["pairs"] == r["roles"] * (r["roles"] - 1) // 2 for r in rows)
     assert rows[1]["links"] == 900
+
+
+def test_the_overview_command_default_is_the_python_default():
+    from datateam.cli import overview
+    from datateam.graph.overview import OVERVIEW_MIN_SHARED
+
+    assert next(p.default for p in overview.params if p.name == "min_shared") == OVERVIEW_MIN_SHARED == 3
