@@ -6,6 +6,7 @@ user can fix are printed on one line (no traceback unless --debug) with a non-ze
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sys
@@ -435,10 +436,11 @@ def query(source, expression, params, fmt, output, timeout, reasoning, max_rows,
     text, named = read_query_source(source, expression, stdin_text=lambda: sys.stdin.read())
     form = query_form(text)
     out_fmt = choose_format(fmt, output, form, sys.stdout.isatty() and output is None)
-    kg = state.knowledge_graph(writable=allow_update)
-    bindings = bind_parameters(kg, named, parse_param_args(params))
-    result = run_query(kg, text, bindings=bindings, timeout=timeout, reasoning=reasoning,
-                       allow_update=allow_update, max_rows=max_rows)
+    with _remote_deadline(state, timeout):
+        kg = state.knowledge_graph(writable=allow_update)
+        bindings = bind_parameters(kg, named, parse_param_args(params))
+        result = run_query(kg, text, bindings=bindings, timeout=timeout, reasoning=reasoning,
+                           allow_update=allow_update, max_rows=max_rows)
     if result.kind == "graph" and out_fmt not in ("ttl", "nt", "jsonld"):
         out_fmt = "ttl"
     emit(result.serialize(out_fmt), output)
@@ -447,6 +449,15 @@ def query(source, expression, params, fmt, output, timeout, reasoning, max_rows,
     if result.kind == "update":
         row = result.rows[0]
         click.echo(f"update applied: {row['triples_before']} -> {row['triples_after']} triples", err=True)
+
+
+def _remote_deadline(state: State, seconds: float):
+    """With --endpoint, one deadline over every request the command sends (names, graph list, query)."""
+    if not state.endpoint:
+        return contextlib.nullcontext()
+    from .graph.http_client import deadline
+
+    return deadline(seconds)
 
 
 @main.command()

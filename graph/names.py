@@ -2,8 +2,9 @@
 
 Names match case-insensitively over preferred labels, aliases (skos:altLabel) and the IRI's last
 segment; hyphens, underscores and repeated spaces count as one space, so "full stack data
-scientist" finds "full-stack data scientist". A full IRI or a prefixed name (`role:data-engineer`)
-is taken as is.
+scientist" finds "full-stack data scientist". A full IRI (bare or in angle brackets, as SPARQL and
+Turtle write it: `<https://w3id.org/datateam-kg/role/data-engineer>`) or a prefixed name
+(`role:data-engineer`) is taken as is.
 
 When several entities match, the best kind of match wins (preferred label, then alias, then id),
 then the most specific graph: the user's own data, then imported frameworks (ESCO, O*NET), then the
@@ -16,6 +17,7 @@ import difflib
 import re
 from dataclasses import dataclass
 
+import pyoxigraph as ox
 from rdflib import URIRef
 
 from ..ontology.namespaces import BASE, DT, PREFIXES
@@ -134,8 +136,20 @@ def resolve(kg, name: str, types: list[str] | tuple[str, ...] | None = None) -> 
 
 def _resolve_iri(kg, text: str, types: list[str]) -> Entity | None:
     iri = None
-    if re.match(r"^https?://", text):
+    if text.startswith("<") and text.endswith(">"):
+        iri = text[1:-1].strip()
+        try:
+            ox.NamedNode(iri)
+        except ValueError as exc:
+            raise NameNotFoundError(f"{text!r} is not a valid IRI ({str(exc).splitlines()[0]})", []) from None
+        if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", iri):
+            raise NameNotFoundError(f"{text!r} is not an absolute IRI (write <https://...>)", [])
+    elif re.match(r"^https?://", text):
         iri = text
+        try:
+            ox.NamedNode(iri)
+        except ValueError as exc:
+            raise NameNotFoundError(f"{text!r} is not a valid IRI ({str(exc).splitlines()[0]})", []) from None
     else:
         m = re.match(r"^([A-Za-z][\w-]*):([\w.\-/]+)$", text)
         if m and m.group(1) in PREFIXES:

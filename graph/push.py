@@ -28,8 +28,8 @@ import pyoxigraph as ox
 from rdflib import URIRef
 
 from .errors import DatateamError
-from .remote import (RemoteKnowledgeGraph, basic_auth_header, check_http_url, http_error, http_request,
-                     split_credentials)
+from .http_client import client_for, request
+from .remote import RemoteKnowledgeGraph, check_http_url, http_error, split_credentials
 
 DEFAULT_PUSH_TIMEOUT = 300.0
 
@@ -156,26 +156,30 @@ def push_knowledge_graph(kg, endpoint_url: str, *, graph_store_url: str | None =
         graph_store_url = graph_store_url_for(endpoint_url)
     files = serialize_graphs(kg, graphs)
     results = []
+    client = client_for(graph_store_url, auth=auth)
     try:
         for item in sorted(files, key=lambda f: f["graph"]):
             url = graph_store_request_url(graph_store_url, item["graph"])
             size = os.path.getsize(item["path"])
-            headers = {"Content-Type": "application/n-triples", "Content-Length": str(size),
-                       **basic_auth_header(auth)}
+            headers = {"Content-Type": "application/n-triples", "Content-Length": str(size)}
             with open(item["path"], "rb") as body:
-                resp = http_request("PUT", url, body=body, headers=headers, timeout=timeout,
-                                    what="the graph store")
+                resp = request(client, "PUT", url, content=body, headers=headers, timeout=timeout,
+                               what="the graph store", during=f"uploading <{item['graph']}>")
             if not 200 <= resp.status < 300:
                 done = f" ({len(results)} graph(s) already replaced; re-run to finish)" if results else ""
                 raise DatateamError(f"uploading <{item['graph']}> failed: {http_error(resp, url, 'the graph store')}{done}")
             results.append({"graph": item["graph"], "triples": item["triples"], "stored": None,
                             "status": "created" if resp.status == 201 else "replaced"})
     finally:
+        client.close()
         for item in files:
             _remove(item["path"])
     if verify and results:
         remote = RemoteKnowledgeGraph(endpoint_url, timeout=timeout, union="native", auth=auth)
-        counts = stored_triple_counts(remote, [r["graph"] for r in results])
+        try:
+            counts = stored_triple_counts(remote, [r["graph"] for r in results])
+        finally:
+            remote.close()
         for row in results:
             row["stored"] = counts.get(row["graph"], 0)
         wrong = [r for r in results if r["stored"] != r["triples"]]

@@ -23,9 +23,13 @@ How the union default graph is obtained, portably (`union=`):
 The environment variable DATATEAM_ENDPOINT_UNION overrides the default.
 
 Query parameters are bound with `queries.binding.bind_as_values` (a VALUES block with each term
-written by rdflib's `.n3()`), never pasted into the text. Network trouble is reported on one line:
-an unreachable endpoint, an HTTP error (with its status and the server's first line), a timeout
-(`QueryTimeoutError`; the whole exchange, not each socket read, is bounded by the time limit).
+written by rdflib's `.n3()`), never pasted into the text. HTTP goes through graph/http_client.py
+(httpx with one deadline per exchange). A query's time limit covers every request made for it:
+the service description and the graph list asked for on the way as well as the query itself.
+Answers are read by Oxigraph's parsers, strictly: an answer that is not what the protocol says
+(an HTML page, JSON that is not SPARQL results, XML declaring entities, a body cut short) is
+reported on one line naming the endpoint and the request, as is an unreachable endpoint, an HTTP
+error (with its status and the server's first line) and a timeout (`QueryTimeoutError`).
 
 >>> kg = RemoteKnowledgeGraph("http://127.0.0.1:7878/query")
 >>> kg.select("SELECT ?r WHERE { ?r a dt:Role } LIMIT 1")   # doctest: +SKIP
@@ -34,83 +38,54 @@ an unreachable endpoint, an HTTP error (with its status and the server's first l
 
 from __future__ import annotations
 
-import base64
-import http.client
-import io
-import json
 import os
 import re
-import socket
-import ssl
 import threading
-import time
 from collections.abc import Mapping
 from urllib.parse import quote, unquote, urlencode, urlsplit, urlunsplit
 
-from rdflib import BNode, Graph, Literal, URIRef
+import pyoxigraph as ox
+from oxrdflib._converter import from_ox
+from rdflib import Graph, URIRef
 from rdflib.namespace import Namespace
 from rdflib.term import Node
 
 from ..ontology.namespaces import PREFIXES, bind_prefixes
 from .errors import DatateamError
+from .http_client import HttpResponse, RemoteEndpointError, client_for, deadline, request, url_for_display
+from .xml_guard import refuse_entity_declarations
+
+__all__ = ["RemoteKnowledgeGraph", "RemoteEndpointError", "HttpResponse", "check_http_url", "split_credentials",
+           "http_error", "parse_results", "parse_graph", "url_for_display", "DEFAULT_TIMEOUT"]
 
 DEFAULT_TIMEOUT = 60.0
 OXIGRAPH_SYNTAX_ERROR = re.compile(r"^error at (\d+):(\d+): (.*)$", re.S)
 UNION_MODES = ("auto", "dataset", "native", "oxigraph")
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
-USER_AGENT = "datateam-kg (SPARQL 1.1 Protocol client)"
 
 # One Accept header for every query form: the server picks among the formats of its result kind.
 QUERY_ACCEPT = ("application/sparql-results+json, application/n-triples;q=0.95, text/turtle;q=0.9, "
                 "application/sparql-results+xml;q=0.8, application/rdf+xml;q=0.7, application/ld+json;q=0.6")
 SD_ACCEPT = "text/turtle, application/n-triples;q=0.9, application/rdf+xml;q=0.8, application/ld+json;q=0.7"
 
-# Response media type -> rdflib parser name, for graph results.
+# Response media type -> Oxigraph format, for graph results and for query results.
 GRAPH_PARSERS = {
-    "application/n-triples": "nt",
-    "text/plain": "nt",
-    "text/turtle": "turtle",
-    "application/x-turtle": "turtle",
-    "application/rdf+xml": "xml",
-    "application/ld+json": "json-ld",
-    "application/n-quads": "nquads",
-    "application/trig": "trig",
+    "application/n-triples": ox.RdfFormat.N_TRIPLES,
+    "text/plain": ox.RdfFormat.N_TRIPLES,
+    "text/turtle": ox.RdfFormat.TURTLE,
+    "application/x-turtle": ox.RdfFormat.TURTLE,
+    "application/rdf+xml": ox.RdfFormat.RDF_XML,
+    "application/ld+json": ox.RdfFormat.JSON_LD,
+    "application/n-quads": ox.RdfFormat.N_QUADS,
+    "application/trig": ox.RdfFormat.TRIG,
 }
-
-
-class RemoteEndpointError(DatateamError):
-    """The remote endpoint could not be reached or answered with an error.
-
-    `status` is the HTTP status (None when no answer came back).
-    """
-
-    def __init__(self, message: str, status: int | None = None):
-        super().__init__(message)
-        self.status = status
-
-
-class HttpResponse:
-    """A complete HTTP response: status, reason, headers (lower-case names) and body bytes."""
-
-    def __init__(self, status: int, reason: str, headers: dict[str, str], body: bytes):
-        self.status = status
-        self.reason = reason
-        self.headers = headers
-        self.body = body
-
-    @property
-    def media_type(self) -> str:
-        """The Content-Type without parameters, lower case ("" when absent)."""
-        return self.headers.get("content-type", "").split(";")[0].strip().lower()
-
-    def error_text(self) -> str:
-        """The first non-empty line of the body (servers put their message there), shortened."""
-        text = self.body[:4000].decode("utf-8", "replace")
-        for line in text.splitlines():
-            line = " ".join(line.split())
-            if line and not line.lower().startswith(("<!doctype", "<html", "<head", "<title")):
-                return line[:300]
-        return ""
+RESULT_PARSERS = {
+    "application/sparql-results+json": ox.QueryResultsFormat.JSON,
+    "application/json": ox.QueryResultsFormat.JSON,
+    "application/sparql-results+xml": ox.QueryResultsFormat.XML,
+    "application/xml": ox.QueryResultsFormat.XML,
+    "text/xml": ox.QueryResultsFormat.XML,
+}
 
 
 def split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
@@ -131,7 +106,15 @@ def split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
 
 
 def check_http_url(url: str, what: str = "endpoint") -> str:
-    """Return `url` if it is an absolute http(s) URL with a host, else raise DatateamError naming it."""
+    """Return `url` if it is an absolute http(s) URL with a host, else raise DatateamError naming it.
+
+    A URL holding a space or a control character (CR, LF, ESC, ...) is refused: some parsers drop
+    such characters silently and others would send or echo them raw.
+    """
+    bad = re.search(r"[\x00-\x20\x7f-\x9f]", url)
+    if bad:
+        raise DatateamError(f"{what} URL {url!r} is not valid: it holds {bad.group()!r} "
+                            "(percent-encode spaces and control characters)")
     try:
         parts = urlsplit(url)
         parts.port  # raises ValueError on a bad port
@@ -143,80 +126,6 @@ def check_http_url(url: str, what: str = "endpoint") -> str:
     return url
 
 
-def basic_auth_header(credentials: tuple[str, str] | None) -> dict[str, str]:
-    """The Authorization header for HTTP Basic credentials (empty dict when there are none)."""
-    if not credentials:
-        return {}
-    token = base64.b64encode(f"{credentials[0]}:{credentials[1]}".encode()).decode("ascii")
-    return {"Authorization": f"Basic {token}"}
-
-
-def http_request(method: str, url: str, *, body: bytes | io.IOBase | None = None,
-                 headers: Mapping[str, str] | None = None, timeout: float = DEFAULT_TIMEOUT,
-                 what: str = "the SPARQL endpoint", limit: float | None = None) -> HttpResponse:
-    """Send one HTTP request and read the whole answer within `timeout` seconds in total.
-
-    body: bytes or a binary file (streamed; give Content-Length in `headers`). limit: the time
-    limit to name in the timeout message, when `timeout` is what is left of it.
-    Returns the response whatever its status. Raises RemoteEndpointError when the host cannot be
-    reached and QueryTimeoutError when the exchange takes longer than `timeout` (the connection is
-    closed, so the time limit holds even for a server that sends its answer slowly).
-    """
-    from ..queries.errors import QueryTimeoutError
-
-    parts = urlsplit(url)
-    path = parts.path or "/"
-    if parts.query:
-        path += "?" + parts.query
-    deadline = time.monotonic() + timeout
-    conn_cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-    kwargs = {"context": ssl.create_default_context()} if parts.scheme == "https" else {}
-    conn = conn_cls(parts.hostname, parts.port, timeout=timeout, **kwargs)
-    all_headers = {"User-Agent": USER_AGENT, "Connection": "close", **(headers or {})}
-
-    def remaining() -> float:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise socket.timeout("deadline")
-        return left
-
-    try:
-        conn.connect()
-        sock = conn.sock
-        sock.settimeout(remaining())
-        conn.request(method, path, body=body, headers=all_headers)
-        sock.settimeout(remaining())
-        resp = conn.getresponse()
-        chunks = []
-        while True:
-            sock.settimeout(remaining())
-            chunk = resp.read1(1 << 16) if hasattr(resp, "read1") else resp.read(1 << 16)
-            if not chunk:
-                break
-            chunks.append(chunk)
-        headers_out = {k.lower(): v for k, v in resp.getheaders()}
-        return HttpResponse(resp.status, resp.reason, headers_out, b"".join(chunks))
-    except (socket.timeout, TimeoutError) as exc:
-        limit = timeout if limit is None else limit
-        raise QueryTimeoutError(f"{what} at {url_for_display(url)} did not answer within {limit:g} s "
-                                "(raise the limit with --timeout)", limit) from exc
-    except ssl.SSLError as exc:
-        raise RemoteEndpointError(f"TLS error talking to {what} at {url_for_display(url)}: {exc.reason or exc}") from exc
-    except (ConnectionError, OSError, http.client.HTTPException) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else (str(exc) or type(exc).__name__)
-        raise RemoteEndpointError(f"cannot reach {what} at {url_for_display(url)}: {reason}") from exc
-    finally:
-        conn.close()
-
-
-def url_for_display(url: str) -> str:
-    """The URL without query string or credentials (for messages)."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    netloc = host + (f":{parts.port}" if parts.port else "")
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
-
-
 def http_error(resp: HttpResponse, url: str, what: str = "the SPARQL endpoint") -> RemoteEndpointError:
     """A one-line RemoteEndpointError for a non-2xx response (status, reason, server's message)."""
     detail = resp.error_text()
@@ -226,59 +135,43 @@ def http_error(resp: HttpResponse, url: str, what: str = "the SPARQL endpoint") 
 
 
 # ---------------------------------------------------------------------------------------------
-# Result parsing
+# Reading answers
 
 
-def term_from_json(value: Mapping) -> Node:
-    """One RDF term of the W3C SPARQL 1.1 Query Results JSON format, as an rdflib term."""
-    kind = value.get("type")
-    text = value.get("value", "")
-    if kind == "uri":
-        return URIRef(text)
-    if kind == "bnode":
-        return BNode(text)
-    if kind in ("literal", "typed-literal"):
-        lang = value.get("xml:lang")
-        if lang:
-            return Literal(text, lang=lang)
-        datatype = value.get("datatype")
-        return Literal(text, datatype=URIRef(datatype) if datatype else None)
-    raise ValueError(f"unsupported RDF term type {kind!r} in the results")
+def parse_results(body: bytes, media_type: str, where: str = "the answer"):
+    """Parse a W3C SPARQL 1.1 Query Results document (JSON or XML) into a QueryResult (select or ask).
 
-
-def parse_results_json(body: bytes):
-    """Parse SPARQL 1.1 Query Results JSON into a QueryResult (select or ask)."""
+    Oxigraph's parsers check the format strictly (valid JSON that is not SPARQL results is refused);
+    XML whose DOCTYPE declares entities is refused before parsing. Raises SyntaxError or
+    DataFileError; the caller names the endpoint.
+    """
     from ..queries.results import QueryResult
 
-    doc = json.loads(body.decode("utf-8"))
-    if "boolean" in doc:
-        return QueryResult(kind="ask", boolean=bool(doc["boolean"]))
-    variables = list(doc.get("head", {}).get("vars", []))
-    rows = []
-    for binding in doc.get("results", {}).get("bindings", []):
-        rows.append({name: term_from_json(value) for name, value in binding.items()})
+    fmt = RESULT_PARSERS[media_type]
+    if fmt == ox.QueryResultsFormat.XML:
+        refuse_entity_declarations(body, where)
+    parsed = ox.parse_query_results(body, fmt)
+    if isinstance(parsed, ox.QueryBoolean):
+        return QueryResult(kind="ask", boolean=bool(parsed))
+    variables = [v.value for v in parsed.variables]
+    rows = [{name: from_ox(value) for name, value in zip(variables, solution) if value is not None}
+            for solution in parsed]
     return QueryResult(kind="select", variables=variables, rows=rows)
 
 
-def parse_results_xml(body: bytes):
-    """Parse SPARQL Query Results XML into a QueryResult (select or ask), with rdflib's parser."""
-    from rdflib.query import Result
+def parse_graph(body: bytes, media_type: str, base: str, where: str = "the answer") -> Graph:
+    """Parse an RDF document (a CONSTRUCT/DESCRIBE answer, a service description) into an rdflib Graph.
 
-    from ..queries.results import QueryResult
-
-    result = Result.parse(io.BytesIO(body), format="xml")
-    if result.type == "ASK":
-        return QueryResult(kind="ask", boolean=bool(result.askAnswer))
-    variables = [str(v) for v in result.vars or []]
-    rows = [{str(k): v for k, v in binding.items() if v is not None} for binding in result.bindings]
-    return QueryResult(kind="select", variables=variables, rows=rows)
-
-
-def parse_graph(body: bytes, media_type: str, base: str) -> Graph:
-    """Parse an RDF document returned by a CONSTRUCT/DESCRIBE query into an rdflib Graph."""
+    Oxigraph's parsers read it: they never fetch anything (rdflib's JSON-LD parser would load a
+    remote @context the answer names), and RDF/XML declaring entities is refused first.
+    """
+    fmt = GRAPH_PARSERS[media_type]
+    if fmt == ox.RdfFormat.RDF_XML:
+        refuse_entity_declarations(body, where)
     graph = Graph()
     bind_prefixes(graph)
-    graph.parse(data=body, format=GRAPH_PARSERS[media_type], publicID=base)
+    for quad in ox.parse(body, fmt, base_iri=base, rename_blank_nodes=True):
+        graph.add((from_ox(quad.subject), from_ox(quad.predicate), from_ox(quad.object)))
     return graph
 
 
@@ -308,12 +201,15 @@ class RemoteKnowledgeGraph:
     endpoint_url: the query endpoint (e.g. http://127.0.0.1:7878/query for Oxigraph,
       http://host:3030/ds/sparql for Fuseki); `user:password@` in the URL or the environment
       variable DATATEAM_ENDPOINT_AUTH=user:password give HTTP Basic credentials.
-    timeout: seconds allowed for each query (connection, evaluation and transfer together);
-      default from DATATEAM_ENDPOINT_TIMEOUT, else 60.
+    timeout: seconds allowed for each operation (a query with the service description and graph
+      list it needs, connection, evaluation and transfer together); default from
+      DATATEAM_ENDPOINT_TIMEOUT, else 60. An enclosing `graph.http_client.deadline(...)` that ends
+      earlier wins, so one limit can cover several operations.
     union: "auto", "dataset", "native" or "oxigraph" (see the module docstring); default from
       DATATEAM_ENDPOINT_UNION, else "auto".
 
-    Nothing is sent until the first query. Safe to share between threads.
+    Nothing is sent until the first query. Connections are reused; `close()` releases them. Safe
+    to share between threads.
 
     >>> kg = RemoteKnowledgeGraph("http://127.0.0.1:7878/query", timeout=10)
     >>> kg.ask("ASK { role:data-engineer a dt:Role }")   # doctest: +SKIP
@@ -333,7 +229,7 @@ class RemoteKnowledgeGraph:
         except ValueError:
             raise DatateamError(f"the endpoint timeout must be a number of seconds, not {timeout!r} "
                                 "(check DATATEAM_ENDPOINT_TIMEOUT)") from None
-        if self.timeout <= 0:
+        if not self.timeout > 0:
             raise DatateamError(f"the endpoint timeout must be positive, not {timeout}")
         if auth is None and url_auth is None and os.environ.get("DATATEAM_ENDPOINT_AUTH"):
             user, _, password = os.environ["DATATEAM_ENDPOINT_AUTH"].partition(":")
@@ -348,12 +244,31 @@ class RemoteKnowledgeGraph:
         self._lock = threading.Lock()
         self._union_mode: str | None = None if union == "auto" else union
         self._dataset_graphs: list[str] | None = None
+        self._client = None
 
     def __repr__(self) -> str:
         return f"RemoteKnowledgeGraph({self.endpoint_url!r}, union={self.union_setting!r})"
 
-    # -- the protocol ------------------------------------------------------------------------
-    def _post_query(self, text: str, dataset: list[str] | None, timeout: float,
+    # -- HTTP --------------------------------------------------------------------------------
+    @property
+    def client(self):
+        """The httpx client (created on first use, connections reused)."""
+        with self._lock:
+            if self._client is None:
+                self._client = client_for(self.endpoint_url, auth=self.auth)
+            return self._client
+
+    def close(self) -> None:
+        """Close the connections; a later query opens new ones."""
+        with self._lock:
+            client, self._client = self._client, None
+        if client is not None:
+            client.close()
+
+    def _request(self, method: str, during: str, **kwargs) -> HttpResponse:
+        return request(self.client, method, self.endpoint_url, during=during, **kwargs)
+
+    def _post_query(self, text: str, dataset: list[str] | None, timeout: float, during: str,
                     limit: float | None = None, union_parameter: bool = False) -> HttpResponse:
         fields: list[tuple[str, str]] = [("query", text)]
         if union_parameter:
@@ -363,9 +278,8 @@ class RemoteKnowledgeGraph:
         for graph in dataset or ():
             fields.append(("named-graph-uri", graph))
         body = urlencode(fields, quote_via=quote).encode("utf-8")
-        headers = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
-                   "Accept": QUERY_ACCEPT, **basic_auth_header(self.auth)}
-        resp = http_request("POST", self.endpoint_url, body=body, headers=headers, timeout=timeout, limit=limit)
+        headers = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8", "Accept": QUERY_ACCEPT}
+        resp = self._request("POST", during, content=body, headers=headers, timeout=timeout, limit=limit)
         if resp.status == 400:
             raise self._bad_request(resp, text)
         if not 200 <= resp.status < 300:
@@ -387,29 +301,59 @@ class RemoteKnowledgeGraph:
             error = RemoteEndpointError(f"{error} (the server counts one extra line: the predeclared prefixes)", 400)
         return error
 
+    def _unreadable(self, resp: HttpResponse, during: str, exc: BaseException) -> RemoteEndpointError:
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        detail = re.sub(r"^Parser error (at|between) line \d+ .*?: ", "", detail)
+        return RemoteEndpointError(f"the SPARQL endpoint at {url_for_display(self.endpoint_url)} sent a "
+                                   f"{resp.media_type or 'untyped'} answer that cannot be read while {during}: "
+                                   f"{detail[:300]}", resp.status)
+
+    def _results(self, resp: HttpResponse, during: str, graphs: bool = True):
+        """The QueryResult in an answer: SPARQL results (JSON, XML) or, when `graphs`, an RDF graph."""
+        from ..queries.results import QueryResult
+
+        media = resp.media_type
+        readable = media in RESULT_PARSERS or (graphs and media in GRAPH_PARSERS)
+        if not readable:
+            expected = "SPARQL results or RDF" if graphs else "SPARQL results (JSON or XML)"
+            raise RemoteEndpointError(f"the SPARQL endpoint at {url_for_display(self.endpoint_url)} answered with "
+                                      f"{media or 'no content type'!r} while {during}, not {expected} "
+                                      "(is the URL its SPARQL query endpoint?)", resp.status)
+        where = f"the answer of {url_for_display(self.endpoint_url)}"
+        try:
+            if media in RESULT_PARSERS:
+                return parse_results(resp.body, media, where)
+            return QueryResult(kind="graph", graph=parse_graph(resp.body, media, self.endpoint_url, where))
+        except (SyntaxError, ValueError, DatateamError) as exc:
+            raise self._unreadable(resp, during, exc) from exc
+
+    # -- the union default graph ---------------------------------------------------------------
     @property
     def union_mode(self) -> str:
         """"native", "oxigraph" or "dataset": how this endpoint gets the union default graph (asked once)."""
         with self._lock:
-            if self._union_mode is None:
-                self._union_mode = self.detect_union_mode()
-            return self._union_mode
+            mode = self._union_mode
+        if mode is None:
+            mode = self.detect_union_mode()
+            with self._lock:
+                self._union_mode = mode
+        return mode
 
     def detect_union_mode(self) -> str:
         """Read the endpoint's Service Description and pick the union mode.
 
         "native" when it declares sd:UnionDefaultGraph; "oxigraph" when the server is Oxigraph (its
         `union-default-graph` parameter is much faster than listing graphs); else "dataset". An
-        unreachable endpoint raises RemoteEndpointError.
+        unreachable endpoint raises RemoteEndpointError, a slow one QueryTimeoutError.
         """
-        headers = {"Accept": SD_ACCEPT, **basic_auth_header(self.auth)}
-        resp = http_request("GET", self.endpoint_url, headers=headers, timeout=self.timeout)
+        resp = self._request("GET", "reading its service description", headers={"Accept": SD_ACCEPT},
+                             timeout=self.timeout)
         oxigraph = resp.headers.get("server", "").lower().startswith("oxigraph/")
         if 200 <= resp.status < 300 and resp.media_type in GRAPH_PARSERS:
             try:
                 graph = parse_graph(resp.body, resp.media_type, self.endpoint_url)
-            except Exception:  # noqa: BLE001 - a broken description only means "not declared"
-                graph = Graph()
+            except (SyntaxError, ValueError, DatateamError):
+                graph = Graph()  # a broken (or refused) description only means "not declared"
             if (None, SD.feature, SD.UnionDefaultGraph) in graph:
                 return "native"
         return "oxigraph" if oxigraph else "dataset"
@@ -425,41 +369,28 @@ class RemoteKnowledgeGraph:
                 self._dataset_graphs = graphs
         return graphs
 
+    # -- queries -----------------------------------------------------------------------------
     def query_result(self, text: str, bindings: Mapping[str, Node] | None = None,
                      timeout: float | None = None):
         """Run a query on the endpoint and return a `queries.results.QueryResult`.
 
         text: SPARQL (the project's prefixes are predeclared). bindings: variable -> rdflib term,
-        added as a VALUES block. timeout: seconds (default: the backend's). Raises
-        RemoteEndpointError, QueryTimeoutError or QueryParameterError.
+        added as a VALUES block. timeout: seconds (default: the backend's) for everything the query
+        needs: the service description and graph list when not known yet, and the query itself.
+        Raises RemoteEndpointError, QueryTimeoutError or QueryParameterError.
         """
-        from ..queries.results import QueryResult
-
         if bindings:
             from ..queries.binding import bind_as_values
 
             text = bind_as_values(text, bindings)
         timeout = self.timeout if timeout is None else float(timeout)
-        deadline = time.monotonic() + timeout
-        dataset = self._dataset_for(text)
-        union_parameter = self.union_mode == "oxigraph" and not has_dataset_clause(text)
-        left = max(deadline - time.monotonic(), 0.001)
-        resp = self._post_query(one_line_prologue() + text, dataset, left, limit=timeout,
-                                union_parameter=union_parameter)
-        media = resp.media_type
-        try:
-            if media in ("application/sparql-results+json", "application/json"):
-                return parse_results_json(resp.body)
-            if media in ("application/sparql-results+xml", "application/xml", "text/xml"):
-                return parse_results_xml(resp.body)
-            if media in GRAPH_PARSERS:
-                return QueryResult(kind="graph", graph=parse_graph(resp.body, media, self.endpoint_url))
-        except Exception as exc:  # noqa: BLE001 - reported as one line naming the endpoint
-            raise RemoteEndpointError(
-                f"the SPARQL endpoint at {url_for_display(self.endpoint_url)} sent a {media} answer that "
-                f"cannot be read: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from exc
-        raise RemoteEndpointError(f"the SPARQL endpoint at {url_for_display(self.endpoint_url)} answered with "
-                                  f"an unsupported content type {media or '(none)'!r}")
+        with deadline(timeout):
+            dataset = self._dataset_for(text)
+            union_parameter = self.union_mode == "oxigraph" and not has_dataset_clause(text)
+            during = "running the query"
+            resp = self._post_query(one_line_prologue() + text, dataset, timeout, during,
+                                    union_parameter=union_parameter)
+        return self._results(resp, during)
 
     # -- the backend contract ----------------------------------------------------------------
     def select(self, query: str, bindings: Mapping[str, Node] | None = None) -> list[dict[str, Node]]:
@@ -485,8 +416,13 @@ class RemoteKnowledgeGraph:
 
     def graph_names(self) -> list[URIRef]:
         """The IRIs of the endpoint's named graphs, sorted (asked without dataset parameters)."""
-        resp = self._post_query(one_line_prologue() + "SELECT DISTINCT ?g WHERE { GRAPH ?g { } }", None, self.timeout)
-        result = parse_results_json(resp.body) if resp.media_type.endswith("json") else parse_results_xml(resp.body)
+        during = "listing its named graphs"
+        resp = self._post_query(one_line_prologue() + "SELECT DISTINCT ?g WHERE { GRAPH ?g { } }", None,
+                                self.timeout, during)
+        result = self._results(resp, during, graphs=False)
+        if result.kind != "select":
+            raise RemoteEndpointError(f"the SPARQL endpoint at {url_for_display(self.endpoint_url)} answered "
+                                      f"a yes/no result while {during}, not a list of graphs")
         return sorted(URIRef(r["g"]) for r in result.rows if isinstance(r.get("g"), URIRef))
 
     def triple_count(self, graph: URIRef | None = None) -> int:

@@ -63,10 +63,17 @@ def user_graph_iri(path: Path) -> URIRef:
     return URIRef(USER_GRAPH_BASE + slug)
 
 
+UTF8_BOM = b"\xef\xbb\xbf"
+SNIFF_BYTES = 8192
+
+
 def parse_file(path: Path, default_graph: URIRef) -> list[ox.Quad]:
     """Parse an RDF file into quads; triples outside any named graph go to `default_graph`.
 
-    Raises DataFileError with the file, line and column of the first syntax error.
+    A UTF-8 byte order mark is skipped (editors on Windows write one). Refused with a one-line
+    DataFileError naming the file: a binary file (a NUL byte near its start), RDF/XML whose
+    DOCTYPE declares entities (see graph/xml_guard.py), and the first syntax error (with its line
+    and column).
     """
     path = Path(path)
     fmt = rdf_format_for(path)
@@ -74,16 +81,38 @@ def parse_file(path: Path, default_graph: URIRef) -> list[ox.Quad]:
         raise DataFileError(f"{path}: no such file")
     target = ox.NamedNode(str(default_graph))
     try:
-        quads = []
-        for quad in ox.parse(path=str(path), format=fmt, base_iri=path.resolve().as_uri()):
-            if isinstance(quad.graph_name, ox.DefaultGraph):
-                quad = ox.Quad(quad.subject, quad.predicate, quad.object, target)
-            quads.append(quad)
+        with open(path, "rb") as handle:
+            head = handle.read(SNIFF_BYTES)
+            _refuse_binary(path, head, fmt)
+            if fmt == ox.RdfFormat.RDF_XML:
+                from .xml_guard import refuse_entity_declarations_in_file
+
+                refuse_entity_declarations_in_file(path)
+            handle.seek(len(UTF8_BOM) if head.startswith(UTF8_BOM) and fmt != ox.RdfFormat.RDF_XML else 0)
+            quads = []
+            for quad in ox.parse(handle, format=fmt, base_iri=path.resolve().as_uri()):
+                if isinstance(quad.graph_name, ox.DefaultGraph):
+                    quad = ox.Quad(quad.subject, quad.predicate, quad.object, target)
+                quads.append(quad)
         return quads
     except SyntaxError as exc:
         raise DataFileError(f"{path}:{_syntax_location(exc)}{_first_line(exc)}") from exc
     except (OSError, ValueError) as exc:
         raise DataFileError(f"{path}: {_first_line(exc)}") from exc
+
+
+def _refuse_binary(path: Path, head: bytes, fmt: ox.RdfFormat) -> None:
+    """Refuse a file whose first bytes hold a NUL: no RDF text format allows one (UTF-16 XML excepted)."""
+    if fmt == ox.RdfFormat.RDF_XML and head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return
+    index = head.find(b"\x00")
+    if index < 0:
+        return
+    line = head.count(b"\n", 0, index) + 1
+    column = index - (head.rfind(b"\n", 0, index) + 1) + 1
+    raise DataFileError(f"{path}:{line}:{column}: this is not a {fmt.name} text file: it holds binary data "
+                        f"(a NUL byte at byte {index + 1}); give a Turtle, TriG, N-Triples, N-Quads, JSON-LD "
+                        "or RDF/XML file")
 
 
 def _syntax_location(exc: SyntaxError) -> str:

@@ -28,15 +28,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from rdflib import Literal, URIRef
-from rdflib.namespace import XSD
 from rdflib.term import Node
 
 from ..graph.names import ENTITY_TYPES, normalise, resolve
 from ..ontology.namespaces import PREFIXES
+from .binding import check_value_length, decimal_literal, integer_literal, iri_term
 from .errors import QueryError, QueryParameterError
 
 QUERIES_DIR = Path(__file__).resolve().parent
@@ -197,8 +196,10 @@ def bind_parameters(kg, query: NamedQuery | None, given: dict[str, str]) -> dict
     ad-hoc query (query=None) a value is read as an IRI when it is <...>, a prefixed name with a
     project prefix or http(s)://..., else as a plain string literal.
     """
+    for name, value in given.items():
+        check_value_length(value, f"--param {name}")
     if query is None:
-        return {name: _adhoc_term(value) for name, value in given.items()}
+        return {name: _adhoc_term(value, f"--param {name}") for name, value in given.items()}
     unknown = sorted(set(given) - {p.name for p in query.params})
     if unknown:
         declared = ", ".join(p.name for p in query.params) or "none"
@@ -212,15 +213,15 @@ def bind_parameters(kg, query: NamedQuery | None, given: dict[str, str]) -> dict
     return out
 
 
-def _adhoc_term(value: str) -> Node:
+def _adhoc_term(value: str, where: str) -> Node:
     text = value.strip()
     if text.startswith("<") and text.endswith(">"):
-        return URIRef(text[1:-1])
+        return iri_term(text[1:-1], where)
     if re.match(r"^https?://\S+$", text):
-        return URIRef(text)
+        return iri_term(text, where)
     m = re.match(r"^([A-Za-z][\w-]*):([\w.\-/]*)$", text)
     if m and m.group(1) in PREFIXES:
-        return URIRef(PREFIXES[m.group(1)] + m.group(2))
+        return iri_term(PREFIXES[m.group(1)] + m.group(2), where)
     return Literal(value)
 
 
@@ -228,6 +229,7 @@ def convert_value(kg, param: Parameter, value: str) -> Node:
     """Convert one textual value to an RDF term by the parameter's type."""
     ptype = param.type
     where = f"--param {param.name}"
+    check_value_length(value, where)
     if ptype == "source":
         found = _source_by_identifier(kg, value)
         if found is not None:
@@ -235,22 +237,16 @@ def convert_value(kg, param: Parameter, value: str) -> Node:
     if ptype in ENTITY_TYPES:
         return resolve(kg, value, [ptype]).iri
     if ptype == "iri":
-        term = _adhoc_term(value)
+        term = _adhoc_term(value, where)
         if not isinstance(term, URIRef):
             raise QueryParameterError(f"{where}: {value!r} is not an IRI or a prefixed name")
         return term
     if ptype == "string":
         return Literal(value)
     if ptype == "integer":
-        try:
-            return Literal(int(value.strip()), datatype=XSD.integer)
-        except ValueError:
-            raise QueryParameterError(f"{where}: {value!r} is not an integer") from None
+        return integer_literal(value, where)
     if ptype == "decimal":
-        try:
-            return Literal(Decimal(value.strip()), datatype=XSD.decimal)
-        except InvalidOperation:
-            raise QueryParameterError(f"{where}: {value!r} is not a number") from None
+        return decimal_literal(value, where)
     if ptype == "boolean":
         folded = value.strip().lower()
         if folded in ("true", "yes", "1"):
@@ -274,7 +270,7 @@ def _source_by_identifier(kg, value: str) -> URIRef | None:
 def _instance_of(kg, class_name: str, value: str, where: str) -> URIRef:
     prefix, local = class_name.split(":", 1)
     cls = URIRef(PREFIXES[prefix] + local)
-    direct = _adhoc_term(value)
+    direct = _adhoc_term(value, where)
     rows = kg.select("SELECT ?x ?label ?cls WHERE { ?x a ?cls . OPTIONAL { ?x rdfs:label|skos:prefLabel ?label } }",
                      {"cls": cls})
     if isinstance(direct, URIRef):

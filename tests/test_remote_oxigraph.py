@@ -398,7 +398,8 @@ def test_timeout_is_one_line_and_exit_status_3(misbehaving, runner):
                     env={"DATATEAM_ENDPOINT_TIMEOUT": "1", "DATATEAM_ENDPOINT_UNION": "dataset"})
     line = one_line_error(result)
     assert result.exit_code == 3
-    assert line == f"error: the SPARQL endpoint at {misbehaving}/silent did not answer within 1 s (raise the limit with --timeout)"
+    assert line == (f"error: the SPARQL endpoint at {misbehaving}/silent did not answer within 1 s while listing its "
+                    "named graphs (raise the limit with --timeout)")
 
 
 def test_timeout_bounds_the_whole_exchange(misbehaving):
