@@ -17,7 +17,7 @@ import click
 
 from . import __version__
 from .graph.errors import AmbiguousNameError, DatateamError, NameNotFoundError, ValidationError
-from .graph.render import to_delimited, to_json, to_table
+from .graph.render import printable, to_delimited, to_json, to_table
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -137,7 +137,7 @@ def emit(text: str | bytes, output: str | None = None) -> None:
             click.echo(text, nl=False)
         return
     write_atomically(Path(output), text)
-    click.echo(f"wrote {output}", err=True)
+    click.echo(f"wrote {printable(output)}", err=True)
 
 
 def write_atomically(path: Path, content: str | bytes) -> None:
@@ -160,7 +160,7 @@ def note_shadowed(entity, name: str) -> None:
     """Tell the user (on stderr) when a name also matched entities in lower-priority graphs."""
     note = entity.shadow_note(name)
     if note:
-        click.echo(note, err=True)
+        click.echo(printable(note), err=True)
 
 
 def print_rows(rows: list[dict], columns: list[str], fmt: str, output: str | None, headers=None) -> None:
@@ -180,7 +180,12 @@ def print_rows(rows: list[dict], columns: list[str], fmt: str, output: str | Non
 
 
 class DatateamGroup(click.Group):
-    """A click group that turns DatateamError into a one-line message and an exit status."""
+    """A click group that turns errors into a one-line message and an exit status.
+
+    A DatateamError prints its message; any other exception (a bug, or input no check foresaw)
+    prints its type and first line. Either way control characters are escaped (the message may
+    echo a URL, a name or bytes of a file), and --debug shows the traceback instead.
+    """
 
     def invoke(self, ctx):
         try:
@@ -190,11 +195,29 @@ class DatateamGroup(click.Group):
                 ctx.find_root().obj.failed = True
             if _debug_requested(ctx):
                 raise
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {printable(str(exc))}", err=True)
             if isinstance(exc, ValidationError):
                 for line in exc.violations:
-                    click.echo(f"  {line}", err=True)
+                    click.echo(f"  {printable(line)}", err=True)
             ctx.exit(exc.exit_code)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except MemoryError:
+            if ctx.find_root().obj is not None:
+                ctx.find_root().obj.failed = True
+            if _debug_requested(ctx):
+                raise
+            click.echo("error: out of memory", err=True)
+            ctx.exit(1)
+        except Exception as exc:  # noqa: BLE001 - the last wall: one line, the traceback with --debug
+            if ctx.find_root().obj is not None:
+                ctx.find_root().obj.failed = True
+            if _debug_requested(ctx):
+                raise
+            detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            click.echo(f"error: {type(exc).__name__}{': ' + printable(detail[:500]) if detail else ''} "
+                       "(unexpected; run with --debug for the traceback)", err=True)
+            ctx.exit(1)
         except KeyboardInterrupt:
             if ctx.find_root().obj is not None:
                 ctx.find_root().obj.failed = True
@@ -319,8 +342,8 @@ def validate(files, fmt):
         click.echo(to_json(report), nl=False)
     else:
         for line in report["violations"]:
-            click.echo(line["message"])
-        what = ", ".join(files) if files else "the shipped knowledge base"
+            click.echo(printable(line["message"]))
+        what = printable(", ".join(files)) if files else "the shipped knowledge base"
         if report["conforms"]:
             click.echo(f"{what}: conforms ({report['triples']} triples checked)")
         else:
@@ -980,7 +1003,7 @@ def _import_command(name: str, paths, force: bool, fmt: str, output) -> None:
         lines = [f"imported {title} into graph {graph} of store {kg.store_path} in {report.seconds:.1f} s: "
                  f"{report.triples:,} triples"]
         lines += [f"  {kind}: {count:,}" for kind, count in report.counts.items()]
-        lines += [f"note: {w}" for w in report.warnings]
+        lines += [f"note: {printable(w)}" for w in report.warnings]
     lines.append(report.attribution)
     emit("\n".join(lines) + "\n", output)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 
 import networkx as nx
@@ -11,6 +10,7 @@ from oxrdflib._converter import to_ox
 
 from ..ontology.namespaces import PREFIXES
 from .errors import DatateamError
+from .render import write_spreadsheet_csv
 
 RDF_EXPORTS = {
     "ttl": ox.RdfFormat.TURTLE,
@@ -27,7 +27,8 @@ def export_graph(kg, fmt: str) -> bytes:
 
     ttl, nt: the union of all graphs (each distinct triple once). trig, nquads, jsonld: every named
     graph kept, so each fact still says which source states it. graphml, gexf: the typed networkx
-    projection (list attributes joined with '; '). csv: one row per projection edge.
+    projection (list attributes joined with '; '). csv: one row per projection edge, spreadsheet-safe
+    (graph/render.py).
 
     >>> export_graph(kg, "trig")[:7]
     b'@prefix'
@@ -92,12 +93,9 @@ def _export_projection(kg, fmt: str) -> bytes:
         out = io.BytesIO()
         nx.write_gexf(flat, out)
         return out.getvalue()
-    text = io.StringIO()
-    writer = csv.writer(text, lineterminator="\n")
     attr_keys = sorted({k for _, _, attrs in flat.edges(data=True) for k in attrs if k != "relation"})
-    writer.writerow(["source", "source_label", "source_type", "relation", "target", "target_label", "target_type"] + attr_keys)
-    for u, v, attrs in sorted(flat.edges(data=True), key=lambda e: (e[2].get("relation", ""), e[0], e[1])):
-        writer.writerow([u, flat.nodes[u].get("label", ""), flat.nodes[u].get("type", ""), attrs.get("relation", ""),
-                         v, flat.nodes[v].get("label", ""), flat.nodes[v].get("type", "")]
-                        + [attrs.get(k, "") for k in attr_keys])
-    return text.getvalue().encode("utf-8")
+    header = ["source", "source_label", "source_type", "relation", "target", "target_label", "target_type"] + attr_keys
+    rows = ([u, flat.nodes[u].get("label", ""), flat.nodes[u].get("type", ""), attrs.get("relation", ""),
+             v, flat.nodes[v].get("label", ""), flat.nodes[v].get("type", "")] + [attrs.get(k, "") for k in attr_keys]
+            for u, v, attrs in sorted(flat.edges(data=True), key=lambda e: (e[2].get("relation", ""), e[0], e[1])))
+    return write_spreadsheet_csv(header, rows).encode("utf-8")

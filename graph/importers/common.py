@@ -217,13 +217,37 @@ def read_rows(source: InputFile, required: Sequence[str], *, delimiter: str = ",
             if tracker is not None and count % 4096 == 0:
                 tracker.update(raw.count)
     except UnicodeDecodeError as exc:
-        raise BadRowError(f"{source.display}, line {reader.line_num + 1}: not UTF-8 text ({exc.reason})") from exc
+        # The decoder works on large blocks, so where it failed says little about the line.
+        line, column, byte = first_undecodable(source)
+        raise BadRowError(f"{source.display}, line {line}, column {column}: not UTF-8 text "
+                          f"(byte 0x{byte:02x}: {exc.reason})") from exc
     except csv.Error as exc:
         raise BadRowError(f"{source.display}, line {reader.line_num}: {exc}") from exc
     finally:
         text.close()
     if tracker is not None:
         tracker.finish_file(source.size)
+
+
+def first_undecodable(source: InputFile) -> tuple[int, int, int]:
+    """(line, column, byte) of the first byte of `source` that is not UTF-8; column counts characters."""
+    handle = source.open_binary()
+    number = 0
+    try:
+        for number, raw in enumerate(handle, start=1):
+            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                column = len(raw[:exc.start].decode("utf-8", "replace")) + 1
+                return number, column, raw[exc.start]
+    finally:
+        handle.close()
+        archive = getattr(handle, "_datateam_archive", None)
+        if archive is not None:
+            archive.close()
+    return max(number, 1), 1, 0
 
 
 def split_labels(value: str, separator: str = "\n") -> list[str]:
