@@ -14,7 +14,7 @@ with the document.
 >>> refuse_entity_declarations(b'<!DOCTYPE r [<!ENTITY a "b">]><r/>', "bomb.rdf")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-datateam.graph.xml_guard.XmlDeclarationError: bomb.rdf:1:12: the XML document's DOCTYPE declares entities ...
+datateam.graph.xml_guard.XmlDeclarationError: bomb.rdf:1:13: the XML document's DOCTYPE declares entities ...
 """
 
 from __future__ import annotations
@@ -73,11 +73,11 @@ def refuse_entity_declarations(data: bytes | Iterable[bytes], where: str) -> Non
     except _RootReached:
         pass
     except expat.ExpatError as exc:
-        raise XmlDeclarationError(f"{where}:{exc.lineno}:{exc.offset}: not readable as XML "
+        raise XmlDeclarationError(f"{where}:{exc.lineno}:{exc.offset + 1}: not readable as XML "
                                   f"({expat.ErrorString(exc.code)})") from None
     if found:
         raise XmlDeclarationError(
-            f"{where}:{parser.CurrentLineNumber}:{parser.CurrentColumnNumber}: the XML document's DOCTYPE "
+            f"{where}:{parser.CurrentLineNumber}:{parser.CurrentColumnNumber + 1}: the XML document's DOCTYPE "
             f"{found[0]}; such a DOCTYPE is refused because XML entities can expand without bound "
             "(remove the DOCTYPE, or convert the file to Turtle)")
 
