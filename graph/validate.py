@@ -130,7 +130,7 @@ def locate(iri: str, path: Path) -> int | None:
     The IRI is recognised as <iri>, through a prefix the file declares, or as a JSON-LD string.
     """
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError):
         return None
     forms = [f"<{iri}>"]
