@@ -16,7 +16,7 @@ import click
 
 from . import __version__
 from .graph.errors import AmbiguousNameError, DatateamError, NameNotFoundError, ValidationError
-from .graph.render import to_delimited, to_json, to_table
+from .graph.render import one_line, to_delimited, to_json, to_table
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -1093,7 +1093,7 @@ def store_info_command(fmt, output):
             f"created:        {info['created'] or 'unknown'}",
             f"knowledge base: {info['kb_version'] or 'unknown'} ({(info['kb_digest'] or '')[:19]}…, {state})",
             f"quads:          {info['quads']:,} in {len(info['graphs'])} graphs", ""]
-    rows = [dict(g, graph=g["graph"].rsplit("/graph/", 1)[-1], loaded_from=_one_line(g["loaded_from"] or "", 60))
+    rows = [dict(g, graph=g["graph"].rsplit("/graph/", 1)[-1], loaded_from=one_line(g["loaded_from"] or "", 60))
             for g in info["graphs"]]
     table = to_table(rows, ["graph", "kind", "triples", "loaded_at", "version", "loaded_from"],
                      ["graph", "kind", "triples", "loaded at", "version", "from"])

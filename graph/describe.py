@@ -189,12 +189,6 @@ def _local(iri: str) -> str:
     return re.split(r"[/#]", iri.rstrip("/"))[-1]
 
 
-def _one_line(text: str, width: int) -> str:
-    text = " ".join((text or "").split())
-    first = text.split(". ")[0].rstrip(".")
-    return first if len(first) <= width else first[: width - 1] + "…"
-
-
 def _count_cell(n: int, conditional: int, none: bool) -> str:
     if none and not conditional:
         return "—"
@@ -203,12 +197,12 @@ def _count_cell(n: int, conditional: int, none: bool) -> str:
 
 def format_roles(rows: list[dict]) -> str:
     """The role list as a table; roles the sources give no skills or tools are marked and named below it."""
-    from .render import to_table
+    from .render import one_line, to_table
 
     table = []
     for r in rows:
         none = bool(r.get("note"))
-        table.append(dict(r, aliases=", ".join(r["aliases"]), definition=_one_line(r["definition"], 70),
+        table.append(dict(r, aliases=", ".join(r["aliases"]), definition=one_line(r["definition"], 70),
                           skills=_count_cell(r["skills"], r.get("conditional_skills", 0), none),
                           tools=_count_cell(r["tools"], r.get("conditional_tools", 0), none)))
     text = to_table(table, ["label", "aliases", "skills", "tools", "definition"],
@@ -602,26 +596,32 @@ def _describe_tool(kg, iri, d, sources) -> None:
         cats[str(row["label"])].add(row["g"])
     d["categories"] = [{"label": k, "sources": sources.of(v)} for k, v in sorted(cats.items())]
     rows = kg.select("""
-        SELECT ?tool ?role ?label ?g ?catLabel ?level WHERE {
-          GRAPH ?g { ?role dt:usesTool ?tool }
+        SELECT ?tool ?role ?label ?g ?use ?cat ?level WHERE {
+          GRAPH ?g { ?role dt:usesTool ?tool
+                     OPTIONAL { ?use dt:role ?role ; dt:tool ?tool
+                                OPTIONAL { ?use dt:asCategory ?cat } OPTIONAL { ?use dt:level ?level } } }
           OPTIONAL { ?role skos:prefLabel ?label }
-          OPTIONAL { GRAPH ?g { ?use dt:role ?role ; dt:tool ?tool ; dt:asCategory/skos:prefLabel ?catLabel } }
-          OPTIONAL { GRAPH ?g { ?use2 dt:role ?role ; dt:tool ?tool ; dt:level ?level } }
         }""", {"tool": iri})
+    category_labels = _labels_by_iri(kg, {str(r["cat"]) for r in rows if "cat" in r})
     users: dict[str, dict] = {}
     for row in rows:
         key = str(row["role"])
-        entry = users.setdefault(key, {"role": str(row.get("label", _local(key))), "role_id": key, "graphs": set(),
-                                       "as": set(), "levels": set()})
-        entry["graphs"].add(row["g"])
-        if "catLabel" in row:
-            entry["as"].add(str(row["catLabel"]))
+        entry = users.setdefault(key, {"role": str(row.get("label", _local(key))), "role_id": key,
+                                       "nodes": defaultdict(set), "as": defaultdict(set), "levels": defaultdict(set)})
+        entry["nodes"][row["g"]].update([row["use"]] if "use" in row else [])
+        if "cat" in row:
+            entry["as"][row["g"]].add(category_labels.get(str(row["cat"]), _local(str(row["cat"]))))
         if "level" in row and LEVEL_NAMES.get(str(row["level"])):
-            entry["levels"].add(LEVEL_NAMES[str(row["level"])])
-    d["used_by"] = sorted(({"role": e["role"], "role_id": e["role_id"], "as_categories": sorted(e["as"]),
-                            "level": max(e["levels"], key=LEVEL_RANK.get) if e["levels"] else None,
-                            "sources": sources.of(e["graphs"])} for e in users.values()),
-                          key=lambda u: u["role"].casefold())
+            entry["levels"][row["g"]].add(LEVEL_NAMES[str(row["level"])])
+    out = []
+    for e in users.values():
+        use, qualifiers, conditional = sources.qualified(e["nodes"])
+        levels = {lv for g in use for lv in e["levels"].get(g, ())}
+        out.append({"role": e["role"], "role_id": e["role_id"],
+                    "as_categories": sorted({c for g in use for c in e["as"].get(g, ())}),
+                    "level": max(levels, key=LEVEL_RANK.get) if levels else None,
+                    "sources": sources.of(use), "conditional": conditional, "qualifiers": qualifiers})
+    d["used_by"] = sorted(out, key=lambda u: (u["conditional"], u["role"].casefold()))
 
 
 def _describe_skill(kg, iri, d, sources) -> None:
@@ -631,32 +631,34 @@ def _describe_skill(kg, iri, d, sources) -> None:
     d["broader"] = _labels_of(kg, iri, "skos:broader")
     d["narrower"] = _labels_of(kg, iri, "^skos:broader")
     rows = kg.select("""
-        SELECT ?skill ?role ?label ?g ?level WHERE {
-          GRAPH ?g { ?role dt:requiresSkill ?skill }
+        SELECT ?skill ?role ?label ?g ?req ?level WHERE {
+          GRAPH ?g { ?role dt:requiresSkill ?skill
+                     OPTIONAL { ?req dt:role ?role ; dt:skill ?skill OPTIONAL { ?req dt:level ?level } } }
           OPTIONAL { ?role skos:prefLabel ?label }
-          OPTIONAL { GRAPH ?g { ?req dt:role ?role ; dt:skill ?skill ; dt:level ?level } }
         }""", {"skill": iri})
     users: dict[str, dict] = {}
     for row in rows:
         key = str(row["role"])
         entry = users.setdefault(key, {"role": str(row.get("label", _local(key))), "role_id": key,
-                                       "graphs": set(), "levels": defaultdict(set)})
-        entry["graphs"].add(row["g"])
+                                       "nodes": defaultdict(set), "levels": defaultdict(set)})
+        entry["nodes"][row["g"]].update([row["req"]] if "req" in row else [])
         if "level" in row and LEVEL_NAMES.get(str(row["level"])):
-            entry["levels"][LEVEL_NAMES[str(row["level"])]].add(row["g"])
+            entry["levels"][row["g"]].add(LEVEL_NAMES[str(row["level"])])
     out = []
     for e in users.values():
-        levels = [{"level": lv, "sources": sources.of(gs)}
-                  for lv, gs in sorted(e["levels"].items(), key=lambda kv: -LEVEL_RANK[kv[0]])]
+        use, qualifiers, conditional = sources.qualified(e["nodes"])
+        levels = _levels(e["levels"], use, sources)
         out.append({"role": e["role"], "role_id": e["role_id"], "level": levels[0]["level"] if levels else None,
-                    "levels": levels, "sources": sources.of(e["graphs"])})
-    d["used_by"] = sorted(out, key=lambda u: (-LEVEL_RANK[u["level"]], u["role"].casefold()))
+                    "levels": levels, "sources": sources.of(use), "conditional": conditional,
+                    "qualifiers": qualifiers})
+    d["used_by"] = sorted(out, key=lambda u: (u["conditional"], -LEVEL_RANK[u["level"]], u["role"].casefold()))
 
 
 def _labels_of(kg, iri, path: str) -> list[dict]:
-    rows = kg.select(f"SELECT ?s ?o ?label WHERE {{ ?s {path} ?o . OPTIONAL {{ ?o skos:prefLabel ?label }} }}", {"s": iri})
-    return sorted(({"id": str(r["o"]), "label": str(r.get("label", _local(str(r["o"]))))} for r in rows),
-                  key=lambda x: x["label"].casefold())
+    rows = kg.select(f"SELECT DISTINCT ?s ?o ?label WHERE {{ ?s {path} ?o . OPTIONAL {{ ?o skos:prefLabel ?label }} }}",
+                     {"s": iri})
+    found = {str(r["o"]): str(r.get("label", _local(str(r["o"])))) for r in rows}
+    return sorted(({"id": k, "label": v} for k, v in found.items()), key=lambda x: x["label"].casefold())
 
 
 def _describe_responsibility(kg, iri, d, sources) -> None:
@@ -749,7 +751,7 @@ def _describe_team_pattern(kg, iri, d, sources) -> None:
         SELECT ?p ?kind ?size ?condition WHERE {
           OPTIONAL { ?p dt:guidanceKind/rdfs:label ?kind }
           OPTIONAL { ?p dt:organisationSize/rdfs:label ?size }
-          OPTIONAL { ?p dt:condition ?condition } }""", {"p": iri})
+          OPTIONAL { ?p dt:appliesWhen ?condition } }""", {"p": iri})
     d["kind"] = next((str(r["kind"]) for r in rows if "kind" in r), None)
     d["organisation_sizes"] = sorted({str(r["size"]) for r in rows if "size" in r})
     d["condition"] = next((str(r["condition"]) for r in rows if "condition" in r), None)
@@ -779,6 +781,10 @@ def _describe_source(kg, iri, d, sources) -> None:
     d["notes"] = fields.get("note", [])
     if not d["definition"]:
         d["definition"] = d["summary"]
+    if d["seed_file"]:
+        from .statements import source_counts
+
+        d["counts"] = source_counts(kg).get(_local(str(iri)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -847,11 +853,12 @@ def format_details(d: dict, width: int = 100) -> str:
     elif t == "tool":
         section("Categories", d["categories"], lambda c: f"{c['label']}  {_src(c['sources'])}")
         section("Used by", d["used_by"], lambda u: f"{u['role']}" + (f" as {', '.join(u['as_categories'])}" if u["as_categories"] else "")
-                + (f" ({u['level']})" if u["level"] else "") + f"  {_src(u['sources'])}")
+                + (f" ({u['level']})" if u["level"] else "") + f"  {_src(u['sources'])}" + _qualifier_text(u))
     elif t == "skill":
         section("Broader", d["broader"], lambda x: x["label"])
         section("Narrower", d["narrower"], lambda x: x["label"])
-        section("Needed by", d["used_by"], lambda u: f"{(u['level'] or '-'):8} {u['role']}  {_src(u['sources'])}")
+        section("Needed by", d["used_by"], lambda u: f"{(u['level'] or '-'):8} {u['role']}  {_src(u['sources'])}"
+                + _qualifier_text(u))
     elif t == "responsibility":
         lines.append(f"stage: {d['stage']}" + (f"; produces: {', '.join(d['produces'])}" if d["produces"] else ""))
         section("Part of", d["broader"], lambda x: x["label"])
@@ -887,6 +894,13 @@ def format_details(d: dict, width: int = 100) -> str:
             if d.get(key):
                 value = ", ".join(d[key]) if isinstance(d[key], list) else d[key]
                 lines.append(f"{key.replace('_', ' ')}: {value}")
+        if d.get("counts"):
+            c = d["counts"]
+            lines += textwrap.wrap(
+                f"facts: {c['facts']} ({c['qualified_facts']} qualified by a condition or stance, "
+                f"{c['conditional_facts']} of them conditional); statements: {c['statements']} "
+                f"({c['comparisons']} comparisons of roles, {c['positions']} answers to disputed questions); "
+                f"disagreements with other sources: {c['disagreements']}", width)
         section("Notes", d["notes"], str)
     if d.get("sources"):
         lines.append("")

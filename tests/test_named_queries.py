@@ -680,7 +680,7 @@ def test_role_comparisons(kg):
 
 
 def test_question_positions(kg):
-    got = {(local(r["question"]), r["source_id"], r["answer_label"], frozenset(local(x) for x in r["rests_on"].split()))
+    got = {(local(r["question"]), r["source_id"], r["answer_label"], frozenset(local(x) for x in r["rests_on"].split(", ")))
            for r in rows(run_named(kg, "question-positions"))}
     expected = {(q, sid, CATALOGUE["questions"][q]["answers"][p["answer"]], frozenset(x.split(":", 1)[1] for x in p["rests_on"]))
                 for sid, doc in SEED.items() for q, p in (doc.get("positions") or {}).items()}
