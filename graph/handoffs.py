@@ -306,7 +306,7 @@ def _marks(row) -> str:
 
 
 def format_chain(chain: dict) -> str:
-    """A workflow chain as text: one line per handoff in step order, alternatives indented below."""
+    """A workflow chain as text: one line per handoff in step order, inferred steps marked."""
     wf = chain["workflow"]
     lines = [f"Workflow: {wf['label']}"]
     for example in wf.get("examples", []):

@@ -158,6 +158,19 @@ class Compiler:
         self.facts[source_id].add(key)
         return FACT_PREFIXES[prefix][local]
 
+    def add_claim(self, g, src: URIRef, role: URIRef, shortcut: URIRef, item: URIRef, node: URIRef,
+                  node_class: URIRef, item_property: URIRef, claim: fmt.Qualifiers) -> None:
+        """A role-centred n-ary fact: the shortcut triple, the node with its role, item and source,
+        the level (skills and tools) and the qualifiers."""
+        g.add((role, shortcut, item))
+        g.add((node, RDF.type, node_class))
+        g.add((node, DT.role, role))
+        g.add((node, item_property, item))
+        g.add((node, DCTERMS.source, src))
+        if getattr(claim, "level", None):
+            g.add((node, DT.level, LEVELS[claim.level]))
+        self.qualify(g, node, claim)
+
     @staticmethod
     def qualify(g, node: URIRef, claim: fmt.Qualifiers, inferred: bool = False) -> None:
         if claim.condition:
@@ -280,14 +293,7 @@ class Compiler:
                     path = ("skills", group_key, skill_key)
                     skill = self.mention(source_id, "skills", skill_key, lines, path)
                     req = self.state_fact(source_id, "req", f"{role_key}--{skill_key}", lines, path)
-                    g.add((r, DT.requiresSkill, skill))
-                    g.add((req, RDF.type, DT.SkillRequirement))
-                    g.add((req, DT.role, r))
-                    g.add((req, DT.skill, skill))
-                    g.add((req, DCTERMS.source, src))
-                    if claim.level:
-                        g.add((req, DT.level, LEVELS[claim.level]))
-                    self.qualify(g, req, claim)
+                    self.add_claim(g, src, r, DT.requiresSkill, skill, req, DT.SkillRequirement, DT.skill, claim)
 
         for group_key, by_category in data.tools.items():
             for role_key in members(group_key, ("tools", group_key)):
@@ -305,17 +311,10 @@ class Compiler:
                         use = TOOL_USE[local]
                         if f"tooluse:{local}" not in self.facts[source_id]:
                             self.state_fact(source_id, "tooluse", local, lines, path)
-                        g.add((r, DT.usesTool, tool))
-                        g.add((use, RDF.type, DT.ToolUse))
-                        g.add((use, DT.role, r))
-                        g.add((use, DT.tool, tool))
-                        g.add((use, DCTERMS.source, src))
+                        self.add_claim(g, src, r, DT.usesTool, tool, use, DT.ToolUse, DT.tool, claim)
                         if category is not None:
                             g.add((use, DT.asCategory, category))
                             g.add((tool, DT.inCategory, category))
-                        if claim.level:
-                            g.add((use, DT.level, LEVELS[claim.level]))
-                        self.qualify(g, use, claim)
 
         for category_key, tools in data.tool_categories.items():
             category = self.mention(source_id, "categories", category_key, lines, ("tool_categories", category_key))
@@ -334,12 +333,8 @@ class Compiler:
                     path = ("responsibilities", group_key, i)
                     resp = self.mention(source_id, "responsibilities", resp_key, lines, path)
                     node = self.state_fact(source_id, "assignment", f"{role_key}--{resp_key}", lines, path)
-                    g.add((r, DT.hasResponsibility, resp))
-                    g.add((node, RDF.type, DT.ResponsibilityAssignment))
-                    g.add((node, DT.role, r))
-                    g.add((node, DT.responsibility, resp))
-                    g.add((node, DCTERMS.source, src))
-                    self.qualify(g, node, claim)
+                    self.add_claim(g, src, r, DT.hasResponsibility, resp, node, DT.ResponsibilityAssignment,
+                                   DT.responsibility, claim)
                     entry = self.catalogue.responsibilities.get(resp_key)
                     for artifact in (entry.produces if entry else []):
                         self.mention(source_id, "artifacts", artifact, lines, path)
