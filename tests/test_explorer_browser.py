@@ -360,9 +360,9 @@ def test_the_details_panel_says_what_the_sources_qualify_compare_and_dispute(bro
         assert len(comparisons) == 3
         assert comparisons[2].startswith("With ML engineer: similar skills [olx-interview].")
         disputes = p.locator("#details-disputes > li .question").all_text_contents()
-        assert disputes == ["how a small data team starts", "who builds and deploys models to production",
-                            "who owns the data pipelines"]
-        answers = p.locator("#details-disputes > li").nth(2).locator(".answers li").all_text_contents()
+        assert disputes == ["how a small data team starts", "one cross-functional team or separate teams",
+                            "who builds and deploys models to production", "who owns the data pipelines"]
+        answers = p.locator("#details-disputes > li").nth(3).locator(".answers li").all_text_contents()
         assert "[ds-vs-de-teams] the data science team" in answers and len(answers) == 5
         ml = p.locator("#details-neighbours li", has=p.locator("button", has_text="machine learning"))
         assert ml.locator(".extra").text_content() == "basic; conditional: olx-interview: only in a small company or team"
