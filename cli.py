@@ -17,7 +17,7 @@ import click
 
 from . import __version__
 from .graph.errors import AmbiguousNameError, DatateamError, NameNotFoundError, ValidationError
-from .graph.render import printable, to_delimited, to_json, to_table
+from .graph.render import one_line, printable, to_delimited, to_json, to_table
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -125,6 +125,10 @@ def format_option(*choices: str, default: str = "table"):
 
 output_option = click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
                              help="Write to FILE instead of standard output (written atomically).")
+INCLUDE_CONDITIONAL = click.option(
+    "--include-conditional", is_flag=True,
+    help="Also count facts the sources state only under a condition or as a fallback, a reported problem or "
+         "an anti-pattern (by default they are left out, and the output lists them).")
 
 
 def emit(text: str | bytes, output: str | None = None) -> None:
@@ -269,20 +273,14 @@ def roles(fmt, output):
     """
     from .graph.describe import list_roles
 
+    from .graph.describe import format_roles
+
     rows = list_roles(_state().knowledge_graph())
     if fmt in ("table",):
-        table_rows = [dict(r, aliases=", ".join(r["aliases"]), definition=_one_line(r["definition"], 70))
-                      for r in rows]
-        print_rows(table_rows, ["label", "aliases", "skills", "tools", "definition"], fmt, output,
-                   headers=["role", "aliases", "skills", "tools", "definition"])
+        emit(format_roles(rows), output)
     else:
-        print_rows(rows, ["id", "label", "aliases", "definition", "skills", "tools", "family"], fmt, output)
-
-
-def _one_line(text: str, width: int) -> str:
-    text = " ".join((text or "").split())
-    first = text.split(". ")[0].rstrip(".")
-    return first if len(first) <= width else first[: width - 1] + "…"
+        print_rows(rows, ["id", "label", "aliases", "definition", "skills", "tools", "responsibilities",
+                          "conditional_skills", "conditional_tools", "family", "note"], fmt, output)
 
 
 @main.command()
@@ -387,8 +385,9 @@ def export(fmt, output):
 @click.option("--min-shared", type=click.IntRange(min=1), default=3, show_default=True, metavar="N",
               help="List only role pairs that share at least N items (small roles with one item each "
                    "would otherwise top the list).")
+@INCLUDE_CONDITIONAL
 @format_option("table", "json")
-def overview(html, by, top, min_shared, fmt):
+def overview(html, by, top, min_shared, include_conditional, fmt):
     """Summarise the knowledge graph: sources, roles, how they overlap, and the explorer page.
 
     This is the main job `make run` performs.
@@ -402,7 +401,7 @@ def overview(html, by, top, min_shared, fmt):
     if html and not Path(html).parent.exists():
         Path(html).parent.mkdir(parents=True)
     result = build_overview(_state().knowledge_graph(), html=Path(html) if html else None, by=by, top=top,
-                            min_shared=min_shared)
+                            min_shared=min_shared, include_conditional=include_conditional)
     emit(to_json(result) if fmt == "json" else format_overview(result))
 
 
@@ -650,10 +649,11 @@ BY_OPTION = click.option("--by", type=click.Choice(["skills", "tools", "responsi
               help="With --matrix: list only pairs that share at least N items.")
 @click.option("--plot", type=click.Path(dir_okay=False), default=None,
               help="With --matrix: write a heatmap to FILE (.png or .svg), roles ordered by cluster.")
+@INCLUDE_CONDITIONAL
 @graph_options
 @format_option("table", "json", "csv")
 @output_option
-def overlap(pair, by, matrix, role_list, score, layout, top, min_shared, plot, fmt, output):
+def overlap(pair, by, matrix, role_list, score, layout, top, min_shared, plot, include_conditional, fmt, output):
     """Compare two roles (Jaccard and level-weighted overlap), or all pairs with --matrix.
 
     The level-weighted score is Σ min(wA, wB) / Σ max(wA, wB) with core 3, working 2, basic 1 and
@@ -674,7 +674,7 @@ def overlap(pair, by, matrix, role_list, score, layout, top, min_shared, plot, f
             raise DatateamError("name two roles (overlap A B), or use --matrix for all pairs")
         if role_list or plot or top or min_shared:
             raise DatateamError("--roles, --plot, --top and --min-shared go with --matrix")
-        result = ov.overlap(kg, pair[0], pair[1], by=by)
+        result = ov.overlap(kg, pair[0], pair[1], by=by, include_conditional=include_conditional)
         if fmt == "json":
             emit(to_json(result), output)
         elif fmt == "csv":
@@ -688,7 +688,7 @@ def overlap(pair, by, matrix, role_list, score, layout, top, min_shared, plot, f
     if pair:
         raise DatateamError("--matrix compares all roles; name a subset with --roles A,B,... instead of arguments")
     names = [r.strip() for r in role_list.split(",") if r.strip()] if role_list else None
-    m = ov.overlap_matrix(kg, by=by, roles=names)
+    m = ov.overlap_matrix(kg, by=by, roles=names, include_conditional=include_conditional)
     if plot:
         from .graph.heatmap import format_for, heatmap_bytes
 
@@ -697,7 +697,8 @@ def overlap(pair, by, matrix, role_list, score, layout, top, min_shared, plot, f
     pairs = m.pairs(include_zero=len(m.roles) <= 200, limit=top, min_shared=min_shared or 0)
     if fmt == "json":
         data = ov.matrix_as_dict(m) if len(m.roles) <= 200 else {"by": by, "roles": len(m.roles), "pairs": pairs,
-                                                                 "clusters": _cluster_labels(m)}
+                                                                 "clusters": _cluster_labels(m),
+                                                                 "unranked": m.unranked, "conditional": m.conditional}
         if top or min_shared:
             data["pairs"] = pairs
         emit(to_json(data), output)
@@ -711,14 +712,23 @@ def overlap(pair, by, matrix, role_list, score, layout, top, min_shared, plot, f
         if fmt == "csv":
             print_rows(rows, columns, fmt, output)
         else:
-            emit(to_table(rows, columns, max_width=10_000) + "\n" + ov.format_clusters(_cluster_labels(m)), output)
+            emit(to_table(rows, columns, max_width=10_000) + "\n" + ov.format_clusters(_cluster_labels(m))
+                 + _notes(ov.format_matrix_notes(matrix_notes(m))), output)
         return
     columns = ["a", "b", "shared", "jaccard", "weighted"]
     if fmt == "csv":
         print_rows(pairs, columns + ["a_id", "b_id"], fmt, output)
     else:
         emit(to_table(pairs, columns, ["role A", "role B", "shared", "jaccard", "weighted"]) + "\n"
-             + ov.format_clusters(_cluster_labels(m)), output)
+             + ov.format_clusters(_cluster_labels(m)) + _notes(ov.format_matrix_notes(matrix_notes(m))), output)
+
+
+def matrix_notes(m) -> dict:
+    return {"unranked": m.unranked, "conditional": m.conditional}
+
+
+def _notes(text: str) -> str:
+    return "\n" + text if text else ""
 
 
 def _cluster_labels(matrix) -> list[list[str]]:
@@ -732,10 +742,11 @@ def _cluster_labels(matrix) -> list[list[str]]:
 @click.option("--workflow", metavar="NAME", help="Only the chain of one workflow, e.g. \"listing categorisation\".")
 @click.option("--max-hops", type=click.IntRange(1, 8), default=4, show_default=True,
               help="With --from and --to: the longest chain considered.")
+@INCLUDE_CONDITIONAL
 @graph_options
 @format_option("table", "json", "mermaid", "csv")
 @output_option
-def handoffs(from_role, to_role, workflow, max_hops, fmt, output):
+def handoffs(from_role, to_role, workflow, max_hops, include_conditional, fmt, output):
     """Show who hands what to whom: workflow chains in step order, or the paths between two roles.
 
     Each handoff shows its artifact, lifecycle stage, mode and the sources that state it; where
@@ -755,7 +766,7 @@ def handoffs(from_role, to_role, workflow, max_hops, fmt, output):
     if from_role and to_role:
         if workflow:
             raise DatateamError("--workflow cannot be combined with both --from and --to")
-        result = ho.paths_between(kg, from_role, to_role, max_hops=max_hops)
+        result = ho.paths_between(kg, from_role, to_role, max_hops=max_hops, include_conditional=include_conditional)
         rows = [dict(row, path=n) for n, path in enumerate(result["paths"], start=1) for hop in path["hops"] for row in hop]
         if fmt == "json":
             emit(to_json(result), output)
@@ -778,9 +789,14 @@ def handoffs(from_role, to_role, workflow, max_hops, fmt, output):
         else:
             emit(ho.format_chain(chain), output)
         return
-    rows = ho.list_handoffs(kg, from_role=from_role, to_role=to_role, workflow=workflow)
+    rows = ho.list_handoffs(kg, from_role=from_role, to_role=to_role, workflow=workflow,
+                            include_conditional=include_conditional)
+    conditional = ho.conditional_handoffs(kg, include_conditional=include_conditional)
+    if from_role or to_role:
+        wanted = {r["from_id"] for r in rows} | {r["to_id"] for r in rows}
+        conditional["facts"] = [f for f in conditional["facts"] if (f["from"] in wanted or f["to"] in wanted)]
     if fmt == "json":
-        data = {"handoffs": rows}
+        data = {"handoffs": rows, "conditional": conditional}
         if not (from_role or to_role):
             data["workflows"] = ho.workflows(kg)
         emit(to_json(data), output)
@@ -790,20 +806,23 @@ def handoffs(from_role, to_role, workflow, max_hops, fmt, output):
         emit(ho.to_mermaid(rows, numbered=bool(workflow)), output)
     elif from_role or to_role:
         what = " and ".join(x for x in (f"from {from_role}" if from_role else "", f"to {to_role}" if to_role else "") if x)
-        emit(ho.format_handoff_rows(rows, f"Handoffs {what} ({len(rows)})"), output)
+        emit(ho.format_handoff_rows(rows, f"Handoffs {what} ({len(rows)})") + _notes(ho.format_conditional(conditional)),
+             output)
     else:
         text = "\n".join(ho.format_chain(chain) for chain in ho.workflows(kg))
         others = [r for r in rows if not r["workflow"]]
-        emit(text + "\n" + ho.format_handoff_rows(others, f"Other handoffs ({len(others)})"), output)
+        emit(text + "\n" + ho.format_handoff_rows(others, f"Other handoffs ({len(others)})")
+             + _notes(ho.format_conditional(conditional)), output)
 
 
 @main.command()
 @click.argument("a")
 @click.argument("b")
+@INCLUDE_CONDITIONAL
 @graph_options
 @format_option("table", "json", "csv")
 @output_option
-def transition(a, b, fmt, output):
+def transition(a, b, include_conditional, fmt, output):
     """Show what carries over from role A to role B, what to learn, and a shorter route if there is one.
 
     The learning distance is the share of B's level-weighted skills and tools that A lacks (0 to 1);
@@ -817,7 +836,7 @@ def transition(a, b, fmt, output):
     from .graph.transition import format_transition
     from .graph.transition import transition as run_transition
 
-    result = run_transition(_state().knowledge_graph(), a, b)
+    result = run_transition(_state().knowledge_graph(), a, b, include_conditional=include_conditional)
     if fmt == "json":
         emit(to_json(result), output)
     elif fmt == "csv":
@@ -836,10 +855,11 @@ def transition(a, b, fmt, output):
 @click.option("--size", type=click.Choice(["small", "medium", "large"]), default=None,
               help="Organisation size, to pick the sources' team guidance (default: the team file's).")
 @click.option("--top", type=click.IntRange(min=1), default=5, show_default=True, help="How many hires to rank.")
+@INCLUDE_CONDITIONAL
 @graph_options
 @format_option("table", "json")
 @output_option
-def coverage(role_list, team, next_hire, size, top, fmt, output):
+def coverage(role_list, team, next_hire, size, top, include_conditional, fmt, output):
     """Show what a team covers and misses per lifecycle stage, and (with --next-hire) who to hire next.
 
     \b
@@ -861,7 +881,7 @@ def coverage(role_list, team, next_hire, size, top, fmt, output):
     if bool(role_list) == bool(team):
         raise DatateamError("give either --roles or --team")
     result = run_coverage(_state().knowledge_graph(), roles=role_list, team=team, next_hire=next_hire, size=size,
-                          top=top)
+                          top=top, include_conditional=include_conditional)
     if fmt == "json":
         emit(to_json(result), output)
     else:
@@ -871,10 +891,11 @@ def coverage(role_list, team, next_hire, size, top, fmt, output):
 @main.command()
 @click.option("--top", type=click.IntRange(min=1), default=20, show_default=True, help="How many skills and tools to list.")
 @click.option("--type", "item_type", type=click.Choice(["skill", "tool"]), default=None, help="Only skills or only tools.")
+@INCLUDE_CONDITIONAL
 @graph_options
 @format_option("table", "json", "csv")
 @output_option
-def bridges(top, item_type, fmt, output):
+def bridges(top, item_type, include_conditional, fmt, output):
     """Show the skills and tools that connect the most roles (degree, betweenness) and the role clusters.
 
     \b
@@ -885,7 +906,7 @@ def bridges(top, item_type, fmt, output):
     from .graph.bridges import bridges as run_bridges
     from .graph.bridges import format_bridges
 
-    result = run_bridges(_state().knowledge_graph(), top=top, by_type=item_type)
+    result = run_bridges(_state().knowledge_graph(), top=top, by_type=item_type, include_conditional=include_conditional)
     if fmt == "json":
         emit(to_json(result), output)
     elif fmt == "csv":
@@ -1106,7 +1127,7 @@ def store_info_command(fmt, output):
             f"created:        {info['created'] or 'unknown'}",
             f"knowledge base: {info['kb_version'] or 'unknown'} ({(info['kb_digest'] or '')[:19]}…, {state})",
             f"quads:          {info['quads']:,} in {len(info['graphs'])} graphs", ""]
-    rows = [dict(g, graph=g["graph"].rsplit("/graph/", 1)[-1], loaded_from=_one_line(g["loaded_from"] or "", 60))
+    rows = [dict(g, graph=g["graph"].rsplit("/graph/", 1)[-1], loaded_from=one_line(g["loaded_from"] or "", 60))
             for g in info["graphs"]]
     table = to_table(rows, ["graph", "kind", "triples", "loaded_at", "version", "loaded_from"],
                      ["graph", "kind", "triples", "loaded at", "version", "from"])

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import networkx as nx
 
-from .overlap import overlap_matrix, projection_for_overlap
+from .overlap import conditional_facts, overlap_matrix, projection_for_overlap
 
 EXACT_LIMIT = 3000
 BETWEENNESS_SAMPLES = 100
@@ -52,15 +52,18 @@ def item_betweenness(undirected: nx.Graph) -> tuple[dict[str, float], dict]:
             {"exact": False, "samples": k})
 
 
-def bridges(kg, top: int | None = 20, by_type: str | None = None, clusters: bool = True, *, graph=None) -> dict:
+def bridges(kg, top: int | None = 20, by_type: str | None = None, clusters: bool = True, *, graph=None,
+            include_conditional: bool = False) -> dict:
     """The skills and tools connecting the most roles, with betweenness, and the role clusters.
 
     top: how many items to list (None: all); by_type: "skill" or "tool" to list only one kind.
     Returns {"items": [{id, label, type, roles, role_labels, betweenness}], "betweenness": {exact,
-    samples}, "clusters": [[role labels]]}; items sorted by roles connected, then betweenness, then label.
-    The clusters are those of the overlap matrix by all items (see graph/overlap.py).
+    samples}, "clusters": [[role labels]], "unranked": roles left out of the clusters (no skills or
+    tools in the sources), "conditional": {included, facts}}; items sorted by roles connected, then
+    betweenness, then label. The clusters are those of the overlap matrix by all items (see
+    graph/overlap.py). Conditional facts are not counted unless include_conditional=True.
     """
-    graph = graph if graph is not None else projection_for_overlap(kg)
+    graph = graph if graph is not None else projection_for_overlap(kg, include_conditional)
     undirected = role_item_graph(graph)
     scores, how = item_betweenness(undirected)
     rows = []
@@ -73,11 +76,13 @@ def bridges(kg, top: int | None = 20, by_type: str | None = None, clusters: bool
         rows.append({"id": node, "label": data["label"], "type": data["type"], "roles": len(roles),
                      "role_labels": roles, "betweenness": round(scores[node], 6)})
     rows.sort(key=lambda r: (-r["roles"], -r["betweenness"], r["label"].casefold()))
-    out = {"items": rows[:top] if top else rows, "betweenness": how, "clusters": []}
+    out = {"items": rows[:top] if top else rows, "betweenness": how, "clusters": [], "unranked": [],
+           "conditional": conditional_facts(graph, relations=tuple(ITEM_RELATIONS))}
     if clusters:
         matrix = overlap_matrix(kg, by="all", graph=graph)
         label = dict(zip(matrix.roles, matrix.labels))
         out["clusters"] = [[label[r] for r in c] for c in matrix.clusters]
+        out["unranked"] = matrix.unranked
     return out
 
 
@@ -97,4 +102,7 @@ def format_bridges(result: dict) -> str:
     if result["clusters"]:
         text += "\nRole clusters (by skills, tools and responsibilities):\n"
         text += "".join(f"  {n}. {', '.join(c)}\n" for n, c in enumerate(result["clusters"], start=1))
-    return text
+    from .overlap import format_matrix_notes
+
+    notes = format_matrix_notes(result)
+    return text + ("\n" + notes if notes else "")

@@ -12,7 +12,13 @@ The next hire is chosen by greedy set cover: repeatedly take the role that close
 remaining gaps (responsibilities, skills and tool categories count one each; ties go to the
 label first alphabetically). Greedy set cover is the classic approximation (within a factor
 H(n) ≈ ln n of the fewest hires that close everything). Stakeholders (dt:Stakeholder) are never
-hires. Beside the ranking the sources' team guidance is shown (dt:TeamPattern).
+hires, and neither are roles the sources give no skills or tools (only responsibilities): their
+gaps stay listed, but the ranking cannot weigh what they would bring. Beside the ranking the
+sources' team guidance is shown (dt:TeamPattern).
+
+Conditional facts (graph/qualifiers.py) are left out unless `include_conditional=True`; for a
+small organisation (`size="small"`) the facts a source limits to small teams count, since that
+condition holds. Fallbacks, reported problems and anti-pattern descriptions never count by default.
 
 Team file (YAML):
 
@@ -42,6 +48,7 @@ import yaml
 
 from ..ontology.namespaces import DT
 from .errors import DatateamError
+from .overlap import conditional_facts, described_roles, unranked_roles
 from .projection import build_projection
 
 COVERAGE_RELATIONS = ("requires_skill", "uses_tool", "in_category", "has_responsibility", "at_stage",
@@ -269,7 +276,7 @@ def team_guidance(kg) -> list[dict]:
           GRAPH ?g { ?p a dt:TeamPattern }
           OPTIONAL { ?p skos:prefLabel ?label FILTER(lang(?label) = "" || langMatches(lang(?label), "en")) }
           OPTIONAL { ?p skos:definition ?definition }
-          OPTIONAL { ?p dt:condition ?condition }
+          OPTIONAL { ?p dt:appliesWhen ?condition }
         }"""):
         key = str(row["p"])
         entry = patterns.setdefault(key, {"id": key, "label": str(row.get("label", key.rsplit("/", 1)[-1])),
@@ -338,7 +345,7 @@ def _team_roles(kg, roles, team) -> tuple[list[str], dict]:
 
 
 def coverage(kg, roles=None, team=None, next_hire: bool = False, size: str | None = None, top: int = 5,
-             *, graph=None) -> dict:
+             *, graph=None, include_conditional: bool = False) -> dict:
     """What a team covers and misses, and (with next_hire) which roles to add, in order.
 
     roles: role names (a list or one comma-separated string); or team: a team file path or a dict
@@ -347,16 +354,21 @@ def coverage(kg, roles=None, team=None, next_hire: bool = False, size: str | Non
     "skills": {covered, missing}, "categories": {covered, missing}, "totals": {...},
     "open_handoffs": [...], "next_hire": [...] (only with next_hire), "guidance": [...]}.
     Items are {id, label, by: [team roles that bring it]} when covered and {id, label, roles: [roles
-    that could bring it]} when missing. Stakeholders are neither counted nor suggested.
+    that could bring it]} when missing. Stakeholders are neither counted nor suggested. Also
+    "unranked" (roles left out of the next-hire ranking, with the reason) and "conditional"
+    ({included, accepted, facts}: the conditional facts left out, or included as asked).
 
     >>> "skills" in coverage(kg, roles="data analyst")
     True
     """
     if size is not None and size not in SIZES:
         raise DatateamError(f"unknown size {size!r}; choose one of {', '.join(SIZES)}")
-    graph = graph if graph is not None else build_projection(kg, relations=COVERAGE_RELATIONS)
     team_ids, team_info = _team_roles(kg, roles, team)
     size = size or team_info.get("size")
+    accepted = [DT.InSmallTeam] if size == "small" else []
+    graph = graph if graph is not None else build_projection(kg, relations=COVERAGE_RELATIONS,
+                                                             include_conditional=include_conditional,
+                                                             accept_conditions=accepted)
     stakeholders = [r for r in team_ids if graph.nodes[r].get("stakeholder")]
     if stakeholders:
         names = ", ".join(graph.nodes[r]["label"] for r in stakeholders)
@@ -396,6 +408,9 @@ def coverage(kg, roles=None, team=None, next_hire: bool = False, size: str | Non
         "totals": {KIND_WORDS[k]: {"covered": len(covered[k]), "missing": len(missing[k]), "all": len(universe[k])}
                    for k in ITEM_KINDS},
         "open_handoffs": open_handoffs(graph, team_ids),
+        "unranked": [r for r in unranked_roles(graph) if r["id"] not in team_ids] if next_hire else [],
+        "conditional": dict(conditional_facts(graph),
+                            accepted=["only in a small company or team"] if graph.graph.get("accept_conditions") else []),
     }
     patterns = [p for p in team_guidance(kg) if _fits_size(p, size)]
     if next_hire:
@@ -463,8 +478,9 @@ def rank_next_hires(graph, team_ids, contributions, missing, patterns, top: int 
     explanation, guidance: [patterns recommending the role]}.
     """
     universe = {(k, i) for k in ITEM_KINDS for i in missing[k]}
+    described = described_roles(graph)
     candidates = {r: {(k, i) for k in ITEM_KINDS for i in contributions[r][k]}
-                  for r in hireable_roles(graph) if r not in team_ids}
+                  for r in hireable_roles(graph) if r not in team_ids and r in described}
     picks = greedy_set_cover(universe, candidates, limit=top,
                              tie_key=lambda r: (graph.nodes[r]["label"].casefold(), r))
     left = len(universe)
@@ -536,6 +552,18 @@ def format_coverage(result: dict) -> str:
                 lines.append(f"       guidance: {g['label']} ({g['kind']}; {', '.join(g['sources'])})")
         if not result["next_hire"]:
             lines.append("  (the team already covers everything the other roles bring)")
+        if result.get("unranked"):
+            names = ", ".join(r["label"] for r in result["unranked"])
+            lines.append(f"  Not ranked ({len(result['unranked'])}): {names}: the sources give them no skills or "
+                         "tools, only responsibilities, so what a hire would bring cannot be weighed.")
+    info = result.get("conditional") or {}
+    if info.get("accepted"):
+        lines += ["", f"Counted because the organisation is small: facts the sources state {info['accepted'][0]}."]
+    from .qualifiers import conditional_summary
+
+    note = conditional_summary(info.get("facts", []), info.get("included", False))
+    if note:
+        lines += ["", note]
     if result.get("guidance"):
         size = f" for a {team['size']} organisation" if team.get("size") else ""
         lines += ["", f"Team guidance from the sources{size}"]

@@ -2,7 +2,9 @@
 
 Every fact carries the sources that state it (`[{"id": ..., "title": ...}]`), found through the
 named graph the fact sits in: one graph per source document, so a fact stated by three sources
-lists three sources.
+lists three sources. A fact a source qualifies (graph/qualifiers.py) lists that source's condition
+or stance under `qualifiers`; `sources` then names the sources whose claim counts (the plain ones),
+and a fact no source states plainly is marked `conditional`.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from rdflib import URIRef
 
 from ..ontology.namespaces import BASE, DT
 from .names import Entity
+from .qualifiers import PLAIN, read_qualifiers, split_claims
 
 LEVEL_NAMES = {str(DT.Core): "core", str(DT.Working): "working", str(DT.Basic): "basic"}
 LEVEL_RANK = {"core": 3, "working": 2, "basic": 1, None: 0}
@@ -62,6 +65,28 @@ class _Sources:
 
     def __init__(self, index: dict[str, dict]):
         self.index = index
+        self.qualifiers = None
+
+    def id_of(self, graph) -> str | None:
+        src = self.index.get(str(graph))
+        return src["id"] if src else None
+
+    def claims(self, nodes_by_graph: dict) -> dict:
+        """{graph: qualifier} for a fact stated in several graphs, from its n-ary nodes there."""
+        out = {}
+        for g, nodes in nodes_by_graph.items():
+            found = [self.qualifiers.of(str(n), str(g)) for n in sorted(nodes, key=str)] if self.qualifiers else []
+            found = [q for q in found if q is not PLAIN]
+            out[g] = found[0] if found else PLAIN
+        return out
+
+    def qualified(self, nodes_by_graph: dict) -> tuple[set, list[dict], bool]:
+        """(the graphs whose claims count, the qualifiers as [{source, conditions, stances, ...}], conditional)."""
+        claims = self.claims(nodes_by_graph)
+        counting, limited = split_claims(claims)
+        listed = [q.as_dict(self.id_of(g) or str(g)) for g, q in sorted(claims.items(), key=lambda kv: str(kv[0]))
+                  if q is not PLAIN and self.id_of(g) != "ontology"]
+        return (counting or limited), listed, not counting
 
     def of(self, graphs) -> list[dict]:
         seen = {}
@@ -103,17 +128,100 @@ def list_roles(kg) -> list[dict]:
         entry = roles.get(str(row["role"]))
         if entry is not None and str(row["alias"]) not in entry["aliases"]:
             entry["aliases"].append(str(row["alias"]))
-    for prop, key in (("dt:requiresSkill", "skills"), ("dt:usesTool", "tools")):
-        for row in kg.select(f"SELECT ?role (COUNT(DISTINCT ?x) AS ?n) WHERE {{ ?role a dt:Role ; {prop} ?x }} GROUP BY ?role"):
-            if str(row["role"]) in roles:
-                roles[str(row["role"])][key] = int(row["n"])
-    for entry in roles.values():
+    counts = _fact_counts(kg)
+    for key, entry in roles.items():
         entry["aliases"].sort(key=str.casefold)
+        found = counts.get(key, {})
+        for what in ("skills", "tools", "responsibilities", "handoffs"):
+            entry[what] = len(found.get(what, ()))
+            entry[f"conditional_{what}"] = len(found.get(f"conditional_{what}", ()))
+        entry["note"] = described_only_note(entry)
     return sorted(roles.values(), key=lambda r: (r["label"].casefold(), r["id"]))
+
+
+def _fact_counts(kg) -> dict[str, dict[str, set]]:
+    """role IRI -> {"skills": {items}, "conditional_skills": {items}, ...}: a fact counts when some
+    source states it plainly, and is conditional when every stating source qualifies it."""
+    qualifiers = read_qualifiers(kg)
+    out: dict[str, dict[str, set]] = defaultdict(lambda: defaultdict(set))
+    claims: dict[tuple, dict] = defaultdict(dict)
+    for what, pattern in (
+            ("skills", "?role dt:requiresSkill ?x OPTIONAL { ?n dt:role ?role ; dt:skill ?x }"),
+            ("tools", "?role dt:usesTool ?x OPTIONAL { ?n dt:role ?role ; dt:tool ?x }"),
+            ("responsibilities", "?role dt:hasResponsibility ?x OPTIONAL { ?n dt:role ?role ; dt:responsibility ?x }"),
+            ("handoffs", "?n a dt:Handoff ; dt:fromRole|dt:toRole ?role . BIND(?n AS ?x)")):
+        for row in kg.select(f"SELECT DISTINCT ?role ?x ?n ?g WHERE {{ ?role a dt:Role . GRAPH ?g {{ {pattern} }} }}"):
+            key = (str(row["role"]), what, str(row["x"]))
+            q = qualifiers.of(str(row["n"]), str(row["g"])) if "n" in row else PLAIN
+            if claims[key].get(str(row["g"]), PLAIN) is PLAIN:
+                claims[key][str(row["g"])] = q
+    for (role, what, item), by_graph in claims.items():
+        counting, _ = split_claims(by_graph)
+        out[role][what if counting else f"conditional_{what}"].add(item)
+    return out
+
+
+def described_only_note(entry: dict) -> str | None:
+    """For a role the sources give no skills or tools: say what they do describe; None otherwise.
+
+    `entry` needs the counts of list_roles (skills, tools, responsibilities, handoffs and their
+    conditional_ counterparts).
+
+    >>> described_only_note({"skills": 0, "tools": 0, "responsibilities": 1, "handoffs": 0,
+    ...                      "conditional_skills": 0, "conditional_tools": 0})
+    'the sources give no skills or tools for this role; they describe only its responsibility'
+    """
+    if entry["skills"] or entry["tools"]:
+        return None
+    parts = []
+    if entry.get("responsibilities"):
+        parts.append("its responsibility" if entry["responsibilities"] == 1 else "its responsibilities")
+    if entry.get("handoffs"):
+        parts.append("what it hands on or receives")
+    described = " and ".join(parts) if parts else "that it exists"
+    conditional = entry.get("conditional_skills", 0) + entry.get("conditional_tools", 0)
+    aside = (f" ({conditional} conditional {'skill or tool' if conditional == 1 else 'skills or tools'} aside)"
+             if conditional else "")
+    return f"the sources give no skills or tools for this role{aside}; they describe only {described}"
 
 
 def _local(iri: str) -> str:
     return re.split(r"[/#]", iri.rstrip("/"))[-1]
+
+
+def _count_cell(n: int, conditional: int, none: bool) -> str:
+    if none and not conditional:
+        return "—"
+    return f"{n} (+{conditional} conditional)" if conditional else str(n)
+
+
+def format_roles(rows: list[dict]) -> str:
+    """The role list as a table; roles the sources give no skills or tools are marked and named below it."""
+    from .render import one_line, to_table
+
+    table = []
+    for r in rows:
+        none = bool(r.get("note"))
+        table.append(dict(r, aliases=", ".join(r["aliases"]), definition=one_line(r["definition"], 70),
+                          skills=_count_cell(r["skills"], r.get("conditional_skills", 0), none),
+                          tools=_count_cell(r["tools"], r.get("conditional_tools", 0), none)))
+    text = to_table(table, ["label", "aliases", "skills", "tools", "definition"],
+                    ["role", "aliases", "skills", "tools", "definition"])
+    return text + roles_without_skills_note(rows)
+
+
+def roles_without_skills_note(rows: list[dict]) -> str:
+    """A paragraph naming the roles whose sources give no skills or tools ('' when there are none)."""
+    import textwrap
+
+    bare = [r for r in rows if r.get("note")]
+    if not bare:
+        return ""
+    names = ", ".join(r["label"] for r in bare)
+    text = (f"— {len(bare)} of the {len(rows)} roles have no skills or tools in the sources, which describe "
+            f"only their responsibilities or handoffs: {names}. Analyses that rank roles by skills and tools "
+            "leave them out.")
+    return "\n" + "\n".join(textwrap.wrap(text, 100)) + "\n"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -133,6 +241,7 @@ def describe(kg, entity: Entity) -> dict:
     'Amazon EMR'
     """
     sources = _Sources(source_index(kg))
+    sources.qualifiers = read_qualifiers(kg)
     details = _basics(kg, entity, sources)
     builder = {
         "role": _describe_role,
@@ -207,13 +316,24 @@ def _describe_role(kg, iri: URIRef, d: dict, sources: _Sources) -> None:
     d["no_esco_equivalent"] = any(bool(r["none"].toPython()) for r in esco_flags if "none" in r)
     notes = sorted({str(r["note"]) for r in esco_flags if "note" in r})
     d["esco_note"] = " ".join(notes) if notes else None
+    from .statements import disputed_questions, role_comparisons
+
+    d["comparisons"] = role_comparisons(kg, str(iri))
+    d["disputed_questions"] = disputed_questions(kg, str(iri))
+    counts = {"skills": sum(1 for x in d["skills"] if not x["conditional"]),
+              "tools": sum(1 for x in d["tools"] if not x["conditional"]),
+              "responsibilities": sum(1 for x in d["responsibilities"] if not x["conditional"]),
+              "handoffs": sum(1 for h in d["hands_off_to"] + d["receives_from"] if not h["conditional"]),
+              "conditional_skills": sum(1 for x in d["skills"] if x["conditional"]),
+              "conditional_tools": sum(1 for x in d["tools"] if x["conditional"])}
+    d["note"] = described_only_note(counts)
 
 
 def _role_skills(kg, iri, sources) -> list[dict]:
     rows = kg.select("""
-        SELECT ?role ?skill ?label ?g ?level ?kind WHERE {
-          GRAPH ?g { ?role dt:requiresSkill ?skill }
-          OPTIONAL { GRAPH ?g { ?req dt:role ?role ; dt:skill ?skill ; dt:level ?level } }
+        SELECT ?role ?skill ?label ?g ?req ?level ?kind WHERE {
+          GRAPH ?g { ?role dt:requiresSkill ?skill
+                     OPTIONAL { ?req dt:role ?role ; dt:skill ?skill OPTIONAL { ?req dt:level ?level } } }
           OPTIONAL { ?skill skos:prefLabel ?label }
           OPTIONAL { ?skill a ?kind FILTER(?kind IN (dt:TechnicalSkill, dt:SoftSkill, dt:KnowledgeArea)) }
         }""", {"role": iri})
@@ -221,56 +341,82 @@ def _role_skills(kg, iri, sources) -> list[dict]:
     for row in rows:
         key = str(row["skill"])
         entry = skills.setdefault(key, {"id": key, "label": str(row.get("label", _local(key))), "kind": None,
-                                        "graphs": set(), "levels": defaultdict(set)})
-        entry["graphs"].add(row["g"])
+                                        "nodes": defaultdict(set), "levels": defaultdict(set)})
+        entry["nodes"][row["g"]].update([row["req"]] if "req" in row else [])
         if "kind" in row:
             entry["kind"] = SKILL_KINDS.get(str(row["kind"]))
         level = LEVEL_NAMES.get(str(row["level"])) if "level" in row else None
         if level:
-            entry["levels"][level].add(row["g"])
+            entry["levels"][row["g"]].add(level)
     out = []
     for entry in skills.values():
-        levels = [{"level": lv, "sources": sources.of(gs)}
-                  for lv, gs in sorted(entry["levels"].items(), key=lambda kv: -LEVEL_RANK[kv[0]])]
+        use, qualifiers, conditional = sources.qualified(entry["nodes"])
+        levels = _levels(entry["levels"], use, sources)
         out.append({
             "id": entry["id"], "label": entry["label"], "kind": entry["kind"],
             "level": levels[0]["level"] if levels else None,
             "levels": levels,
-            "sources": sources.of(entry["graphs"]),
+            "sources": sources.of(use),
+            "conditional": conditional,
+            "qualifiers": qualifiers,
         })
-    return sorted(out, key=lambda s: (-LEVEL_RANK[s["level"]], s["label"].casefold()))
+    return sorted(out, key=lambda s: (s["conditional"], -LEVEL_RANK[s["level"]], s["label"].casefold()))
+
+
+def _levels(levels_by_graph: dict, use: set, sources) -> list[dict]:
+    """[{level, sources}] strongest first, from the counting graphs only."""
+    by_level: dict[str, set] = defaultdict(set)
+    for g in use:
+        for level in levels_by_graph.get(g, ()):
+            by_level[level].add(g)
+    return [{"level": lv, "sources": sources.of(gs)}
+            for lv, gs in sorted(by_level.items(), key=lambda kv: -LEVEL_RANK[kv[0]])]
 
 
 def _role_tools(kg, iri, sources) -> list[dict]:
     rows = kg.select("""
-        SELECT ?role ?tool ?label ?g ?cat ?catLabel ?level WHERE {
-          GRAPH ?g { ?role dt:usesTool ?tool }
-          OPTIONAL { GRAPH ?g { ?use dt:role ?role ; dt:tool ?tool ; dt:asCategory ?cat } ?cat skos:prefLabel ?catLabel }
-          OPTIONAL { GRAPH ?g { ?use2 dt:role ?role ; dt:tool ?tool ; dt:level ?level } }
+        SELECT ?role ?tool ?label ?g ?use ?cat ?level WHERE {
+          GRAPH ?g { ?role dt:usesTool ?tool
+                     OPTIONAL { ?use dt:role ?role ; dt:tool ?tool
+                                OPTIONAL { ?use dt:asCategory ?cat } OPTIONAL { ?use dt:level ?level } } }
           OPTIONAL { ?tool skos:prefLabel ?label }
         }""", {"role": iri})
+    category_labels = _labels_by_iri(kg, {str(r["cat"]) for r in rows if "cat" in r})
     tools: dict[str, dict] = {}
     for row in rows:
         key = str(row["tool"])
-        entry = tools.setdefault(key, {"id": key, "label": str(row.get("label", _local(key))), "graphs": set(),
-                                       "categories": {}, "levels": defaultdict(set)})
-        entry["graphs"].add(row["g"])
+        entry = tools.setdefault(key, {"id": key, "label": str(row.get("label", _local(key))), "nodes": defaultdict(set),
+                                       "categories": defaultdict(set), "levels": defaultdict(set)})
+        entry["nodes"][row["g"]].update([row["use"]] if "use" in row else [])
         if "cat" in row:
-            entry["categories"].setdefault(str(row["catLabel"]), set()).add(row["g"])
+            entry["categories"][row["g"]].add(category_labels.get(str(row["cat"]), _local(str(row["cat"]))))
         if "level" in row and LEVEL_NAMES.get(str(row["level"])):
-            entry["levels"][LEVEL_NAMES[str(row["level"])]].add(row["g"])
+            entry["levels"][row["g"]].add(LEVEL_NAMES[str(row["level"])])
     general = _tool_categories(kg, list(tools))
     out = []
     for key, entry in tools.items():
-        categories = sorted(entry["categories"]) or sorted(general.get(key, []))
-        levels = [{"level": lv, "sources": sources.of(gs)}
-                  for lv, gs in sorted(entry["levels"].items(), key=lambda kv: -LEVEL_RANK[kv[0]])]
+        use, qualifiers, conditional = sources.qualified(entry["nodes"])
+        categories = sorted({c for g in use for c in entry["categories"].get(g, ())}) or sorted(general.get(key, []))
+        levels = _levels(entry["levels"], use, sources)
         out.append({
             "id": key, "label": entry["label"], "categories": categories,
             "level": levels[0]["level"] if levels else None, "levels": levels,
-            "sources": sources.of(entry["graphs"]),
+            "sources": sources.of(use), "conditional": conditional, "qualifiers": qualifiers,
         })
-    return sorted(out, key=lambda t: t["label"].casefold())
+    return sorted(out, key=lambda t: (t["conditional"], t["label"].casefold()))
+
+
+def _labels_by_iri(kg, iris: set[str]) -> dict[str, str]:
+    """The English preferred label of each IRI (one query)."""
+    if not iris:
+        return {}
+    values = " ".join(f"<{i}>" for i in sorted(iris))
+    rows = kg.select(f"""SELECT DISTINCT ?x ?label WHERE {{ VALUES ?x {{ {values} }} ?x skos:prefLabel ?label
+                          FILTER(lang(?label) = "" || langMatches(lang(?label), "en")) }}""")
+    out: dict[str, str] = {}
+    for row in rows:
+        out[str(row["x"])] = min(out.get(str(row["x"]), str(row["label"])), str(row["label"]))
+    return out
 
 
 def _tool_categories(kg, tool_iris: list[str]) -> dict[str, set]:
@@ -286,8 +432,8 @@ def _tool_categories(kg, tool_iris: list[str]) -> dict[str, set]:
 
 def _role_responsibilities(kg, iri, sources) -> list[dict]:
     rows = kg.select("""
-        SELECT ?role ?resp ?label ?g ?stageLabel ?order WHERE {
-          GRAPH ?g { ?role dt:hasResponsibility ?resp }
+        SELECT ?role ?resp ?label ?g ?node ?stageLabel ?order WHERE {
+          GRAPH ?g { ?role dt:hasResponsibility ?resp OPTIONAL { ?node dt:role ?role ; dt:responsibility ?resp } }
           OPTIONAL { ?resp skos:prefLabel ?label }
           OPTIONAL { ?resp dt:atStage ?stage . ?stage skos:prefLabel ?stageLabel ; dt:stageOrder ?order }
         }""", {"role": iri})
@@ -296,11 +442,15 @@ def _role_responsibilities(kg, iri, sources) -> list[dict]:
         key = str(row["resp"])
         entry = resps.setdefault(key, {"id": key, "label": str(row.get("label", _local(key))),
                                        "stage": str(row["stageLabel"]) if "stageLabel" in row else None,
-                                       "order": int(row["order"]) if "order" in row else 99, "graphs": set()})
-        entry["graphs"].add(row["g"])
-    out = [{"id": e["id"], "label": e["label"], "stage": e["stage"], "sources": sources.of(e["graphs"]),
-            "_order": e["order"]} for e in resps.values()]
-    out.sort(key=lambda r: (r["_order"], r["label"].casefold()))
+                                       "order": int(row["order"]) if "order" in row else 99,
+                                       "nodes": defaultdict(set)})
+        entry["nodes"][row["g"]].update([row["node"]] if "node" in row else [])
+    out = []
+    for e in resps.values():
+        use, qualifiers, conditional = sources.qualified(e["nodes"])
+        out.append({"id": e["id"], "label": e["label"], "stage": e["stage"], "sources": sources.of(use),
+                    "conditional": conditional, "qualifiers": qualifiers, "_order": e["order"]})
+    out.sort(key=lambda r: (r["conditional"], r["_order"], r["label"].casefold()))
     for r in out:
         del r["_order"]
     return out
@@ -309,9 +459,9 @@ def _role_responsibilities(kg, iri, sources) -> list[dict]:
 def _handoffs(kg, iri, side: str, sources) -> list[dict]:
     this, other = ("dt:fromRole", "dt:toRole") if side == "from" else ("dt:toRole", "dt:fromRole")
     rows = kg.select(f"""
-        SELECT ?role ?h ?other ?otherLabel ?artifactLabel ?stageLabel ?order ?mode ?g ?wfLabel ?step WHERE {{
+        SELECT ?role ?h ?other ?otherLabel ?artifactLabel ?stageLabel ?order ?mode ?g ?wfLabel ?step ?note WHERE {{
           GRAPH ?g {{ ?h a dt:Handoff ; {this} ?role ; {other} ?other ; dt:artifact ?artifact .
-                     OPTIONAL {{ ?h dt:mode ?mode }} }}
+                     OPTIONAL {{ ?h dt:mode ?mode }} OPTIONAL {{ ?h skos:note ?note }} }}
           OPTIONAL {{ GRAPH ?g {{ ?h dt:atStage ?stage }} ?stage skos:prefLabel ?stageLabel ; dt:stageOrder ?order }}
           OPTIONAL {{ GRAPH ?g {{ ?h dt:partOfWorkflow ?wf ; dt:stepNumber ?step }} ?wf skos:prefLabel ?wfLabel }}
           OPTIONAL {{ ?other skos:prefLabel ?otherLabel }}
@@ -322,27 +472,36 @@ def _handoffs(kg, iri, side: str, sources) -> list[dict]:
         key = str(row["h"])
         entry = found.setdefault(key, {
             "id": key, "role": str(row.get("otherLabel", _local(str(row["other"])))), "role_id": str(row["other"]),
-            "artifact": str(row.get("artifactLabel", "")), "stages": set(), "modes": defaultdict(set),
-            "order": 99, "graphs": set(), "workflow": None, "step": None})
-        entry["graphs"].add(row["g"])
+            "artifact": str(row.get("artifactLabel", "")), "stages": defaultdict(set), "modes": defaultdict(set),
+            "order": 99, "nodes": defaultdict(set), "workflow": None, "step": None, "step_graphs": set(),
+            "notes": {}})
+        entry["nodes"][row["g"]].add(row["h"])
         if "stageLabel" in row:
-            entry["stages"].add(str(row["stageLabel"]))
+            entry["stages"][row["g"]].add(str(row["stageLabel"]))
             entry["order"] = min(entry["order"], int(row["order"]))
         if "mode" in row:
             entry["modes"][MODE_NAMES.get(str(row["mode"]), _local(str(row["mode"])))].add(row["g"])
         if "wfLabel" in row:
             entry["workflow"], entry["step"] = str(row["wfLabel"]), int(row["step"])
+            entry["step_graphs"].add(row["g"])
+        if "note" in row and sources.id_of(row["g"]):
+            entry["notes"][sources.id_of(row["g"])] = str(row["note"])
     out = []
     for e in found.values():
-        modes = [{"mode": m, "sources": sources.of(gs)} for m, gs in sorted(e["modes"].items())]
+        use, qualifiers, conditional = sources.qualified(e["nodes"])
+        modes = [{"mode": m, "sources": sources.of(gs & use)} for m, gs in sorted(e["modes"].items()) if gs & use]
+        inferred = {g for g in use if any(q["inferred"] for q in qualifiers if q["source"] == sources.id_of(g))}
         out.append({
             "role": e["role"], "role_id": e["role_id"], "artifact": e["artifact"],
-            "stage": ", ".join(sorted(e["stages"])) or None,
+            "stage": ", ".join(sorted({st for g in use for st in e["stages"].get(g, ())})) or None,
             "mode": modes[0]["mode"] if len(modes) == 1 else "disputed" if modes else None,
             "modes": modes, "workflow": e["workflow"], "step": e["step"],
-            "sources": sources.of(e["graphs"]), "_order": e["order"],
+            "placement_inferred": bool(e["step_graphs"]) and e["step_graphs"] <= inferred,
+            "sources": sources.of(use), "conditional": conditional, "qualifiers": qualifiers,
+            "inferred": bool(use) and use <= inferred,
+            "notes": dict(sorted(e["notes"].items())), "_order": e["order"],
         })
-    out.sort(key=lambda h: (h["_order"], h["role"].casefold(), h["artifact"]))
+    out.sort(key=lambda h: (h["conditional"], h["_order"], h["role"].casefold(), h["artifact"]))
     for h in out:
         del h["_order"]
     return out
@@ -395,7 +554,7 @@ def _role_guidance(kg, iri, sources) -> list[dict]:
     rows = kg.select("""
         SELECT ?role ?pattern ?label ?p ?kindLabel ?g WHERE {
           VALUES ?p { dt:recommendsRole dt:concernsRole }
-          GRAPH ?g { ?pattern ?p ?role }
+          GRAPH ?g { ?pattern a dt:TeamPattern ; ?p ?role }
           ?pattern skos:prefLabel ?label .
           OPTIONAL { ?pattern dt:guidanceKind/rdfs:label ?kindLabel }
         }""", {"role": iri})
@@ -437,26 +596,32 @@ def _describe_tool(kg, iri, d, sources) -> None:
         cats[str(row["label"])].add(row["g"])
     d["categories"] = [{"label": k, "sources": sources.of(v)} for k, v in sorted(cats.items())]
     rows = kg.select("""
-        SELECT ?tool ?role ?label ?g ?catLabel ?level WHERE {
-          GRAPH ?g { ?role dt:usesTool ?tool }
+        SELECT ?tool ?role ?label ?g ?use ?cat ?level WHERE {
+          GRAPH ?g { ?role dt:usesTool ?tool
+                     OPTIONAL { ?use dt:role ?role ; dt:tool ?tool
+                                OPTIONAL { ?use dt:asCategory ?cat } OPTIONAL { ?use dt:level ?level } } }
           OPTIONAL { ?role skos:prefLabel ?label }
-          OPTIONAL { GRAPH ?g { ?use dt:role ?role ; dt:tool ?tool ; dt:asCategory/skos:prefLabel ?catLabel } }
-          OPTIONAL { GRAPH ?g { ?use2 dt:role ?role ; dt:tool ?tool ; dt:level ?level } }
         }""", {"tool": iri})
+    category_labels = _labels_by_iri(kg, {str(r["cat"]) for r in rows if "cat" in r})
     users: dict[str, dict] = {}
     for row in rows:
         key = str(row["role"])
-        entry = users.setdefault(key, {"role": str(row.get("label", _local(key))), "role_id": key, "graphs": set(),
-                                       "as": set(), "levels": set()})
-        entry["graphs"].add(row["g"])
-        if "catLabel" in row:
-            entry["as"].add(str(row["catLabel"]))
+        entry = users.setdefault(key, {"role": str(row.get("label", _local(key))), "role_id": key,
+                                       "nodes": defaultdict(set), "as": defaultdict(set), "levels": defaultdict(set)})
+        entry["nodes"][row["g"]].update([row["use"]] if "use" in row else [])
+        if "cat" in row:
+            entry["as"][row["g"]].add(category_labels.get(str(row["cat"]), _local(str(row["cat"]))))
         if "level" in row and LEVEL_NAMES.get(str(row["level"])):
-            entry["levels"].add(LEVEL_NAMES[str(row["level"])])
-    d["used_by"] = sorted(({"role": e["role"], "role_id": e["role_id"], "as_categories": sorted(e["as"]),
-                            "level": max(e["levels"], key=LEVEL_RANK.get) if e["levels"] else None,
-                            "sources": sources.of(e["graphs"])} for e in users.values()),
-                          key=lambda u: u["role"].casefold())
+            entry["levels"][row["g"]].add(LEVEL_NAMES[str(row["level"])])
+    out = []
+    for e in users.values():
+        use, qualifiers, conditional = sources.qualified(e["nodes"])
+        levels = {lv for g in use for lv in e["levels"].get(g, ())}
+        out.append({"role": e["role"], "role_id": e["role_id"],
+                    "as_categories": sorted({c for g in use for c in e["as"].get(g, ())}),
+                    "level": max(levels, key=LEVEL_RANK.get) if levels else None,
+                    "sources": sources.of(use), "conditional": conditional, "qualifiers": qualifiers})
+    d["used_by"] = sorted(out, key=lambda u: (u["conditional"], u["role"].casefold()))
 
 
 def _describe_skill(kg, iri, d, sources) -> None:
@@ -466,32 +631,34 @@ def _describe_skill(kg, iri, d, sources) -> None:
     d["broader"] = _labels_of(kg, iri, "skos:broader")
     d["narrower"] = _labels_of(kg, iri, "^skos:broader")
     rows = kg.select("""
-        SELECT ?skill ?role ?label ?g ?level WHERE {
-          GRAPH ?g { ?role dt:requiresSkill ?skill }
+        SELECT ?skill ?role ?label ?g ?req ?level WHERE {
+          GRAPH ?g { ?role dt:requiresSkill ?skill
+                     OPTIONAL { ?req dt:role ?role ; dt:skill ?skill OPTIONAL { ?req dt:level ?level } } }
           OPTIONAL { ?role skos:prefLabel ?label }
-          OPTIONAL { GRAPH ?g { ?req dt:role ?role ; dt:skill ?skill ; dt:level ?level } }
         }""", {"skill": iri})
     users: dict[str, dict] = {}
     for row in rows:
         key = str(row["role"])
         entry = users.setdefault(key, {"role": str(row.get("label", _local(key))), "role_id": key,
-                                       "graphs": set(), "levels": defaultdict(set)})
-        entry["graphs"].add(row["g"])
+                                       "nodes": defaultdict(set), "levels": defaultdict(set)})
+        entry["nodes"][row["g"]].update([row["req"]] if "req" in row else [])
         if "level" in row and LEVEL_NAMES.get(str(row["level"])):
-            entry["levels"][LEVEL_NAMES[str(row["level"])]].add(row["g"])
+            entry["levels"][row["g"]].add(LEVEL_NAMES[str(row["level"])])
     out = []
     for e in users.values():
-        levels = [{"level": lv, "sources": sources.of(gs)}
-                  for lv, gs in sorted(e["levels"].items(), key=lambda kv: -LEVEL_RANK[kv[0]])]
+        use, qualifiers, conditional = sources.qualified(e["nodes"])
+        levels = _levels(e["levels"], use, sources)
         out.append({"role": e["role"], "role_id": e["role_id"], "level": levels[0]["level"] if levels else None,
-                    "levels": levels, "sources": sources.of(e["graphs"])})
-    d["used_by"] = sorted(out, key=lambda u: (-LEVEL_RANK[u["level"]], u["role"].casefold()))
+                    "levels": levels, "sources": sources.of(use), "conditional": conditional,
+                    "qualifiers": qualifiers})
+    d["used_by"] = sorted(out, key=lambda u: (u["conditional"], -LEVEL_RANK[u["level"]], u["role"].casefold()))
 
 
 def _labels_of(kg, iri, path: str) -> list[dict]:
-    rows = kg.select(f"SELECT ?s ?o ?label WHERE {{ ?s {path} ?o . OPTIONAL {{ ?o skos:prefLabel ?label }} }}", {"s": iri})
-    return sorted(({"id": str(r["o"]), "label": str(r.get("label", _local(str(r["o"]))))} for r in rows),
-                  key=lambda x: x["label"].casefold())
+    rows = kg.select(f"SELECT DISTINCT ?s ?o ?label WHERE {{ ?s {path} ?o . OPTIONAL {{ ?o skos:prefLabel ?label }} }}",
+                     {"s": iri})
+    found = {str(r["o"]): str(r.get("label", _local(str(r["o"])))) for r in rows}
+    return sorted(({"id": k, "label": v} for k, v in found.items()), key=lambda x: x["label"].casefold())
 
 
 def _describe_responsibility(kg, iri, d, sources) -> None:
@@ -584,7 +751,7 @@ def _describe_team_pattern(kg, iri, d, sources) -> None:
         SELECT ?p ?kind ?size ?condition WHERE {
           OPTIONAL { ?p dt:guidanceKind/rdfs:label ?kind }
           OPTIONAL { ?p dt:organisationSize/rdfs:label ?size }
-          OPTIONAL { ?p dt:condition ?condition } }""", {"p": iri})
+          OPTIONAL { ?p dt:appliesWhen ?condition } }""", {"p": iri})
     d["kind"] = next((str(r["kind"]) for r in rows if "kind" in r), None)
     d["organisation_sizes"] = sorted({str(r["size"]) for r in rows if "size" in r})
     d["condition"] = next((str(r["condition"]) for r in rows if "condition" in r), None)
@@ -614,6 +781,10 @@ def _describe_source(kg, iri, d, sources) -> None:
     d["notes"] = fields.get("note", [])
     if not d["definition"]:
         d["definition"] = d["summary"]
+    if d["seed_file"]:
+        from .statements import source_counts
+
+        d["counts"] = source_counts(kg).get(_local(str(iri)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -637,6 +808,8 @@ def format_details(d: dict, width: int = 100) -> str:
         lines.append(f"kind: {d['kind']}")
     if d.get("definition"):
         lines += textwrap.wrap(d["definition"], width)
+    if d.get("note"):
+        lines += textwrap.wrap(f"Note: {d['note'][0].upper()}{d['note'][1:]}.", width)
 
     def section(title, items, render):
         if items:
@@ -649,10 +822,11 @@ def format_details(d: dict, width: int = 100) -> str:
     if t == "role":
         section("Skills", d["skills"], lambda s: f"{(s['level'] or '-'):8} {s['label']}  {_src(s['sources'])}"
                 + ("  levels differ: " + "; ".join(f"{lv['level']} {_src(lv['sources'])}" for lv in s['levels'])
-                   if len(s["levels"]) > 1 else ""))
-        section("Tools", d["tools"], lambda x: f"{x['label']}  ({', '.join(x['categories']) or 'no category'})  {_src(x['sources'])}")
+                   if len(s["levels"]) > 1 else "") + _qualifier_text(s))
+        section("Tools", d["tools"], lambda x: f"{x['label']}  ({', '.join(x['categories']) or 'no category'})  "
+                f"{_src(x['sources'])}" + _qualifier_text(x))
         section("Responsibilities", d["responsibilities"],
-                lambda r: f"{r['label']}  [{r['stage'] or '-'}]  {_src(r['sources'])}")
+                lambda r: f"{r['label']}  [{r['stage'] or '-'}]  {_src(r['sources'])}" + _qualifier_text(r))
         section("Hands off to", d["hands_off_to"], lambda h: _handoff_line(h))
         section("Receives from", d["receives_from"], lambda h: _handoff_line(h))
         section("Works with", d["works_with"], lambda r: f"{r['role']}  {_src(r['sources'])}")
@@ -661,6 +835,15 @@ def format_details(d: dict, width: int = 100) -> str:
         section("Deployment patterns", d["deployments"], lambda x: f"{x['label']} ({x['as']})  {_src(x['sources'])}")
         section("Team guidance", d["team_guidance"],
                 lambda p: f"{p['label']}" + (" (recommends this role)" if p["recommended"] else "") + f"  {_src(p['sources'])}")
+        section("How the sources compare it with other roles", d["comparisons"],
+                lambda c: _comparison_line(c, d["id"]))
+        if d["disputed_questions"]:
+            lines.append("")
+            lines.append(f"Where the sources disagree ({len(d['disputed_questions'])} questions)")
+            for q in d["disputed_questions"]:
+                lines.append(f"  {q['label']}")
+                for p in q["positions"]:
+                    lines.append(f"    [{p['source']['id']}] {p['answer']}: {p['note']}")
         esco = [f"{m['label']} ({m['match']}) <{m['uri']}>" + (f" — {m['note']}" if m.get("note") else "") for m in d["esco"]]
         if d["no_esco_equivalent"]:
             esco.insert(0, "no ESCO occupation")
@@ -670,11 +853,12 @@ def format_details(d: dict, width: int = 100) -> str:
     elif t == "tool":
         section("Categories", d["categories"], lambda c: f"{c['label']}  {_src(c['sources'])}")
         section("Used by", d["used_by"], lambda u: f"{u['role']}" + (f" as {', '.join(u['as_categories'])}" if u["as_categories"] else "")
-                + (f" ({u['level']})" if u["level"] else "") + f"  {_src(u['sources'])}")
+                + (f" ({u['level']})" if u["level"] else "") + f"  {_src(u['sources'])}" + _qualifier_text(u))
     elif t == "skill":
         section("Broader", d["broader"], lambda x: x["label"])
         section("Narrower", d["narrower"], lambda x: x["label"])
-        section("Needed by", d["used_by"], lambda u: f"{(u['level'] or '-'):8} {u['role']}  {_src(u['sources'])}")
+        section("Needed by", d["used_by"], lambda u: f"{(u['level'] or '-'):8} {u['role']}  {_src(u['sources'])}"
+                + _qualifier_text(u))
     elif t == "responsibility":
         lines.append(f"stage: {d['stage']}" + (f"; produces: {', '.join(d['produces'])}" if d["produces"] else ""))
         section("Part of", d["broader"], lambda x: x["label"])
@@ -710,6 +894,13 @@ def format_details(d: dict, width: int = 100) -> str:
             if d.get(key):
                 value = ", ".join(d[key]) if isinstance(d[key], list) else d[key]
                 lines.append(f"{key.replace('_', ' ')}: {value}")
+        if d.get("counts"):
+            c = d["counts"]
+            lines += textwrap.wrap(
+                f"facts: {c['facts']} ({c['qualified_facts']} qualified by a condition or stance, "
+                f"{c['conditional_facts']} of them conditional); statements: {c['statements']} "
+                f"({c['comparisons']} comparisons of roles, {c['positions']} answers to disputed questions); "
+                f"disagreements with other sources: {c['disagreements']}", width)
         section("Notes", d["notes"], str)
     if d.get("sources"):
         lines.append("")
@@ -723,5 +914,27 @@ def _handoff_line(h: dict) -> str:
     mode = h["mode"] or "-"
     if h["mode"] == "disputed":
         mode = "disputed: " + "; ".join(f"{m['mode']} {_src(m['sources'])}" for m in h["modes"])
-    step = f" (step {h['step']} of {h['workflow']})" if h.get("workflow") else ""
-    return f"{h['role']}: {h['artifact']} [{h['stage'] or '-'}; {mode}]{step}  {_src(h['sources'])}"
+    step = ""
+    if h.get("workflow"):
+        placed = ", placed there by the project" if h.get("placement_inferred") and not h.get("inferred") else ""
+        step = f" (step {h['step']} of {h['workflow']}{placed})"
+    return f"{h['role']}: {h['artifact']} [{h['stage'] or '-'}; {mode}]{step}  {_src(h['sources'])}" + _qualifier_text(h)
+
+
+def _qualifier_text(item: dict) -> str:
+    """What the sources qualify about a fact, for the end of its line ('' when nothing)."""
+    if item.get("inferred"):
+        return "  — inferred by the project, no source states it"
+    qualifiers = [q for q in item.get("qualifiers") or [] if q["limiting"]]
+    if not qualifiers:
+        return ""
+    views = "; ".join(f"{q['source']}: {q['text']}" for q in qualifiers)
+    if item.get("conditional"):
+        return f"  — conditional ({views})"
+    return f"  — also {views}, not counted"
+
+
+def _comparison_line(c: dict, this: str) -> str:
+    others = ", ".join(r["label"] for r in c["roles"] if r["id"] != this)
+    condition = f" ({c['condition']})" if c.get("condition") else ""
+    return f"with {others}: {', '.join(c['kinds'])}{condition}  [{c['source']['id']}] {c['note']}"

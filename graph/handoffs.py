@@ -5,9 +5,13 @@ workflow, step and sources). Where sources disagree, nothing is merged silently:
 
 - a handoff whose sources give different modes has mode "disputed" and lists every source's mode;
 - a handoff whose sources put it at different steps of a workflow appears at each of those steps,
-  marked with the other placements;
-- at each step of a chain, handoffs between the same two roles stated outside the workflow (often
-  by other sources, sometimes with another artifact or mode) are listed as alternatives.
+  marked with the other placements.
+
+A workflow chain shows only the handoffs placed in that workflow: another source's handoff between
+the same two roles is not part of the worked example. Steps the example does not narrate are the
+project's inference (curation graph) and are marked as such. A handoff every stating source
+qualifies (for example a source's picture of the set-up it argues against) is left out unless
+`include_conditional=True`, and the results say so.
 
 >>> chain = workflow_chain(kg, "listing categorisation")
 >>> [s["step"] for s in chain["steps"]][:3]
@@ -21,21 +25,23 @@ import re
 import networkx as nx
 
 from .errors import DatateamError
+from .overlap import conditional_facts
 from .projection import build_projection
 
 MAX_HOPS = 4
 MAX_PATHS = 20
 
 
-def handoff_graph(kg, graph=None) -> nx.MultiDiGraph:
+def handoff_graph(kg, graph=None, include_conditional: bool = False) -> nx.MultiDiGraph:
     """Roles and their handoff edges (a MultiDiGraph: one edge per dt:Handoff node).
 
     `graph` may be a full projection to reuse; otherwise one with just the handoffs is built.
+    The result's G.graph keeps the projection's record of conditional handoffs.
     """
     if graph is None:
-        graph = build_projection(kg, relations=["hands_off_to"])
+        graph = build_projection(kg, relations=["hands_off_to"], include_conditional=include_conditional)
     roles = [n for n, t in graph.nodes(data="type") if t == "role"]
-    sub = nx.MultiDiGraph()
+    sub = nx.MultiDiGraph(**graph.graph)
     sub.add_nodes_from((n, graph.nodes[n]) for n in roles)
     sub.add_edges_from((u, v, k, d) for u, v, k, d in graph.edges(keys=True, data=True)
                        if d["relation"] == "hands_off_to")
@@ -61,6 +67,12 @@ def handoff_row(graph, u: str, v: str, data: dict) -> dict:
         "steps": [{"step": n, "sources": s} for n, s in sorted(data["steps"].items())],
         "sources": list(data["sources"]),
         "note": data.get("note"),
+        "notes": dict(data.get("notes") or {}),
+        "conditional": bool(data.get("conditional")),
+        "inferred": bool(data.get("inferred")),
+        "placement_inferred": bool(data["steps"]) and all(
+            set(s) <= set(data.get("inferred_sources") or []) for s in data["steps"].values()),
+        "qualifiers": [q for q in (data.get("qualified") or {}).values() if q["limiting"]],
         "id": data["handoff"],
     }
 
@@ -71,7 +83,7 @@ def _sort_key(row: dict):
 
 
 def list_handoffs(kg, from_role: str | None = None, to_role: str | None = None, workflow: str | None = None,
-                  *, graph=None) -> list[dict]:
+                  *, graph=None, include_conditional: bool = False) -> list[dict]:
     """Every handoff (rows of `handoff_row`), optionally only from a role, to a role or in a workflow.
 
     Names are resolved like everywhere else ("DE", "data engineer", "role:data-engineer").
@@ -81,7 +93,7 @@ def list_handoffs(kg, from_role: str | None = None, to_role: str | None = None, 
     """
     from .names import resolve
 
-    hg = handoff_graph(kg, graph)
+    hg = handoff_graph(kg, graph, include_conditional)
     src = str(resolve(kg, from_role, ["role"]).iri) if from_role else None
     dst = str(resolve(kg, to_role, ["role"]).iri) if to_role else None
     wf = str(resolve(kg, workflow, ["workflow"]).iri) if workflow else None
@@ -118,13 +130,13 @@ def _workflow_details(kg) -> dict[str, dict]:
 
 
 def workflow_chain(kg, workflow: str, *, graph=None) -> dict:
-    """The handoffs of one workflow in step order, with the sources' alternatives beside each step.
+    """The handoffs of one workflow in step order.
 
     Returns {"workflow": {id, label, definition, examples},
-             "steps": [{"step": n, "handoffs": [row + "placed_elsewhere"], "alternatives": [row]}],
+             "steps": [{"step": n, "handoffs": [row + "placed_elsewhere"]}],
              "roles": [labels in order of first appearance], "disagreements": [text]}.
-    Handoffs sharing a step number happen in parallel. `alternatives` are handoffs between the same
-    two roles that are not part of this workflow (other artifacts, other sources, other modes).
+    Handoffs sharing a step number happen in parallel; a step the project infers has
+    placement_inferred (and, when no source states the handoff at all, inferred) set.
 
     >>> workflow_chain(kg, "listing categorisation")["steps"][0]["handoffs"][0]["from"]
     'product manager'
@@ -136,7 +148,6 @@ def workflow_chain(kg, workflow: str, *, graph=None) -> dict:
     hg = handoff_graph(kg, graph)
     details = _workflow_details(kg).get(wf, {"id": wf, "label": entity.label, "definition": "", "examples": []})
     by_step: dict[int, list] = {}
-    outside: dict[tuple[str, str], list] = {}
     disagreements = []
     for u, v, d in hg.edges(data=True):
         row = handoff_row(hg, u, v, d)
@@ -149,29 +160,18 @@ def workflow_chain(kg, workflow: str, *, graph=None) -> dict:
             if len(steps) > 1:
                 disagreements.append(f"{row['from']} → {row['to']} ({row['artifact']}): sources place it at steps "
                                      + "; ".join(f"{s['step']} [{', '.join(s['sources'])}]" for s in row["steps"]))
-        else:
-            outside.setdefault((u, v), []).append(row)
     steps_out = []
     roles_seen: list[str] = []
     for step in sorted(by_step):
         handoffs = sorted(by_step[step], key=lambda r: (r["from"].casefold(), r["to"].casefold()))
-        alternatives = []
         for row in handoffs:
             if row["mode"] == "disputed":
                 disagreements.append(f"step {row['step']}: {row['from']} → {row['to']} ({row['artifact']}): "
                                      + "; ".join(f"{m['mode']} [{', '.join(m['sources'])}]" for m in row["modes"]))
-            for other in outside.get((row["from_id"], row["to_id"]), []):
-                if other not in alternatives:
-                    alternatives.append(other)
-                    if other["mode"] == "disputed":
-                        disagreements.append(
-                            f"step {row['step']} (alternative): {other['from']} → {other['to']} ({other['artifact']}): "
-                            + "; ".join(f"{m['mode']} [{', '.join(m['sources'])}]" for m in other["modes"]))
             for name in (row["from"], row["to"]):
                 if name not in roles_seen:
                     roles_seen.append(name)
-        alternatives.sort(key=lambda r: (r["from"].casefold(), r["to"].casefold(), (r["artifact"] or "").casefold()))
-        steps_out.append({"step": step if step != 999 else None, "handoffs": handoffs, "alternatives": alternatives})
+        steps_out.append({"step": step if step != 999 else None, "handoffs": handoffs})
     if not steps_out:
         raise DatateamError(f"workflow {entity.label!r} has no handoffs in the knowledge graph")
     return {"workflow": details, "steps": steps_out, "roles": roles_seen, "disagreements": disagreements}
@@ -185,7 +185,8 @@ def workflows(kg, *, graph=None) -> list[dict]:
     return sorted(chains, key=lambda c: c["workflow"]["label"].casefold())
 
 
-def paths_between(kg, from_role: str, to_role: str, max_hops: int = MAX_HOPS, *, graph=None) -> dict:
+def paths_between(kg, from_role: str, to_role: str, max_hops: int = MAX_HOPS, *, graph=None,
+                  include_conditional: bool = False) -> dict:
     """The chains of handoffs that lead from one role to another (simple paths, at most `max_hops`).
 
     Returns {"from": {id, label}, "to": {id, label}, "paths": [{"roles": [labels], "hops": [[row, ...]]}]}
@@ -200,7 +201,7 @@ def paths_between(kg, from_role: str, to_role: str, max_hops: int = MAX_HOPS, *,
     a = resolve(kg, from_role, ["role"])
     b = resolve(kg, to_role, ["role"])
     src, dst = str(a.iri), str(b.iri)
-    hg = handoff_graph(kg, graph)
+    hg = handoff_graph(kg, graph, include_conditional)
     if src == dst:
         raise DatateamError(f"--from and --to name the same role ({a.label})")
     simple = nx.DiGraph(hg)
@@ -217,7 +218,12 @@ def paths_between(kg, from_role: str, to_role: str, max_hops: int = MAX_HOPS, *,
             hops.append(sorted(rows, key=_sort_key))
         paths.append({"roles": [hg.nodes[n]["label"] for n in path], "hops": hops})
     return {"from": {"id": src, "label": a.label}, "to": {"id": dst, "label": b.label}, "paths": paths,
-            "truncated": len(found) > MAX_PATHS}
+            "truncated": len(found) > MAX_PATHS, "conditional": conditional_facts(hg)}
+
+
+def conditional_handoffs(kg, *, graph=None, include_conditional: bool = False) -> dict:
+    """The handoffs every stating source qualifies: {"included": bool, "facts": [...]} (see graph/qualifiers.py)."""
+    return conditional_facts(handoff_graph(kg, graph, include_conditional))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -268,8 +274,8 @@ def chain_rows(chain: dict) -> list[dict]:
 
 
 __all__ = [
-    "chain_rows", "handoff_graph", "handoff_row", "list_handoffs", "paths_between", "to_mermaid",
-    "workflow_chain", "workflows",
+    "chain_rows", "conditional_handoffs", "handoff_graph", "handoff_row", "list_handoffs", "paths_between",
+    "to_mermaid", "workflow_chain", "workflows",
 ]
 
 
@@ -287,8 +293,20 @@ def _mode_text(row) -> str:
     return row["mode"] or "-"
 
 
+def _marks(row) -> str:
+    """What is special about a handoff row: inferred, placed by the project, conditional."""
+    if row.get("inferred"):
+        return "  — inferred by the project (no source narrates this step)"
+    marks = []
+    if row.get("placement_inferred"):
+        marks.append("the source states it in general; the project places it at this step")
+    if row.get("conditional"):
+        marks.append("conditional: " + "; ".join(f"{q['source']}: {q['text']}" for q in row.get("qualifiers", [])))
+    return f"  — {'; '.join(marks)}" if marks else ""
+
+
 def format_chain(chain: dict) -> str:
-    """A workflow chain as text: one line per handoff in step order, alternatives indented below."""
+    """A workflow chain as text: one line per handoff in step order, inferred steps marked."""
     wf = chain["workflow"]
     lines = [f"Workflow: {wf['label']}"]
     for example in wf.get("examples", []):
@@ -297,12 +315,9 @@ def format_chain(chain: dict) -> str:
         for row in step["handoffs"]:
             number = f"{step['step']:>3}." if step["step"] is not None else "   -"
             lines.append(f"{number} {row['from']} → {row['to']}: {row['artifact']} "
-                         f"[{row['stage']}; {_mode_text(row)}]  ({_srcs(row)})")
+                         f"[{row['stage']}; {_mode_text(row)}]  ({_srcs(row)}){_marks(row)}")
             for other in row.get("placed_elsewhere", []):
                 lines.append(f"       also placed at step {other['step']} by {', '.join(other['sources'])}")
-        for alt in step["alternatives"]:
-            lines.append(f"       alternative: {alt['from']} → {alt['to']}: {alt['artifact']} "
-                         f"[{alt['stage']}; {_mode_text(alt)}]  ({_srcs(alt)})")
     if chain["disagreements"]:
         lines.append("  Sources disagree:")
         lines += [f"    {d}" for d in chain["disagreements"]]
@@ -315,7 +330,7 @@ def format_handoff_rows(rows: list[dict], title: str | None = None) -> str:
     for row in rows:
         step = f" (step {row['step']} of {row['workflow']})" if row["workflow"] else ""
         lines.append(f"  {row['from']} → {row['to']}: {row['artifact']} [{row['stage']}; {_mode_text(row)}]{step}"
-                     f"  ({_srcs(row)})")
+                     f"  ({_srcs(row)}){_marks(row)}")
     if not rows:
         lines.append("  (none)")
     return "\n".join(lines) + "\n"
@@ -332,5 +347,16 @@ def format_paths(result: dict) -> str:
         for hop in path["hops"]:
             for row in hop:
                 lines.append(f"     {row['from']} → {row['to']}: {row['artifact']} [{row['stage']}; {_mode_text(row)}]"
-                             f"  ({_srcs(row)})")
-    return "\n".join(lines) + "\n"
+                             f"  ({_srcs(row)}){_marks(row)}")
+    note = format_conditional(result.get("conditional"))
+    return "\n".join(lines) + "\n" + (f"\n{note}" if note else "")
+
+
+def format_conditional(info: dict | None) -> str:
+    """The note on conditional handoffs left out or included ('' when there are none)."""
+    import textwrap
+
+    from .qualifiers import conditional_summary
+
+    note = conditional_summary((info or {}).get("facts", []), (info or {}).get("included", False))
+    return "\n".join(textwrap.wrap(note, 100)) + "\n" if note else ""

@@ -30,6 +30,19 @@ Clusters are communities of the similarity graph (roles joined by their weighted
 networkx's Louvain method with a fixed seed (and resolution 1.3), so the same data always gives
 the same clusters.
 
+What the scores leave out, and say so:
+
+- conditional facts (every stating source limits them to a condition or gives them a limiting
+  stance, see graph/qualifiers.py) are not counted unless `include_conditional=True`; results list
+  them under "conditional";
+- roles the sources give no skills and no tools (only responsibilities or handoffs) are not ranked
+  in the all-pairs matrix (unless named with `roles=`, or compared by responsibilities): their
+  scores would say more about the sources' silence than about the roles. Results list them under
+  "unranked" with the reason.
+
+The sources' own comparisons of two roles ("pretty similar", "sometimes the same person", "one
+group") are returned beside the scores of a pair (graph/statements.py).
+
 >>> overlap(kg, "DevOps engineer", "site reliability engineer", by="skills")["jaccard"]
 1.0
 """
@@ -70,9 +83,40 @@ def _check_by(by: str) -> None:
         raise DatateamError(f"unknown --by {by!r}; choose one of {', '.join(BY_CHOICES)}")
 
 
-def projection_for_overlap(kg):
+def projection_for_overlap(kg, include_conditional: bool = False):
     """The projection with just the relations the overlap analyses read (faster than the full one)."""
-    return build_projection(kg, relations=OVERLAP_RELATIONS)
+    return build_projection(kg, relations=OVERLAP_RELATIONS, include_conditional=include_conditional)
+
+
+def conditional_facts(graph, roles=None, relations=None) -> dict:
+    """What the projection did with conditional facts: {"included": bool, "facts": [...]}.
+
+    roles: only the facts about these role IRIs (default: all); relations: only these relations.
+    """
+    included = bool(graph.graph.get("include_conditional"))
+    facts = graph.graph.get("conditional" if included else "left_out", [])
+    if roles is not None:
+        wanted = set(roles)
+        facts = [f for f in facts if f["from"] in wanted or f["to"] in wanted]
+    if relations is not None:
+        facts = [f for f in facts if f["relation"] in relations]
+    return {"included": included, "facts": list(facts)}
+
+
+UNRANKED_REASON = "the sources give no skills or tools for it; they describe only its responsibilities or handoffs"
+
+
+def described_roles(graph) -> set[str]:
+    """Roles with at least one skill or tool in the projection (the ones an overlap ranking can use)."""
+    return {u for u, _, d in graph.edges(data=True) if d["relation"] in ("requires_skill", "uses_tool")}
+
+
+def unranked_roles(graph) -> list[dict]:
+    """Non-stakeholder roles without any skill or tool, with the reason they are left out of rankings."""
+    described = described_roles(graph)
+    out = [{"id": n, "label": d["label"], "reason": UNRANKED_REASON} for n, d in graph.nodes(data=True)
+           if d["type"] == "role" and not d.get("stakeholder") and n not in described]
+    return sorted(out, key=lambda r: (r["label"].casefold(), r["id"]))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -98,9 +142,11 @@ def role_items(graph, by: str = "all") -> dict[str, dict[str, int]]:
     return items
 
 
-def default_roles(graph, items: dict[str, dict[str, int]]) -> list[str]:
-    """The roles compared when none are named: every non-stakeholder role with at least one item."""
-    return sorted((r for r, its in items.items() if its and not graph.nodes[r].get("stakeholder")),
+def default_roles(graph, items: dict[str, dict[str, int]], by: str = "all") -> list[str]:
+    """The roles compared when none are named: every non-stakeholder role with at least one item and,
+    unless comparing responsibilities, at least one skill or tool."""
+    described = described_roles(graph) if by != "responsibilities" else set(items)
+    return sorted((r for r, its in items.items() if its and r in described and not graph.nodes[r].get("stakeholder")),
                   key=lambda r: (graph.nodes[r]["label"].casefold(), r))
 
 
@@ -166,8 +212,11 @@ def _role_entry(graph, role: str) -> dict:
     return {"id": role, "label": graph.nodes[role]["label"]}
 
 
-def overlap_of(graph, a: str, b: str, by: str = "all") -> dict:
-    """Compare two roles (IRIs) of a projection; see `overlap` for the result."""
+def overlap_of(graph, a: str, b: str, by: str = "all", comparisons: list | None = None) -> dict:
+    """Compare two roles (IRIs) of a projection; see `overlap` for the result.
+
+    comparisons: the sources' statements about the pair (graph.statements.role_comparisons), if known.
+    """
     _check_by(by)
     items = role_items(graph, by)
     wa, wb = items[a], items[b]
@@ -192,6 +241,7 @@ def overlap_of(graph, a: str, b: str, by: str = "all") -> dict:
                 for item in mine.keys() - theirs.keys()]
         return sorted(rows, key=lambda e: (e["group"], -LEVEL_RANK.get(e["level"], 2), e["label"].casefold()))
 
+    described = described_roles(graph)
     return {
         "a": _role_entry(graph, a),
         "b": _role_entry(graph, b),
@@ -201,28 +251,36 @@ def overlap_of(graph, a: str, b: str, by: str = "all") -> dict:
         "shared": dict(sorted(shared.items())),
         "only_a": only(a, wa, wb),
         "only_b": only(b, wb, wa),
+        "comparisons": list(comparisons or []),
+        "conditional": conditional_facts(graph, (a, b), ITEM_RELATIONS[by]),
+        "undescribed": [graph.nodes[r]["label"] for r in (a, b) if r not in described and by != "responsibilities"],
     }
 
 
-def overlap(kg, a: str, b: str, by: str = "all", *, graph=None) -> dict:
+def overlap(kg, a: str, b: str, by: str = "all", *, graph=None, include_conditional: bool = False) -> dict:
     """How much roles `a` and `b` (names, aliases or ids) overlap.
 
     Returns {"a": {id, label}, "b": {id, label}, "by": by, "jaccard": float, "weighted": float,
     "shared": {group: [{id, label, type, level_a, level_b, sources_a, sources_b}]},
-    "only_a": [{id, label, type, group, level, sources}], "only_b": [...]}; groups are
-    "tool: <category>", "skill: <kind>" or "responsibility: <stage>". `graph` reuses a projection.
+    "only_a": [{id, label, type, group, level, sources}], "only_b": [...],
+    "comparisons": [the sources' own statements about the pair], "conditional": {included, facts},
+    "undescribed": [labels of the two roles the sources give no skills or tools]}; groups are
+    "tool: <category>", "skill: <kind>" or "responsibility: <stage>". `graph` reuses a projection
+    (then include_conditional is the projection's own).
 
     >>> r = overlap(kg, "data scientist", "ML engineer", by="skills")
-    >>> sorted(r)
-    ['a', 'b', 'by', 'jaccard', 'only_a', 'only_b', 'shared', 'weighted']
+    >>> sorted(r)[:4]
+    ['a', 'b', 'by', 'comparisons']
     """
     from .names import resolve
+    from .statements import role_comparisons
 
     _check_by(by)
     ra = resolve(kg, a, ["role"])
     rb = resolve(kg, b, ["role"])
-    graph = graph if graph is not None else projection_for_overlap(kg)
-    return overlap_of(graph, str(ra.iri), str(rb.iri), by)
+    graph = graph if graph is not None else projection_for_overlap(kg, include_conditional)
+    comparisons = role_comparisons(kg, str(ra.iri), str(rb.iri)) if ra.iri != rb.iri else []
+    return overlap_of(graph, str(ra.iri), str(rb.iri), by, comparisons)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -245,6 +303,8 @@ class OverlapMatrix:
     weighted: sparse.csr_matrix
     sizes: np.ndarray
     clusters: list[list[str]] = field(default_factory=list)
+    unranked: list[dict] = field(default_factory=list)
+    conditional: dict = field(default_factory=lambda: {"included": False, "facts": []})
 
     def dense(self, score: str = "jaccard") -> np.ndarray:
         """The matrix of one score ("jaccard", "weighted" or "shared") as a dense array, diagonal included."""
@@ -361,10 +421,12 @@ def pairwise_scores(role_ids: list[str], items: dict[str, dict[str, int]]):
 
 
 def overlap_matrix(kg, by: str = "all", roles: list[str] | None = None, *, graph=None,
-                   cluster: bool = True) -> OverlapMatrix:
-    """All-pairs overlap of the given roles (names or ids; default: every non-stakeholder role with items).
+                   cluster: bool = True, include_conditional: bool = False) -> OverlapMatrix:
+    """All-pairs overlap of the given roles (names or ids; default: every non-stakeholder role with
+    items and, unless by="responsibilities", with at least one skill or tool).
 
-    Returns an OverlapMatrix with the clusters filled in (unless cluster=False).
+    Returns an OverlapMatrix with the clusters filled in (unless cluster=False), the roles left out
+    of the default set and why (`unranked`), and the conditional facts left out or included.
 
     >>> m = overlap_matrix(kg, by="skills")
     >>> m.jaccard.shape[0] == len(m.roles)
@@ -373,8 +435,9 @@ def overlap_matrix(kg, by: str = "all", roles: list[str] | None = None, *, graph
     from .names import resolve
 
     _check_by(by)
-    graph = graph if graph is not None else projection_for_overlap(kg)
+    graph = graph if graph is not None else projection_for_overlap(kg, include_conditional)
     items = role_items(graph, by)
+    unranked = []
     if roles:
         role_ids = []
         for name in roles:
@@ -384,11 +447,14 @@ def overlap_matrix(kg, by: str = "all", roles: list[str] | None = None, *, graph
         if len(role_ids) < 2:
             raise DatateamError("--roles needs at least two different roles")
     else:
-        role_ids = default_roles(graph, items)
+        role_ids = default_roles(graph, items, by)
+        if by != "responsibilities":
+            unranked = unranked_roles(graph)
     shared, jac, wei = pairwise_scores(role_ids, items)
     matrix = OverlapMatrix(
         roles=role_ids, labels=[graph.nodes[r]["label"] for r in role_ids], by=by, shared=shared,
-        jaccard=jac, weighted=wei, sizes=np.array([len(items[r]) for r in role_ids], dtype=np.int64))
+        jaccard=jac, weighted=wei, sizes=np.array([len(items[r]) for r in role_ids], dtype=np.int64),
+        unranked=unranked, conditional=conditional_facts(graph, role_ids, ITEM_RELATIONS[by]))
     if cluster:
         matrix.clusters = clusters_of(matrix)
     return matrix
@@ -457,27 +523,41 @@ def clusters_of(matrix: OverlapMatrix, score: str = "weighted", seed: int = CLUS
 # For the overview
 
 
-def overlap_summary(kg, by: str = "all", top: int = 10, *, min_shared: int = 0, graph=None) -> dict:
+def overlap_summary(kg, by: str = "all", top: int = 10, *, min_shared: int = 0, graph=None,
+                    include_conditional: bool = False) -> dict:
     """The most and least overlapping role pairs and the role clusters, as plain data.
 
     Returns {"by", "roles": count, "min_shared", "most_overlapping": [pair], "least_overlapping":
-    [pair], "clusters": [[{"id", "label"}]]}, where a pair is {a, b, a_id, b_id, shared, jaccard,
-    weighted}. Most overlapping pairs share at least `min_shared` items; least overlapping pairs
-    are the lowest Jaccard first (ties: lowest weighted score).
+    [pair], "clusters": [[{"id", "label"}]], "unranked": [{id, label, reason}], "conditional":
+    {included, facts}}, where a pair is {a, b, a_id, b_id, shared, jaccard, weighted, comparisons}
+    (comparisons: the sources' own statements about the pair). Most overlapping pairs share at least
+    `min_shared` items; least overlapping pairs are the lowest Jaccard first (ties: lowest weighted
+    score).
 
     >>> s = overlap_summary(kg, top=3)
     >>> len(s["most_overlapping"])
     3
     """
-    matrix = overlap_matrix(kg, by=by, graph=graph)
+    from .statements import comparisons_by_pair
+
+    matrix = overlap_matrix(kg, by=by, graph=graph, include_conditional=include_conditional)
     label = dict(zip(matrix.roles, matrix.labels))
+    statements = comparisons_by_pair(kg)
+
+    def with_statements(pairs):
+        return [dict(p, comparisons=[{"source": c["source"]["id"], "kinds": c["kinds"], "condition": c["condition"]}
+                                     for c in statements.get(frozenset((p["a_id"], p["b_id"])), [])])
+                for p in pairs]
+
     return {
         "by": by,
         "roles": len(matrix.roles),
         "min_shared": min_shared,
-        "most_overlapping": matrix.pairs(limit=top, min_shared=min_shared),
-        "least_overlapping": matrix.pairs(limit=top, lowest=True),
+        "most_overlapping": with_statements(matrix.pairs(limit=top, min_shared=min_shared)),
+        "least_overlapping": with_statements(matrix.pairs(limit=top, lowest=True)),
         "clusters": [[{"id": r, "label": label[r]} for r in c] for c in matrix.clusters],
+        "unranked": matrix.unranked,
+        "conditional": matrix.conditional,
     }
 
 
@@ -514,11 +594,14 @@ def matrix_as_dict(matrix: OverlapMatrix) -> dict:
         "shared": square("shared"),
         "clusters": [[label[r] for r in c] for c in matrix.clusters],
         "pairs": matrix.pairs(),
+        "unranked": matrix.unranked,
+        "conditional": matrix.conditional,
     }
 
 
 __all__ = [
-    "BY_CHOICES", "LEVEL_WEIGHTS", "OverlapMatrix", "clusters_of", "default_roles", "incidence_matrices",
+    "BY_CHOICES", "LEVEL_WEIGHTS", "OverlapMatrix", "clusters_of", "conditional_facts", "default_roles",
+    "described_roles", "format_matrix_notes", "incidence_matrices", "unranked_roles",
     "item_group", "jaccard", "matrix_as_dict", "matrix_rows", "overlap", "overlap_matrix", "overlap_of",
     "overlap_summary", "pairwise_scores", "projection_for_overlap", "role_items", "similarity_graph",
     "weighted_jaccard",
@@ -541,14 +624,22 @@ def format_overlap(result: dict) -> str:
     lines = [f"{a} ↔ {b} (by {result['by']})",
              f"Jaccard {result['jaccard']:.3f} ({shared_count} shared of {union})   "
              f"level-weighted {result['weighted']:.3f}", ""]
-    lines.append(f"Shared ({shared_count})  [level for {a} / {b}]")
+    for comparison in result.get("comparisons", []):
+        condition = f", {comparison['condition']}" if comparison.get("condition") else ""
+        lines.append(f"The sources compare them: {', '.join(comparison['kinds'])}{condition} "
+                     f"[{comparison['source']['id']}]: {comparison['note']}")
+    for name in result.get("undescribed", []):
+        lines.append(f"Note: the sources give no skills or tools for the {name}; the scores count only what they do give.")
+    if result.get("comparisons") or result.get("undescribed"):
+        lines.append("")
+    lines.append(f"Shared ({shared_count})  [level for {a} / {b}; sources for {a} | for {b}]")
     if not result["shared"]:
         lines.append("  (nothing)")
     for group, items in result["shared"].items():
         lines.append(f"  {group}")
         for item in items:
-            srcs = sorted(set(item["sources_a"]) | set(item["sources_b"]))
-            lines.append(f"    {item['label']}  [{_levels_text(item['level_a'], item['level_b'])}]  ({', '.join(srcs)})")
+            lines.append(f"    {item['label']}  [{_levels_text(item['level_a'], item['level_b'])}]  "
+                         f"({', '.join(item['sources_a'])} | {', '.join(item['sources_b'])})")
     for key, name in (("only_a", a), ("only_b", b)):
         lines.append("")
         lines.append(f"Only {name} ({len(result[key])})")
@@ -561,7 +652,34 @@ def format_overlap(result: dict) -> str:
             lines.append(f"    {item['label']}{level}  ({', '.join(item['sources'])})")
         if not result[key]:
             lines.append("  (nothing)")
+    note = _conditional_note(result.get("conditional"))
+    if note:
+        lines += ["", note]
     return "\n".join(lines) + "\n"
+
+
+def _conditional_note(info: dict | None) -> str | None:
+    from .qualifiers import conditional_summary
+
+    if not info:
+        return None
+    return conditional_summary(info["facts"], info["included"])
+
+
+def format_matrix_notes(data: dict, left_out: str = "Not ranked") -> str:
+    """What an all-pairs result left out and why (roles without skills or tools, conditional facts); '' if nothing."""
+    import textwrap
+
+    lines = []
+    unranked = data.get("unranked") or []
+    if unranked:
+        names = ", ".join(r["label"] for r in unranked)
+        lines += textwrap.wrap(f"{left_out}: {len(unranked)} roles the sources give no skills or tools "
+                               f"(they describe only responsibilities or handoffs): {names}.", 100)
+    note = _conditional_note(data.get("conditional"))
+    if note:
+        lines += textwrap.wrap(note, 100)
+    return "".join(line + "\n" for line in lines)
 
 
 def format_clusters(clusters: list[list[str]]) -> str:

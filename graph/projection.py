@@ -17,21 +17,38 @@ Nodes are the entities' IRIs (str) with the attributes
     kind         (skills) technical | soft | knowledge (the dt:Skill subclass) or None
     order        (stages) the lifecycle position (dt:stageOrder) or None
 
-Edges carry `relation` and `sources` (the source ids whose named graph states the fact) and
+Edges carry `relation` and `sources` (the source ids whose named graph states the fact and counts,
+see below) and
 
     requires_skill      role -> skill     level (strongest any source gives: core > working > basic,
                                           None if no source gives one), levels {level: [source ids]}
     uses_tool           role -> tool      level, levels as above; categories [category IRIs the role
                                           uses the tool as, via dt:asCategory]
     in_category         tool -> category
-    has_responsibility  role -> responsibility
+    has_responsibility  role -> responsibility (from the dt:ResponsibilityAssignment nodes)
     at_stage            responsibility -> stage
     produces            responsibility -> artifact
     hands_off_to        role -> role      one edge per dt:Handoff node (key = the handoff IRI):
                                           handoff, artifact, artifact_label, stage, stage_label, mode,
-                                          workflow, workflow_label, step, note, and the per-source
-                                          views modes / stages / steps {value: [source ids]}
+                                          workflow, workflow_label, step, note, notes {source: note},
+                                          and the per-source views modes / stages / steps
+                                          {value: [source ids]}
     works_with          role -> role      as stated (dt:worksWith is symmetric; read it undirected)
+
+Skills, tools, responsibilities and handoffs also carry what the sources qualify (graph/qualifiers.py):
+
+    qualified           {source id: {conditions, stances, limiting, inferred, note, text}} for every
+                        source that states the fact with a condition or a stance
+    conditional         True when every stating source limits the fact (a condition, a fallback, a
+                        reported problem, an anti-pattern description)
+    inferred            True when every counting source's claim is the project's inference
+    inferred_sources    the source ids whose claim is an inference (curation)
+
+A limited claim does not count while another source states the fact plainly: `sources`, `levels`,
+`categories`, `modes`, `stages` and `steps` come from the counting claims only. A conditional fact
+(no plain claim at all) is left out of the projection unless `include_conditional=True`; the facts
+left out are listed in `G.graph["left_out"]` (and kept ones in `G.graph["conditional"]`) so that
+every analysis can say what it did not count.
 
 Every edge other than a handoff has the relation name as its key, so `G.edges[u, v, "uses_tool"]`
 works. Everything is read through `kg.select(...)` with one bulk query per relation (plus a few for
@@ -57,6 +74,7 @@ import networkx as nx
 
 from ..ontology.namespaces import BASE, DT, ONTOLOGY_GRAPH
 from .errors import DatateamError
+from .qualifiers import PLAIN, Qualifier, Qualifiers, read_qualifiers, split_claims
 
 # ---------------------------------------------------------------------------------------------
 # Vocabulary of the projection
@@ -143,7 +161,8 @@ def _values(iris: Iterable[str]) -> str:
 
 
 def build_projection(kg, relations: Iterable[str] = DEFAULT_RELATIONS,
-                     roles: Iterable[str] | None = None) -> nx.MultiDiGraph:
+                     roles: Iterable[str] | None = None, *, include_conditional: bool = False,
+                     accept_conditions: Iterable[str] = ()) -> nx.MultiDiGraph:
     """Project the knowledge graph onto a typed networkx MultiDiGraph.
 
     kg: any backend with `select()` and `graph_names()` (embedded, persistent or remote).
@@ -152,6 +171,11 @@ def build_projection(kg, relations: Iterable[str] = DEFAULT_RELATIONS,
     roles: optional role IRIs; then only those roles are kept, together with the nodes reachable
         from them along the edges' direction without passing another role (their skills, tools,
         those tools' categories, responsibilities with their stages and artifacts).
+    include_conditional: keep the facts every stating source limits to a condition or qualifies
+        with a limiting stance (marked conditional=True); by default they are left out and listed
+        in G.graph["left_out"].
+    accept_conditions: condition IRIs known to hold (e.g. dt:InSmallTeam for a small team): a
+        claim limited only by them counts as plain. Limiting stances never count.
 
     Returns the graph described in the module docstring. Raises DatateamError for an unknown
     relation or a role IRI that is not a role.
@@ -167,13 +191,15 @@ def build_projection(kg, relations: Iterable[str] = DEFAULT_RELATIONS,
     types = sorted({t for r in relations for t in (RELATIONS[r].source_type, RELATIONS[r].target_type)},
                    key=NODE_TYPES.index)
     sources = _SourceIds(graph_source_ids(kg))
-    graph = nx.MultiDiGraph()
+    graph = nx.MultiDiGraph(include_conditional=include_conditional, left_out=[], conditional=[],
+                            accept_conditions=frozenset(str(c) for c in accept_conditions))
     _add_nodes(kg, graph, types, sources)
+    qualifiers = read_qualifiers(kg) if set(relations) & (set(NODE_PROPERTY) | {"hands_off_to"}) else Qualifiers()
     for name in relations:
         if name == "hands_off_to":
-            _add_handoffs(kg, graph, sources)
-        elif name in ("requires_skill", "uses_tool"):
-            _add_levelled(kg, graph, RELATIONS[name], sources)
+            _add_handoffs(kg, graph, sources, qualifiers)
+        elif name in NODE_PROPERTY:
+            _add_claims(kg, graph, RELATIONS[name], sources, qualifiers)
         else:
             _add_simple(kg, graph, RELATIONS[name], sources)
     if roles is not None:
@@ -302,45 +328,107 @@ def _strongest(levels: dict[str, list]) -> str | None:
     return max(levels, key=LEVEL_RANK.__getitem__) if levels else None
 
 
-def _add_levelled(kg, graph: nx.MultiDiGraph, relation: Relation, sources: "_SourceIds") -> None:
-    """role -> skill or role -> tool, with levels (and, for tools, categories) from the n-ary nodes.
+# The n-ary node behind each role-centred relation: the node's property that names the item.
+NODE_PROPERTY = {"requires_skill": "dt:skill", "uses_tool": "dt:tool", "has_responsibility": "dt:responsibility"}
+RELATION_TEXT = {"requires_skill": "requires", "uses_tool": "uses", "has_responsibility": "has the task",
+                 "hands_off_to": "hands off"}
 
-    A level (or category) belongs to the source whose graph states both the link and the n-ary
-    node's level: that is how each source's view is kept apart.
+
+def _claims_of(qualifiers: Qualifiers, nodes_by_graph: dict[str, set]) -> dict[str, Qualifier]:
+    """{graph: the qualifier that graph states on the fact's node(s)} (PLAIN when none)."""
+    out = {}
+    for g, nodes in nodes_by_graph.items():
+        found = [qualifiers.of(n, g) for n in sorted(nodes)]
+        found = [q for q in found if q is not PLAIN]
+        out[g] = found[0] if found else PLAIN
+    return out
+
+
+def _qualification(claims: dict[str, Qualifier], sources: "_SourceIds", accepted=frozenset()) -> tuple[set, dict]:
+    """(the graphs whose claims count, the edge attributes describing the qualifiers)."""
+    counting, limited = split_claims(claims, accepted)
+    conditional = not counting
+    use = limited if conditional else counting
+    by_source = {}
+    for g, q in sorted(claims.items()):
+        for sid in sources.list([g]):
+            if q is not PLAIN:
+                by_source[sid] = q.as_dict(sid)
+    inferred_sources = sources.list(g for g in use if claims[g].inferred)
+    attrs = {"qualified": by_source, "conditional": conditional,
+             "inferred": bool(use) and all(claims[g].inferred for g in use),
+             "inferred_sources": inferred_sources}
+    return use, attrs
+
+
+def _left_out_fact(graph: nx.MultiDiGraph, relation: str, s: str, o: str, attrs: dict, extra: str = "") -> dict:
+    """A conditional fact as plain data, for G.graph["left_out"] / G.graph["conditional"]."""
+    to_label = graph.nodes[o]["label"]
+    shown = f'"{to_label}"' if relation == "has_responsibility" else to_label
+    return {"relation": relation, "from": s, "to": o, "from_label": graph.nodes[s]["label"], "to_label": to_label,
+            "text": f"{graph.nodes[s]['label']} {RELATION_TEXT[relation]}{extra} {shown}",
+            "sources": list(attrs["sources"]), "qualifiers": list(attrs["qualified"].values())}
+
+
+def _keep(graph: nx.MultiDiGraph, relation: str, s: str, o: str, attrs: dict, extra: str = "") -> bool:
+    """Whether to add the edge; conditional facts are recorded either way."""
+    if not attrs["conditional"]:
+        return True
+    fact = _left_out_fact(graph, relation, s, o, attrs, extra)
+    if graph.graph["include_conditional"]:
+        graph.graph["conditional"].append(fact)
+        return True
+    graph.graph["left_out"].append(fact)
+    return False
+
+
+def _add_claims(kg, graph: nx.MultiDiGraph, relation: Relation, sources: "_SourceIds", qualifiers: Qualifiers) -> None:
+    """role -> skill, tool or responsibility, with levels (and, for tools, categories) and qualifiers
+    from the n-ary nodes.
+
+    A level, category or qualifier belongs to the source whose graph states both the link and the
+    n-ary node's property: that is how each source's view is kept apart.
     """
-    node_property = "dt:skill" if relation.name == "requires_skill" else "dt:tool"
-    category = ("OPTIONAL { ?use dt:tool ?o ; dt:role ?s ; dt:asCategory ?cat }"
-                if relation.name == "uses_tool" else "")
-    stated: dict[tuple[str, str], set] = defaultdict(set)
+    node_property = NODE_PROPERTY[relation.name]
+    stated: dict[tuple[str, str], dict[str, set]] = defaultdict(lambda: defaultdict(set))
     levels: dict[tuple[str, str], dict[str, set]] = defaultdict(lambda: defaultdict(set))
-    categories: dict[tuple[str, str], set] = defaultdict(set)
+    categories: dict[tuple[str, str], dict[str, set]] = defaultdict(lambda: defaultdict(set))
     for row in kg.select(f"""
-        SELECT ?s ?o ?g ?level ?cat WHERE {{
+        SELECT ?s ?o ?g ?n ?level ?cat WHERE {{
           GRAPH ?g {{
             ?s <{relation.predicate}> ?o
-            OPTIONAL {{ ?n {node_property} ?o ; dt:role ?s ; dt:level ?level }}
-            {category}
+            OPTIONAL {{ ?n {node_property} ?o ; dt:role ?s
+                       OPTIONAL {{ ?n dt:level ?level }} OPTIONAL {{ ?n dt:asCategory ?cat }} }}
           }}
         }}"""):
         pair = (str(row["s"]), str(row["o"]))
         g = str(row["g"])
-        stated[pair].add(g)
+        nodes = stated[pair][g]
+        if "n" in row:
+            nodes.add(str(row["n"]))
         if "level" in row and str(row["level"]) in LEVEL_NAMES:
-            levels[pair][LEVEL_NAMES[str(row["level"])]].add(g)
+            levels[pair][g].add(LEVEL_NAMES[str(row["level"])])
         if "cat" in row:
-            categories[pair].add(str(row["cat"]))
+            categories[pair][g].add(str(row["cat"]))
     edges = []
-    for (s, o), graphs in sorted(stated.items()):
+    for (s, o), by_graph in sorted(stated.items()):
         if not _ends_ok(graph, relation, s, o):
             continue
-        by_level = {lv: sources.list(gs) for lv, gs in sorted(levels.get((s, o), {}).items(),
-                                                                key=lambda kv: -LEVEL_RANK[kv[0]])}
-        by_level = {lv: srcs for lv, srcs in by_level.items() if srcs}
-        attrs = {"relation": relation.name, "sources": sources.list(graphs),
-                 "level": _strongest(by_level), "levels": by_level}
+        use, qualified = _qualification(_claims_of(qualifiers, by_graph), sources, graph.graph["accept_conditions"])
+        by_level: dict[str, set] = defaultdict(set)
+        for g in use:
+            for lv in levels.get((s, o), {}).get(g, ()):
+                by_level[lv].add(g)
+        by_level_ids = {lv: sources.list(gs) for lv, gs in sorted(by_level.items(), key=lambda kv: -LEVEL_RANK[kv[0]])}
+        by_level_ids = {lv: srcs for lv, srcs in by_level_ids.items() if srcs}
+        attrs = {"relation": relation.name, "sources": sources.list(use), **qualified}
+        if relation.name != "has_responsibility":
+            attrs["level"] = _strongest(by_level_ids)
+            attrs["levels"] = by_level_ids
         if relation.name == "uses_tool":
-            attrs["categories"] = sorted(categories.get((s, o), ()))
-        edges.append((s, o, relation.name, attrs))
+            attrs["categories"] = sorted({c for g in use for c in categories.get((s, o), {}).get(g, ())})
+        if _keep(graph, relation.name, s, o, attrs):
+            edges.append((s, o, relation.name, attrs))
     graph.add_edges_from(edges)
 
 
@@ -350,8 +438,12 @@ _HANDOFF_PROPERTIES = {
 }
 
 
-def _add_handoffs(kg, graph: nx.MultiDiGraph, sources: "_SourceIds") -> None:
-    """One role -> role edge per dt:Handoff node; per-source views kept where sources differ."""
+def _add_handoffs(kg, graph: nx.MultiDiGraph, sources: "_SourceIds", qualifiers: Qualifiers) -> None:
+    """One role -> role edge per dt:Handoff node; per-source views kept where sources differ.
+
+    Only the counting claims make the views (mode, stage, step): a source's picture of an
+    anti-pattern does not make a handoff's mode disputed.
+    """
     facts: dict[str, dict[str, dict]] = defaultdict(lambda: defaultdict(lambda: defaultdict(set)))
     for row in kg.select("""
         SELECT ?h ?p ?o ?g WHERE {
@@ -363,19 +455,21 @@ def _add_handoffs(kg, graph: nx.MultiDiGraph, sources: "_SourceIds") -> None:
         key = _HANDOFF_PROPERTIES[str(row["p"])]
         value = int(value.toPython()) if key == "step" else str(value)
         facts[str(row["h"])][key][value].add(str(row["g"]))
-    notes: dict[str, str] = {}
-    labels: dict[str, str] = {}
+    notes: dict[str, dict[str, str]] = defaultdict(dict)
     for row in kg.select("""
-        SELECT DISTINCT ?x ?kind ?text WHERE {
-          { ?h a dt:Handoff ; skos:note ?text . BIND(?h AS ?x) BIND("note" AS ?kind) }
-          UNION
-          { ?h a dt:Handoff ; dt:artifact|dt:atStage|dt:partOfWorkflow ?x . ?x skos:prefLabel ?text
-            BIND("label" AS ?kind) }
+        SELECT DISTINCT ?h ?g ?text WHERE {
+          ?h a dt:Handoff . GRAPH ?g { ?h skos:note ?text }
           FILTER(lang(?text) = "" || langMatches(lang(?text), "en"))
         }"""):
-        target = notes if str(row["kind"]) == "note" else labels
+        notes[str(row["h"])][str(row["g"])] = str(row["text"])
+    labels: dict[str, str] = {}
+    for row in kg.select("""
+        SELECT DISTINCT ?x ?text WHERE {
+          ?h a dt:Handoff ; dt:artifact|dt:atStage|dt:partOfWorkflow ?x . ?x skos:prefLabel ?text
+          FILTER(lang(?text) = "" || langMatches(lang(?text), "en"))
+        }"""):
         iri = str(row["x"])
-        target[iri] = min(target.get(iri, str(row["text"])), str(row["text"]))
+        labels[iri] = min(labels.get(iri, str(row["text"])), str(row["text"]))
     edges = []
     for handoff, props in sorted(facts.items()):
         ends = [sorted(props.get(k, {})) for k in ("from", "to")]
@@ -385,9 +479,16 @@ def _add_handoffs(kg, graph: nx.MultiDiGraph, sources: "_SourceIds") -> None:
         if not _ends_ok(graph, RELATIONS["hands_off_to"], s, o):
             continue
         all_graphs = set().union(*(gs for values in props.values() for gs in values.values()))
+        use, qualified = _qualification(_claims_of(qualifiers, {g: {handoff} for g in all_graphs}), sources,
+                                        graph.graph["accept_conditions"])
 
         def view(key, rename=lambda v: v):
-            return {rename(v): sources.list(gs) for v, gs in sorted(props.get(key, {}).items())}
+            out = {}
+            for v, gs in sorted(props.get(key, {}).items()):
+                ids = sources.list(gs & use)
+                if ids:
+                    out[rename(v)] = ids
+            return out
 
         modes = view("mode", lambda m: MODE_NAMES.get(m, _local_name(m)))
         stages = view("stage")
@@ -396,9 +497,12 @@ def _add_handoffs(kg, graph: nx.MultiDiGraph, sources: "_SourceIds") -> None:
         artifact = min(props.get("artifact", {None: ()}), key=lambda a: (a is None, a or ""))
         stage = _first_stage(graph, stages)
         workflow = min(workflows) if workflows else None
-        edges.append((s, o, handoff, {
+        own_notes = notes.get(handoff, {})
+        note_by_source = {sid: own_notes[g] for g in sorted(own_notes) for sid in sources.list([g])}
+        counted_notes = sorted(own_notes[g] for g in use if g in own_notes)
+        attrs = {
             "relation": "hands_off_to",
-            "sources": sources.list(all_graphs),
+            "sources": sources.list(use),
             "handoff": handoff,
             "artifact": artifact,
             "artifact_label": labels.get(artifact, _local_name(artifact)) if artifact else None,
@@ -408,12 +512,17 @@ def _add_handoffs(kg, graph: nx.MultiDiGraph, sources: "_SourceIds") -> None:
             "workflow": workflow,
             "workflow_label": labels.get(workflow, _local_name(workflow)) if workflow else None,
             "step": min(steps) if steps else None,
-            "note": notes.get(handoff),
+            "note": counted_notes[0] if counted_notes else None,
+            "notes": note_by_source,
             "modes": modes,
             "stages": stages,
             "steps": steps,
             "workflows": workflows,
-        }))
+            **qualified,
+        }
+        extra = f" {attrs['artifact_label']} to" if attrs["artifact_label"] else " to"
+        if _keep(graph, "hands_off_to", s, o, attrs, extra=extra):
+            edges.append((s, o, handoff, attrs))
     graph.add_edges_from(edges)
 
 
@@ -434,7 +543,10 @@ def _restrict_to_roles(graph: nx.MultiDiGraph, roles: Iterable[str]) -> nx.Multi
     keep = set(keep_roles)
     for role in keep_roles:
         keep |= nx.descendants(without_others, role)  # edges point away from roles: role -> tool -> category
-    return graph.subgraph(keep).copy()
+    out = graph.subgraph(keep).copy()
+    for key in ("left_out", "conditional"):
+        out.graph[key] = [f for f in graph.graph.get(key, []) if f["from"] in keep_roles]
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -475,6 +587,6 @@ def short_id(iri: str) -> str:
 
 
 __all__ = [
-    "DEFAULT_RELATIONS", "LEVEL_RANK", "NODE_TYPES", "RELATIONS", "Relation", "build_projection",
+    "DEFAULT_RELATIONS", "LEVEL_RANK", "NODE_PROPERTY", "NODE_TYPES", "RELATIONS", "Relation", "build_projection",
     "edges_of", "graph_source_ids", "label", "nodes_of_type", "short_id",
 ]

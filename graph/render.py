@@ -73,6 +73,13 @@ def to_json(data) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
 
 
+def one_line(text: str, width: int) -> str:
+    """The first sentence of `text` on one line, cut to `width` characters with an ellipsis."""
+    text = " ".join((text or "").split())
+    first = text.split(". ")[0].rstrip(".")
+    return first if len(first) <= width else first[: width - 1] + "…"
+
+
 def cell_text(value) -> str:
     if value is None:
         return ""

@@ -10,7 +10,9 @@ It is directed: an ML engineer moving to data engineering has a different gap th
 Because it is a share of the *target's* requirements, a stepping stone can be shorter in total
 than the direct move: the route is the weighted shortest path over the complete role-to-role
 graph of these distances (Dijkstra, scipy.sparse.csgraph), reported when it is strictly shorter
-than the direct distance. Stakeholders are never stepping stones.
+than the direct distance. Stakeholders are never stepping stones, and neither are roles the
+sources give no skills or tools (the result names them). Conditional facts (graph/qualifiers.py)
+are not counted unless `include_conditional=True`; the result lists them.
 
 >>> t = transition(kg, "data analyst", "data scientist")
 >>> sorted(t)[:4]
@@ -24,7 +26,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
 
 from .errors import DatateamError
-from .overlap import LEVEL_WEIGHTS, incidence_matrices, role_items
+from .overlap import LEVEL_WEIGHTS, UNRANKED_REASON, conditional_facts, incidence_matrices, role_items
 from .projection import build_projection
 
 TRANSITION_RELATIONS = ("requires_skill", "uses_tool")
@@ -85,17 +87,20 @@ def best_route(role_ids: list[str], dist: np.ndarray, start: int, goal: int) -> 
     return path, total
 
 
-def transition(kg, a: str, b: str, *, graph=None) -> dict:
+def transition(kg, a: str, b: str, *, graph=None, include_conditional: bool = False) -> dict:
     """What moving from role `a` to role `b` (names or ids) takes.
 
     Returns {"a": {id, label}, "b": {id, label},
-             "carries_over": [{id, label, type, level_a, level_b, sources}],
+             "carries_over": [{id, label, type, level_a, level_b, sources, sources_a, sources_b}],
              "to_learn": [{id, label, type, level, have, gap, sources, levels}],
              "distance": float, "direct_distance": float,
              "route": {"roles": [labels], "ids": [...], "legs": [{from, to, distance}], "total": float} | None}.
     `to_learn` lists skills, then tools, core before working before basic; `have` is A's level when A
     has the item but below B's level, `gap` the weight still missing. `distance` is the shorter of
-    the direct distance and the route's total. `sources` are the sources that ask B for the item.
+    the direct distance and the route's total. `sources` are the sources that ask B for the item;
+    for what carries over, `sources_a` and `sources_b` name the sources of each role's claim.
+    Also "unranked": roles left out as stepping stones (no skills or tools in the sources), and
+    "conditional": {included, facts} for the facts about A and B that every source qualifies.
 
     >>> transition(kg, "DevOps engineer", "site reliability engineer")["distance"]
     0.0
@@ -106,7 +111,8 @@ def transition(kg, a: str, b: str, *, graph=None) -> dict:
     src, dst = str(ra.iri), str(rb.iri)
     if src == dst:
         raise DatateamError(f"{a!r} and {b!r} are the same role ({ra.label})")
-    graph = graph if graph is not None else build_projection(kg, relations=TRANSITION_RELATIONS)
+    graph = graph if graph is not None else build_projection(kg, relations=TRANSITION_RELATIONS,
+                                                             include_conditional=include_conditional)
     skills, tools = role_items(graph, "skills"), role_items(graph, "tools")
     items = {r: {**skills.get(r, {}), **tools.get(r, {})} for r in skills}
     wa, wb = items[src], items[dst]
@@ -123,7 +129,8 @@ def transition(kg, a: str, b: str, *, graph=None) -> dict:
         entry = {"id": item, "label": node(item)["label"], "type": node(item)["type"]}
         if have is not None:
             carries.append(dict(entry, level_a=have.get("level"), level_b=need.get("level"),
-                                sources=list(need.get("sources", []))))
+                                sources=list(need.get("sources", [])), sources_a=list(have.get("sources", [])),
+                                sources_b=list(need.get("sources", []))))
         gap = weight - wa.get(item, 0)
         if gap > 0:
             learn.append(dict(entry, level=need.get("level"), have=have.get("level") if have else None,
@@ -134,6 +141,9 @@ def transition(kg, a: str, b: str, *, graph=None) -> dict:
     direct = learning_distance(wa, wb)
     candidates = sorted(r for r, its in items.items()
                         if its and not graph.nodes[r].get("stakeholder") or r in (src, dst))
+    unranked = sorted(({"id": r, "label": graph.nodes[r]["label"], "reason": UNRANKED_REASON}
+                       for r, its in items.items() if not its and not graph.nodes[r].get("stakeholder")
+                       and r not in (src, dst)), key=lambda e: e["label"].casefold())
     index = {r: i for i, r in enumerate(candidates)}
     dist = distance_matrix(candidates, items)
     path, total = best_route(candidates, dist, index[src], index[dst])
@@ -151,6 +161,9 @@ def transition(kg, a: str, b: str, *, graph=None) -> dict:
         "distance": round(min(direct, route["total"]) if route else direct, 6),
         "direct_distance": round(direct, 6),
         "route": route,
+        "undescribed_start": not wa,
+        "unranked": unranked,
+        "conditional": conditional_facts(graph, (src, dst), TRANSITION_RELATIONS),
     }
 
 
@@ -162,13 +175,16 @@ def format_transition(result: dict) -> str:
     a, b = result["a"]["label"], result["b"]["label"]
     lines = [f"{a} → {b}", f"learning distance {result['distance']:.3f}"
              + (f" (direct {result['direct_distance']:.3f})" if result["route"] else ""), ""]
+    if result.get("undescribed_start"):
+        lines += [f"Note: the sources give no skills or tools for the {a}, so everything counts as to learn.", ""]
     if result["route"]:
         route = result["route"]
         legs = "; ".join(f"{leg['from']} → {leg['to']} {leg['distance']:.3f}" for leg in route["legs"])
         lines += [f"Shorter route via {', '.join(route['roles'][1:-1])}: total {route['total']:.3f} ({legs})", ""]
-    lines.append(f"Carries over ({len(result['carries_over'])})  [level in {a} / {b}]")
+    lines.append(f"Carries over ({len(result['carries_over'])})  [level in {a} / {b}; sources for {a} | for {b}]")
     for item in result["carries_over"]:
-        lines.append(f"  {item['type']:<5} {item['label']}  [{item['level_a'] or '-'}/{item['level_b'] or '-'}]")
+        lines.append(f"  {item['type']:<5} {item['label']}  [{item['level_a'] or '-'}/{item['level_b'] or '-'}]  "
+                     f"({', '.join(item['sources_a'])} | {', '.join(item['sources_b'])})")
     if not result["carries_over"]:
         lines.append("  (nothing)")
     lines += ["", f"To learn ({len(result['to_learn'])})  [level {b} needs; sources asking for it]"]
@@ -178,4 +194,10 @@ def format_transition(result: dict) -> str:
                      f"({', '.join(item['sources'])})")
     if not result["to_learn"]:
         lines.append("  (nothing)")
+    from .overlap import format_matrix_notes
+
+    notes = format_matrix_notes({"unranked": result.get("unranked"), "conditional": result.get("conditional")},
+                                left_out="Not used as stepping stones")
+    if notes:
+        lines += ["", notes.rstrip("\n")]
     return "\n".join(lines) + "\n"

@@ -27,7 +27,8 @@ TYPE_WORDS = {
     "KnowledgeArea": "skill", "Tool": "tool", "ToolCategory": "tool category", "Responsibility": "responsibility",
     "Artifact": "artifact", "LifecycleStage": "stage", "Handoff": "handoff", "SkillRequirement": "skill requirement",
     "ToolUse": "tool use", "TeamPattern": "team pattern", "DeploymentPattern": "deployment pattern",
-    "Source": "source",
+    "Source": "source", "ResponsibilityAssignment": "responsibility assignment", "RoleComparison": "role comparison",
+    "Question": "disputed question", "Answer": "answer", "Position": "position",
 }
 
 

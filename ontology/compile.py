@@ -1,47 +1,61 @@
 """Compile the knowledge base from its YAML authoring files into one TriG named graph per source.
 
 The facts are written by hand in `ontology/sources/*.yaml` (readable, reviewable, short); this
-module turns them into RDF with the ontology's n-ary nodes and shortcut triples and writes
+module validates them against the declared format (ontology/source_format.py: unknown keys, wrong
+types and missing fields are errors naming the file, line and key), checks that every id they use
+exists, turns them into RDF with the ontology's n-ary nodes and shortcut triples, and writes
 `ontology/kb/<graph>.trig`, which is what the store loads. Run it after editing the YAML:
 
-    python -m datateam.ontology.compile          # rewrite ontology/kb/*.trig
-    python -m datateam.ontology.compile --check  # exit 1 if the committed TriG is stale
+    python -m datateam.ontology.compile              # rewrite ontology/kb/*.trig (make kb)
+    python -m datateam.ontology.compile --check      # exit 1 if the committed TriG is stale
+    python -m datateam.ontology.compile --out DIR    # write the graphs to DIR instead
+
+The output is deterministic: the same YAML gives the same bytes, whatever the hash seed.
 
 Layout of the authoring files:
 - `entities.yaml`: the catalogue: every role, skill, tool, category, responsibility, artifact,
-  stage, workflow and deployment pattern with its label, aliases and a definition in our words.
-- one file per source document (`source: {...}` metadata plus the facts it states).
-- `curation.yaml`: classifications no source states (role families, skill kinds, lifecycle
-  stages of responsibilities, categories of tools no source files under one).
+  stage, workflow, deployment pattern and disputed question with its label, aliases and a
+  definition in the project's words.
+- one file per source document (`source: {...}` metadata plus the facts it states, each fact with
+  its level, condition or stance where the source gives one; the source's own comparisons of roles;
+  its answers to the disputed questions).
+- `curation.yaml`: the project's own layer: handoffs the project infers where a worked example
+  skips a step (each marked dt:stance dt:Inference).
 - `esco-alignment.yaml`: skos:closeMatch / broadMatch links from roles to ESCO occupations.
 
-An entity's type, label and definition are written into the graph of every source that mentions
-it (so each source graph is self-describing); catalogue aliases and editorial classifications go
-to the curation graph.
+An entity's type and label are written into the graph of every source that mentions it (so each
+source graph says which entities it speaks of); definitions, aliases and classifications the
+project wrote go to the curation graph only.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import warnings
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
 from rdflib import Dataset, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, SKOS, XSD
 
+from . import source_format as fmt
 from .namespaces import (
+    ANSWER,
     ARTIFACT,
+    ASSIGNMENT,
     CATEGORY,
+    COMPARISON,
     DEPLOYMENT,
     DT,
     FAMILY,
     GRAPH,
     HANDOFF,
     PATTERN,
+    POSITION,
+    QUESTION,
     REQUIREMENT,
     RESPONSIBILITY,
     ROLE,
@@ -57,6 +71,7 @@ from .namespaces import (
 HERE = Path(__file__).resolve().parent
 SOURCES_DIR = HERE / "sources"
 KB_DIR = HERE / "kb"
+SPECIAL_FILES = ("entities.yaml", "curation.yaml", "esco-alignment.yaml")
 
 LEVELS = {"core": DT.Core, "working": DT.Working, "basic": DT.Basic}
 MODES = {"sequential": DT.Sequential, "side-by-side": DT.SideBySide}
@@ -66,24 +81,38 @@ GUIDANCE = {"hiring-order": DT.HiringOrder, "staffing-threshold": DT.StaffingThr
             "fallback-owner": DT.FallbackOwner, "team-structure": DT.TeamStructure,
             "collaboration": DT.CollaborationPractice, "anti-pattern": DT.AntiPattern}
 SKILL_KINDS = {"technical": DT.TechnicalSkill, "soft": DT.SoftSkill, "knowledge": DT.KnowledgeArea}
+CONDITIONS = {"small-team": DT.InSmallTeam, "no-product-manager": DT.WithoutProductManager}
+STANCES = {"fallback": DT.Fallback, "reported-problem": DT.ReportedProblem,
+           "anti-pattern-description": DT.AntiPatternDescription}
+COMPARISON_KINDS = {"similar-roles": DT.SimilarRoles, "similar-skills": DT.SimilarSkills,
+                    "sometimes-same-person": DT.SometimesSamePerson, "strong-collaboration": DT.StrongCollaboration,
+                    "one-group": DT.OneGroup, "distinct-roles": DT.DistinctRoles}
+# The prefixes a position's `rests_on` may use, and the namespace of each.
+FACT_PREFIXES = {"req": REQUIREMENT, "tooluse": TOOL_USE, "assignment": ASSIGNMENT, "handoff": HANDOFF,
+                 "pattern": PATTERN, "deploy": DEPLOYMENT}
 
-# catalogue section -> (namespace, class)
+# catalogue section -> (namespace, class, the singular used in messages)
 KINDS = {
-    "roles": (ROLE, DT.Role),
-    "families": (FAMILY, DT.RoleFamily),
-    "skills": (SKILL, DT.Skill),
-    "tools": (TOOL, DT.Tool),
-    "categories": (CATEGORY, DT.ToolCategory),
-    "responsibilities": (RESPONSIBILITY, DT.Responsibility),
-    "artifacts": (ARTIFACT, DT.Artifact),
-    "stages": (STAGE, DT.LifecycleStage),
-    "workflows": (WORKFLOW, DT.Workflow),
-    "deployments": (DEPLOYMENT, DT.DeploymentPattern),
+    "roles": (ROLE, DT.Role, "role"),
+    "families": (FAMILY, DT.RoleFamily, "role family"),
+    "skills": (SKILL, DT.Skill, "skill"),
+    "tools": (TOOL, DT.Tool, "tool"),
+    "categories": (CATEGORY, DT.ToolCategory, "tool category"),
+    "responsibilities": (RESPONSIBILITY, DT.Responsibility, "responsibility"),
+    "artifacts": (ARTIFACT, DT.Artifact, "artifact"),
+    "stages": (STAGE, DT.LifecycleStage, "lifecycle stage"),
+    "workflows": (WORKFLOW, DT.Workflow, "workflow"),
+    "deployments": (DEPLOYMENT, DT.DeploymentPattern, "deployment pattern"),
+    "questions": (QUESTION, DT.Question, "disputed question"),
 }
 
 
 class CompileError(Exception):
-    """The authoring files are inconsistent (an unknown id, a missing field, ...)."""
+    """The authoring files break the format or are inconsistent; `problems` has one line per problem."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
 
 
 def en(text: str) -> Literal:
@@ -92,329 +121,431 @@ def en(text: str) -> Literal:
 
 @dataclass
 class Compiler:
-    """Builds the Dataset from the authoring files; `errors` collects every problem found."""
+    """Builds the Dataset from validated authoring files; `problems` collects every inconsistency found."""
 
-    catalogue: dict
+    catalogue: fmt.Catalogue
+    catalogue_lines: fmt.LineMap
     dataset: Dataset = field(default_factory=lambda: Dataset(default_union=True))
-    errors: list[str] = field(default_factory=list)
-    # entity IRI -> source ids mentioning it
+    problems: list[str] = field(default_factory=list)
+    # (section, key) -> source ids mentioning it
     mentions: dict = field(default_factory=lambda: defaultdict(set))
+    # source id -> the n-ary fact nodes ("req:...", "handoff:...") its graph states
+    facts: dict = field(default_factory=lambda: defaultdict(set))
 
     # -- helpers ---------------------------------------------------------------------------
-    def iri(self, section: str, key: str, where: str) -> URIRef:
-        namespace, _ = KINDS[section]
-        if key not in self.catalogue.get(section, {}):
-            self.errors.append(f"{where}: unknown {section[:-1] if section != 'responsibilities' else 'responsibility'} '{key}'")
+    def entries(self, section: str) -> dict:
+        return getattr(self.catalogue, section)
+
+    def iri(self, section: str, key: str, lines: fmt.LineMap, path: tuple) -> URIRef:
+        namespace, _, word = KINDS[section]
+        if key not in self.entries(section):
+            self.problems.append(f"{lines.where(path)}: unknown {word} '{key}' (not in entities.yaml {section})")
         return namespace[key]
 
     def graph(self, graph_id: str):
         return self.dataset.graph(GRAPH[graph_id])
 
-    def mention(self, source_id: str, section: str, key: str, where: str) -> URIRef:
-        node = self.iri(section, key, where)
+    def mention(self, source_id: str, section: str, key: str, lines: fmt.LineMap, path: tuple) -> URIRef:
+        node = self.iri(section, key, lines, path)
         self.mentions[(section, key)].add(source_id)
         return node
+
+    def state_fact(self, source_id: str, prefix: str, local: str, lines: fmt.LineMap, path: tuple) -> URIRef:
+        """Record that `source_id` states the n-ary fact prefix:local; a second statement in one file is an error."""
+        key = f"{prefix}:{local}"
+        if key in self.facts[source_id]:
+            self.problems.append(f"{lines.where(path)}: {key} is stated twice in this file")
+        self.facts[source_id].add(key)
+        return FACT_PREFIXES[prefix][local]
+
+    def add_claim(self, g, src: URIRef, role: URIRef, shortcut: URIRef, item: URIRef, node: URIRef,
+                  node_class: URIRef, item_property: URIRef, claim: fmt.Qualifiers) -> None:
+        """A role-centred n-ary fact: the shortcut triple, the node with its role, item and source,
+        the level (skills and tools) and the qualifiers."""
+        g.add((role, shortcut, item))
+        g.add((node, RDF.type, node_class))
+        g.add((node, DT.role, role))
+        g.add((node, item_property, item))
+        g.add((node, DCTERMS.source, src))
+        if getattr(claim, "level", None):
+            g.add((node, DT.level, LEVELS[claim.level]))
+        self.qualify(g, node, claim)
+
+    @staticmethod
+    def qualify(g, node: URIRef, claim: fmt.Qualifiers, inferred: bool = False) -> None:
+        if claim.condition:
+            g.add((node, DT.condition, CONDITIONS[claim.condition]))
+        if claim.stance:
+            g.add((node, DT.stance, STANCES[claim.stance]))
+        if inferred:
+            g.add((node, DT.stance, DT.Inference))
+        if claim.note:
+            g.add((node, SKOS.note, en(claim.note)))
 
     # -- the catalogue's descriptive triples -------------------------------------------------
     def describe_entities(self, seed_sources: set[str]) -> None:
         curation = self.graph("curation")
-        for section, entries in self.catalogue.items():
-            if section not in KINDS:
-                self.errors.append(f"entities.yaml: unknown section '{section}'")
-                continue
-            namespace, cls = KINDS[section]
-            for key, entry in entries.items():
+        for section, (namespace, cls, _) in KINDS.items():
+            for key, entry in self.entries(section).items():
                 node = namespace[key]
-                where = f"entities.yaml {section}.{key}"
-                for required in ("label", "definition"):
-                    if not entry.get(required):
-                        self.errors.append(f"{where}: missing {required}")
+                lines, path = self.catalogue_lines, (section, key)
                 sources = sorted(self.mentions.get((section, key), set()) & seed_sources)
-                targets = sources or ["curation"]
-                for source_id in targets:
+                for source_id in sources or ["curation"]:
                     g = self.graph(source_id)
                     g.add((node, RDF.type, cls))
                     if section == "skills":
-                        kind = entry.get("kind")
-                        if kind not in SKILL_KINDS:
-                            self.errors.append(f"{where}: kind must be one of {sorted(SKILL_KINDS)}")
-                        else:
-                            g.add((node, RDF.type, SKILL_KINDS[kind]))
-                    if section == "roles" and entry.get("stakeholder"):
+                        g.add((node, RDF.type, SKILL_KINDS[entry.kind]))
+                    if section == "roles" and entry.stakeholder:
                         g.add((node, RDF.type, DT.Stakeholder))
-                    g.add((node, SKOS.prefLabel, en(entry.get("label", key))))
-                    g.add((node, SKOS.definition, en(entry.get("definition", ""))))
+                    g.add((node, SKOS.prefLabel, en(entry.label)))
                     g.add((node, DCTERMS.source, SOURCE[source_id]))
-                for alias in entry.get("aliases", []) or []:
+                # The project's definition and aliases: once, in the curation graph.
+                curation.add((node, SKOS.definition, en(entry.definition)))
+                for alias in entry.aliases:
                     curation.add((node, SKOS.altLabel, en(alias)))
-                self.editorial(section, key, node, entry, curation, where)
+                self.editorial(section, key, node, entry, curation, lines, path)
 
-    def editorial(self, section, key, node, entry, g, where) -> None:
+    def editorial(self, section, key, node, entry, g, lines, path) -> None:
         """Structural classification kept in the curation graph."""
-        if section == "roles" and entry.get("family"):
-            g.add((node, DT.roleFamily, self.iri("families", entry["family"], where)))
+        if section == "roles":
+            g.add((node, DT.roleFamily, self.iri("families", entry.family, lines, path + ("family",))))
         if section == "stages":
-            g.add((node, DT.stageOrder, Literal(int(entry["order"]))))
-        for broader in entry.get("broader", []) or []:
-            g.add((node, SKOS.broader, self.iri(section, broader, where)))
-        if section == "responsibilities":
-            if entry.get("stage"):
-                g.add((node, DT.atStage, self.iri("stages", entry["stage"], where)))
-            else:
-                self.errors.append(f"{where}: missing stage")
-            for artifact in entry.get("produces", []) or []:
-                g.add((node, DT.produces, self.iri("artifacts", artifact, where)))
-        if section == "deployments":
-            g.add((node, DT.atStage, self.iri("stages", entry["stage"], where)))
-            for artifact in entry.get("produces", []) or []:
-                g.add((node, DT.produces, self.iri("artifacts", artifact, where)))
+            g.add((node, DT.stageOrder, Literal(entry.order)))
+        for broader in entry.broader:
+            g.add((node, SKOS.broader, self.iri(section, broader, lines, path + ("broader",))))
+        if section in ("responsibilities", "deployments"):
+            g.add((node, DT.atStage, self.iri("stages", entry.stage, lines, path + ("stage",))))
+            for artifact in entry.produces:
+                g.add((node, DT.produces, self.iri("artifacts", artifact, lines, path + ("produces",))))
         if section == "tools":
-            for category in entry.get("categories", []) or []:
-                g.add((node, DT.inCategory, self.iri("categories", category, where)))
-        if section == "workflows" and entry.get("deployment"):
-            g.add((node, DT.usesDeployment, self.iri("deployments", entry["deployment"], where)))
+            for category in entry.categories:
+                g.add((node, DT.inCategory, self.iri("categories", category, lines, path + ("categories",))))
+        if section == "workflows" and entry.deployment:
+            g.add((node, DT.usesDeployment, self.iri("deployments", entry.deployment, lines, path + ("deployment",))))
+        if section == "questions":
+            for role_key in entry.concerns:
+                g.add((node, DT.concernsRole, self.iri("roles", role_key, lines, path + ("concerns",))))
+            for answer_key, label in entry.answers.items():
+                answer = ANSWER[f"{key}--{answer_key}"]
+                g.add((answer, RDF.type, DT.Answer))
+                g.add((answer, DT.onQuestion, node))
+                g.add((answer, SKOS.prefLabel, en(label)))
+                g.add((answer, DCTERMS.source, SOURCE["curation"]))
 
-    # -- one source document ------------------------------------------------------------------
-    def add_source(self, data: dict, filename: str) -> str:
-        meta = data.get("source") or {}
-        source_id = meta.get("id")
-        if not source_id:
-            raise CompileError(f"{filename}: missing source.id")
-        g = self.graph(source_id)
+    def add_source_metadata(self, g, source_id: str, meta) -> None:
         src = SOURCE[source_id]
         g.add((src, RDF.type, DT.Source))
         g.add((src, DCTERMS.identifier, Literal(source_id)))
-        g.add((src, DCTERMS.title, en(meta["title"])))
-        g.add((src, SKOS.prefLabel, en(meta["title"])))
-        g.add((src, DCTERMS.description, en(meta["summary"])))
-        g.add((src, DT.sourceKind, Literal(meta["kind"])))
-        if meta.get("seed_file"):
-            g.add((src, DT.seedFile, Literal(meta["seed_file"])))
-        for creator in meta.get("creators", []) or []:
-            g.add((src, DCTERMS.creator, Literal(creator)))
-        if meta.get("publisher"):
-            g.add((src, DCTERMS.publisher, Literal(meta["publisher"])))
-        if meta.get("issued"):
-            g.add((src, DCTERMS.issued, Literal(str(meta["issued"]), datatype=XSD.date)))
-        if meta.get("bibliographic_note"):
-            g.add((src, SKOS.note, en(meta["bibliographic_note"])))
+        g.add((src, DCTERMS.title, en(meta.title)))
+        g.add((src, SKOS.prefLabel, en(meta.title)))
+        g.add((src, DCTERMS.description, en(meta.summary)))
+        g.add((src, DT.sourceKind, Literal(meta.kind)))
         g.add((GRAPH[source_id], PROV.wasDerivedFrom, src))
+
+    # -- one source document ------------------------------------------------------------------
+    def add_source(self, data: fmt.SourceFile, lines: fmt.LineMap) -> str:
+        meta = data.source
+        source_id = meta.id
+        g = self.graph(source_id)
+        src = SOURCE[source_id]
+        self.add_source_metadata(g, source_id, meta)
+        if meta.seed_file:
+            g.add((src, DT.seedFile, Literal(meta.seed_file)))
+        for creator in meta.creators:
+            g.add((src, DCTERMS.creator, Literal(creator)))
+        if meta.publisher:
+            g.add((src, DCTERMS.publisher, Literal(meta.publisher)))
+        if meta.issued:
+            g.add((src, DCTERMS.issued, Literal(meta.issued.isoformat(), datatype=XSD.date)))
+        if meta.bibliographic_note:
+            g.add((src, SKOS.note, en(meta.bibliographic_note)))
         g.add((GRAPH[source_id], DCTERMS.source, src))
 
-        where = filename
-        for key, entry in (data.get("roles") or {}).items():
-            role = self.mention(source_id, "roles", key, f"{where} roles")
-            for alias in (entry or {}).get("aliases", []) or []:
-                g.add((role, SKOS.altLabel, en(alias)))
-            for broader in (entry or {}).get("broader", []) or []:
-                g.add((role, SKOS.broader, self.mention(source_id, "roles", broader, f"{where} roles.{key}")))
-            for related in (entry or {}).get("related", []) or []:
-                g.add((role, SKOS.related, self.mention(source_id, "roles", related, f"{where} roles.{key}")))
+        def role(key, path):
+            return self.mention(source_id, "roles", key, lines, path)
 
-        for role_key, skills in (data.get("skills") or {}).items():
-            role = self.mention(source_id, "roles", role_key, f"{where} skills")
-            for skill_key, level in (skills or {}).items():
-                skill = self.mention(source_id, "skills", skill_key, f"{where} skills.{role_key}")
-                req = REQUIREMENT[f"{role_key}--{skill_key}"]
-                g.add((role, DT.requiresSkill, skill))
-                g.add((req, RDF.type, DT.SkillRequirement))
-                g.add((req, DT.role, role))
-                g.add((req, DT.skill, skill))
-                g.add((req, DCTERMS.source, SOURCE[source_id]))
-                self.add_level(g, req, level, f"{where} skills.{role_key}.{skill_key}")
+        def members(key, path) -> list[str]:
+            """A role key, or the members of one of this file's groups."""
+            if key in data.groups:
+                return list(data.groups[key].roles)
+            self.iri("roles", key, lines, path)
+            return [key]
 
-        for role_key, by_category in (data.get("tools") or {}).items():
-            role = self.mention(source_id, "roles", role_key, f"{where} tools")
-            for category_key, tools in (by_category or {}).items():
-                category = None
-                if category_key != "uncategorised":
-                    category = self.mention(source_id, "categories", category_key, f"{where} tools.{role_key}")
-                for item in tools or []:
-                    tool_key, level = (next(iter(item.items())) if isinstance(item, dict) else (item, None))
-                    tool = self.mention(source_id, "tools", tool_key, f"{where} tools.{role_key}.{category_key}")
-                    use = TOOL_USE[f"{role_key}--{tool_key}"]
-                    g.add((role, DT.usesTool, tool))
-                    g.add((use, RDF.type, DT.ToolUse))
-                    g.add((use, DT.role, role))
-                    g.add((use, DT.tool, tool))
-                    g.add((use, DCTERMS.source, SOURCE[source_id]))
-                    if category is not None:
-                        g.add((use, DT.asCategory, category))
-                        g.add((tool, DT.inCategory, category))
-                    self.add_level(g, use, level, f"{where} tools.{role_key}.{tool_key}")
+        for key, group in data.groups.items():
+            if key in self.catalogue.roles:
+                self.problems.append(f"{lines.where(('groups', key))}: a group cannot share a role's id '{key}'")
+            for i, member in enumerate(group.roles):
+                role(member, ("groups", key, "roles", i))
 
-        for category_key, tools in (data.get("tool_categories") or {}).items():
-            category = self.mention(source_id, "categories", category_key, f"{where} tool_categories")
-            for tool_key in tools or []:
-                tool = self.mention(source_id, "tools", tool_key, f"{where} tool_categories.{category_key}")
+        for key, entry in data.roles.items():
+            node = role(key, ("roles", key))
+            for alias in entry.aliases:
+                g.add((node, SKOS.altLabel, en(alias)))
+            for i, broader in enumerate(entry.broader):
+                g.add((node, SKOS.broader, role(broader, ("roles", key, "broader", i))))
+            for i, related in enumerate(entry.related):
+                g.add((node, SKOS.related, role(related, ("roles", key, "related", i))))
+
+        for group_key, skills in data.skills.items():
+            for role_key in members(group_key, ("skills", group_key)):
+                r = role(role_key, ("skills", group_key))
+                for skill_key, claim in skills.items():
+                    path = ("skills", group_key, skill_key)
+                    skill = self.mention(source_id, "skills", skill_key, lines, path)
+                    req = self.state_fact(source_id, "req", f"{role_key}--{skill_key}", lines, path)
+                    self.add_claim(g, src, r, DT.requiresSkill, skill, req, DT.SkillRequirement, DT.skill, claim)
+
+        for group_key, by_category in data.tools.items():
+            for role_key in members(group_key, ("tools", group_key)):
+                r = role(role_key, ("tools", group_key))
+                for category_key, items in by_category.items():
+                    category = None
+                    if category_key != "uncategorised":
+                        category = self.mention(source_id, "categories", category_key, lines,
+                                                ("tools", group_key, category_key))
+                    for i, item in enumerate(items):
+                        (tool_key, claim), = item.items()
+                        path = ("tools", group_key, category_key, i)
+                        tool = self.mention(source_id, "tools", tool_key, lines, path)
+                        local = f"{role_key}--{tool_key}"
+                        use = TOOL_USE[local]
+                        if f"tooluse:{local}" not in self.facts[source_id]:
+                            self.state_fact(source_id, "tooluse", local, lines, path)
+                        self.add_claim(g, src, r, DT.usesTool, tool, use, DT.ToolUse, DT.tool, claim)
+                        if category is not None:
+                            g.add((use, DT.asCategory, category))
+                            g.add((tool, DT.inCategory, category))
+
+        for category_key, tools in data.tool_categories.items():
+            category = self.mention(source_id, "categories", category_key, lines, ("tool_categories", category_key))
+            for i, tool_key in enumerate(tools):
+                tool = self.mention(source_id, "tools", tool_key, lines, ("tool_categories", category_key, i))
                 g.add((tool, DT.inCategory, category))
 
-        for tool_key in (data.get("mentioned_tools") or []):
-            self.mention(source_id, "tools", tool_key, f"{where} mentioned_tools")
+        for i, tool_key in enumerate(data.mentioned_tools):
+            self.mention(source_id, "tools", tool_key, lines, ("mentioned_tools", i))
 
-        for role_key, responsibilities in (data.get("responsibilities") or {}).items():
-            role = self.mention(source_id, "roles", role_key, f"{where} responsibilities")
-            for resp_key in responsibilities or []:
-                resp = self.mention(source_id, "responsibilities", resp_key, f"{where} responsibilities.{role_key}")
-                g.add((role, DT.hasResponsibility, resp))
-                for artifact in self.catalogue["responsibilities"].get(resp_key, {}).get("produces", []) or []:
-                    self.mention(source_id, "artifacts", artifact, f"{where} responsibilities.{role_key}")
+        for group_key, items in data.responsibilities.items():
+            for role_key in members(group_key, ("responsibilities", group_key)):
+                r = role(role_key, ("responsibilities", group_key))
+                for i, item in enumerate(items):
+                    (resp_key, claim), = item.items()
+                    path = ("responsibilities", group_key, i)
+                    resp = self.mention(source_id, "responsibilities", resp_key, lines, path)
+                    node = self.state_fact(source_id, "assignment", f"{role_key}--{resp_key}", lines, path)
+                    self.add_claim(g, src, r, DT.hasResponsibility, resp, node, DT.ResponsibilityAssignment,
+                                   DT.responsibility, claim)
+                    entry = self.catalogue.responsibilities.get(resp_key)
+                    for artifact in (entry.produces if entry else []):
+                        self.mention(source_id, "artifacts", artifact, lines, path)
 
-        for i, h in enumerate(data.get("handoffs") or [], start=1):
-            self.add_handoff(g, source_id, h, f"{where} handoffs[{i}]")
+        for key, entry in data.workflows.items():
+            wf = self.mention(source_id, "workflows", key, lines, ("workflows", key))
+            if entry.example:
+                g.add((wf, DT.example, en(entry.example)))
 
-        for pair in data.get("works_with") or []:
-            a, b = (self.mention(source_id, "roles", k, f"{where} works_with") for k in pair)
-            g.add((a, DT.worksWith, b))
+        for i, h in enumerate(data.handoffs):
+            for from_key in members(h.from_, ("handoffs", i, "from")):
+                for to_key in members(h.to, ("handoffs", i, "to")):
+                    self.add_handoff(g, source_id, h, from_key, to_key, lines, ("handoffs", i))
 
-        for key, entry in (data.get("deployments") or {}).items():
-            dep = self.mention(source_id, "deployments", key, f"{where} deployments")
-            for role_key in entry.get("owned_by", []) or []:
-                g.add((dep, DT.ownedBy, self.mention(source_id, "roles", role_key, f"{where} deployments.{key}")))
-            for role_key in entry.get("supported_by", []) or []:
-                g.add((dep, DT.supportedBy, self.mention(source_id, "roles", role_key, f"{where} deployments.{key}")))
-            if entry.get("example"):
-                g.add((dep, DT.example, en(entry["example"])))
-            for artifact in self.catalogue["deployments"].get(key, {}).get("produces", []) or []:
-                self.mention(source_id, "artifacts", artifact, f"{where} deployments.{key}")
-            self.mention(source_id, "stages", self.catalogue["deployments"].get(key, {}).get("stage", ""), where)
+        for i, pair in enumerate(data.works_with):
+            for a_key in members(pair[0], ("works_with", i, 0)):
+                for b_key in members(pair[1], ("works_with", i, 1)):
+                    g.add((role(a_key, ("works_with", i, 0)), DT.worksWith, role(b_key, ("works_with", i, 1))))
 
-        for key, entry in (data.get("workflows") or {}).items():
-            wf = self.mention(source_id, "workflows", key, f"{where} workflows")
-            if entry and entry.get("example"):
-                g.add((wf, DT.example, en(entry["example"])))
+        for key, entry in data.deployments.items():
+            path = ("deployments", key)
+            dep = self.mention(source_id, "deployments", key, lines, path)
+            self.state_fact(source_id, "deploy", key, lines, path)
+            for relation, prop in (("owned_by", DT.ownedBy), ("supported_by", DT.supportedBy)):
+                for j, role_key in enumerate(getattr(entry, relation)):
+                    for member in members(role_key, path + (relation, j)):
+                        g.add((dep, prop, role(member, path + (relation, j))))
+            if entry.example:
+                g.add((dep, DT.example, en(entry.example)))
+            catalogued = self.catalogue.deployments.get(key)
+            if catalogued:
+                for artifact in catalogued.produces:
+                    self.mention(source_id, "artifacts", artifact, lines, path)
+                self.mention(source_id, "stages", catalogued.stage, lines, path)
 
-        for key, entry in (data.get("team_patterns") or {}).items():
-            self.add_team_pattern(g, source_id, key, entry, f"{where} team_patterns.{key}")
+        for key, entry in data.team_patterns.items():
+            self.add_team_pattern(g, source_id, key, entry, members, lines, ("team_patterns", key))
+
+        for key, entry in data.comparisons.items():
+            self.add_comparison(g, source_id, key, entry, data, lines, ("comparisons", key))
+
+        for key, entry in data.positions.items():
+            self.add_position(g, source_id, key, entry, lines, ("positions", key))
         return source_id
 
-    def add_level(self, g, node, level, where) -> None:
-        if level is None:
-            return
-        if level not in LEVELS:
-            self.errors.append(f"{where}: level '{level}' is not one of {sorted(LEVELS)}")
-            return
-        g.add((node, DT.level, LEVELS[level]))
-
-    def add_handoff(self, g, source_id: str, h: dict, where: str) -> None:
-        for required in ("from", "to", "artifact", "stage", "mode"):
-            if not h.get(required):
-                self.errors.append(f"{where}: missing {required}")
-                return
-        src = self.mention(source_id, "roles", h["from"], where)
-        dst = self.mention(source_id, "roles", h["to"], where)
-        artifact = self.mention(source_id, "artifacts", h["artifact"], where)
-        stage = self.mention(source_id, "stages", h["stage"], where)
-        node = HANDOFF[f"{h['from']}--{h['to']}--{h['artifact']}"]
+    def add_handoff(self, g, source_id: str, h: fmt.Handoff, from_key: str, to_key: str,
+                    lines: fmt.LineMap, path: tuple, inferred: bool = False) -> None:
+        src = self.mention(source_id, "roles", from_key, lines, path + ("from",))
+        dst = self.mention(source_id, "roles", to_key, lines, path + ("to",))
+        artifact = self.mention(source_id, "artifacts", h.artifact, lines, path + ("artifact",))
+        stage = self.mention(source_id, "stages", h.stage, lines, path + ("stage",))
+        node = self.state_fact(source_id, "handoff", f"{from_key}--{to_key}--{h.artifact}", lines, path)
         g.add((node, RDF.type, DT.Handoff))
         g.add((node, DT.fromRole, src))
         g.add((node, DT.toRole, dst))
         g.add((node, DT.artifact, artifact))
         g.add((node, DT.atStage, stage))
-        if h["mode"] not in MODES:
-            self.errors.append(f"{where}: mode '{h['mode']}' is not one of {sorted(MODES)}")
-        else:
-            g.add((node, DT.mode, MODES[h["mode"]]))
+        g.add((node, DT.mode, MODES[h.mode]))
         g.add((node, DCTERMS.source, SOURCE[source_id]))
-        if h.get("note"):
-            g.add((node, SKOS.note, en(h["note"])))
-        if h.get("workflow"):
-            g.add((node, DT.partOfWorkflow, self.mention(source_id, "workflows", h["workflow"], where)))
-            if h.get("step") is None:
-                self.errors.append(f"{where}: a workflow step needs 'step'")
+        self.qualify(g, node, h, inferred=inferred)
+        if h.workflow:
+            g.add((node, DT.partOfWorkflow, self.mention(source_id, "workflows", h.workflow, lines, path + ("workflow",))))
+            if h.step is None:
+                self.problems.append(f"{lines.where(path)}: a handoff in a workflow needs 'step'")
             else:
-                g.add((node, DT.stepNumber, Literal(int(h["step"]))))
+                g.add((node, DT.stepNumber, Literal(h.step)))
+        elif h.step is not None:
+            self.problems.append(f"{lines.where(path + ('step',))}: 'step' needs 'workflow'")
         g.add((src, DT.handsOffTo, dst))
 
-    def add_team_pattern(self, g, source_id: str, key: str, entry: dict, where: str) -> None:
-        node = PATTERN[key]
-        for required in ("label", "definition", "kind", "size"):
-            if not entry.get(required):
-                self.errors.append(f"{where}: missing {required}")
-                return
+    def add_team_pattern(self, g, source_id: str, key: str, entry: fmt.TeamPattern, members, lines, path) -> None:
+        node = self.state_fact(source_id, "pattern", key, lines, path)
         g.add((node, RDF.type, DT.TeamPattern))
-        g.add((node, SKOS.prefLabel, en(entry["label"])))
-        g.add((node, SKOS.definition, en(entry["definition"])))
+        g.add((node, SKOS.prefLabel, en(entry.label)))
+        g.add((node, SKOS.definition, en(entry.definition)))
         g.add((node, DCTERMS.source, SOURCE[source_id]))
-        if entry["kind"] not in GUIDANCE:
-            self.errors.append(f"{where}: kind '{entry['kind']}' is not one of {sorted(GUIDANCE)}")
-        else:
-            g.add((node, DT.guidanceKind, GUIDANCE[entry["kind"]]))
-        sizes = entry["size"] if isinstance(entry["size"], list) else [entry["size"]]
-        for size in sizes:
-            if size not in SIZES:
-                self.errors.append(f"{where}: size '{size}' is not one of {sorted(SIZES)}")
-            else:
-                g.add((node, DT.organisationSize, SIZES[size]))
-        for role_key in entry.get("recommends", []) or []:
-            g.add((node, DT.recommendsRole, self.mention(source_id, "roles", role_key, where)))
-        for role_key in entry.get("concerns", []) or []:
-            g.add((node, DT.concernsRole, self.mention(source_id, "roles", role_key, where)))
-        if entry.get("condition"):
-            g.add((node, DT.condition, en(entry["condition"])))
+        g.add((node, DT.guidanceKind, GUIDANCE[entry.kind]))
+        for size in entry.size if isinstance(entry.size, list) else [entry.size]:
+            g.add((node, DT.organisationSize, SIZES[size]))
+        for relation, prop in (("recommends", DT.recommendsRole), ("concerns", DT.concernsRole)):
+            for i, role_key in enumerate(getattr(entry, relation)):
+                for member in members(role_key, path + (relation, i)):
+                    g.add((node, prop, self.mention(source_id, "roles", member, lines, path + (relation, i))))
+        if entry.applies_when:
+            g.add((node, DT.appliesWhen, en(entry.applies_when)))
 
-    # -- the ESCO alignment and the curation source ----------------------------------------------
-    def add_esco_alignment(self, data: dict) -> None:
-        meta = data["source"]
-        g = self.graph(meta["id"])
-        src = SOURCE[meta["id"]]
-        g.add((src, RDF.type, DT.Source))
-        g.add((src, DCTERMS.identifier, Literal(meta["id"])))
-        g.add((src, DCTERMS.title, en(meta["title"])))
-        g.add((src, SKOS.prefLabel, en(meta["title"])))
-        g.add((src, DCTERMS.description, en(meta["summary"])))
-        g.add((src, DT.sourceKind, Literal(meta["kind"])))
-        g.add((src, DCTERMS.publisher, Literal(meta["publisher"])))
-        g.add((src, SKOS.note, en(meta["attribution"])))
-        g.add((GRAPH[meta["id"]], PROV.wasDerivedFrom, src))
-        for key, entry in (data.get("roles") or {}).items():
-            role = self.iri("roles", key, "esco-alignment.yaml")
+    def add_comparison(self, g, source_id: str, key: str, entry: fmt.Comparison, data: fmt.SourceFile,
+                       lines, path) -> None:
+        """One dt:RoleComparison; a group named beside other roles gives one statement per member."""
+        plain = [r for r in entry.roles if r not in data.groups]
+        groups = [r for r in entry.roles if r in data.groups]
+        if len(groups) > 1:
+            self.problems.append(f"{lines.where(path + ('roles',))}: a comparison may name at most one group")
+            return
+        if groups and not plain:
+            sets = [list(data.groups[groups[0]].roles)]
+            locals_ = [f"{source_id}--{key}"]
+        elif groups:
+            members = data.groups[groups[0]].roles
+            sets = [[m, *plain] for m in members]
+            locals_ = [f"{source_id}--{key}--{m}" for m in members]
+        elif len(plain) >= 2:
+            sets, locals_ = [plain], [f"{source_id}--{key}"]
+        else:
+            self.problems.append(f"{lines.where(path + ('roles',))}: a comparison needs two roles or a group")
+            return
+        for roles, local in zip(sets, locals_):
+            node = COMPARISON[local]
+            g.add((node, RDF.type, DT.RoleComparison))
+            for i, role_key in enumerate(roles):
+                g.add((node, DT.comparesRole, self.mention(source_id, "roles", role_key, lines, path + ("roles",))))
+            for kind in entry.kinds:
+                g.add((node, DT.comparisonKind, COMPARISON_KINDS[kind]))
+            if entry.condition:
+                g.add((node, DT.condition, CONDITIONS[entry.condition]))
+            g.add((node, SKOS.note, en(entry.note)))
+            g.add((node, DCTERMS.source, SOURCE[source_id]))
+
+    def add_position(self, g, source_id: str, question_key: str, entry: fmt.Position, lines, path) -> None:
+        question = self.iri("questions", question_key, lines, path)
+        catalogued = self.catalogue.questions.get(question_key)
+        if catalogued and entry.answer not in catalogued.answers:
+            self.problems.append(f"{lines.where(path + ('answer',))}: '{entry.answer}' is not one of the answers "
+                                 f"entities.yaml gives for {question_key}: {', '.join(catalogued.answers)}")
+        node = POSITION[f"{question_key}--{source_id}"]
+        g.add((node, RDF.type, DT.Position))
+        g.add((node, DT.onQuestion, question))
+        g.add((node, DT.answer, ANSWER[f"{question_key}--{entry.answer}"]))
+        g.add((node, SKOS.note, en(entry.note)))
+        g.add((node, DCTERMS.source, SOURCE[source_id]))
+        for i, ref in enumerate(entry.rests_on):
+            if ref not in self.facts[source_id]:
+                self.problems.append(f"{lines.where(path + ('rests_on', i))}: {ref} is not a fact this source states")
+                continue
+            prefix, local = ref.split(":", 1)
+            g.add((node, DT.restsOn, FACT_PREFIXES[prefix][local]))
+
+    # -- the curation source and the ESCO alignment ----------------------------------------------
+    def add_curation(self, data: fmt.CurationFile, lines: fmt.LineMap) -> None:
+        g = self.graph("curation")
+        self.add_source_metadata(g, "curation", data.source)
+        for i, h in enumerate(data.handoffs):
+            self.add_handoff(g, "curation", h, h.from_, h.to, lines, ("handoffs", i), inferred=True)
+
+    def add_esco_alignment(self, data: fmt.AlignmentFile, lines: fmt.LineMap) -> None:
+        meta = data.source
+        g = self.graph(meta.id)
+        src = SOURCE[meta.id]
+        self.add_source_metadata(g, meta.id, meta)
+        g.add((src, DCTERMS.publisher, Literal(meta.publisher)))
+        g.add((src, SKOS.note, en(meta.attribution)))
+        for key, entry in data.roles.items():
+            role = self.iri("roles", key, lines, ("roles", key))
             for relation, prop in (("close", SKOS.closeMatch), ("broad", SKOS.broadMatch)):
-                for match in entry.get(relation, []) or []:
-                    concept = URIRef(match["uri"])
+                for match in getattr(entry, relation):
+                    concept = URIRef(match.uri)
                     g.add((role, prop, concept))
-                    g.add((concept, SKOS.prefLabel, en(match["label"])))
+                    g.add((concept, SKOS.prefLabel, en(match.label)))
                     g.add((concept, SKOS.inScheme, URIRef("http://data.europa.eu/esco/concept-scheme/occupations")))
-                    if match.get("version_note"):
-                        g.add((concept, SKOS.editorialNote, en(match["version_note"])))
-            if entry.get("none"):
+                    if match.version_note:
+                        g.add((concept, SKOS.editorialNote, en(match.version_note)))
+            if entry.none:
                 g.add((role, DT.noEscoEquivalent, Literal(True)))
-            if entry.get("note"):
-                g.add((role, SKOS.editorialNote, en(entry["note"])))
+            if entry.note:
+                g.add((role, SKOS.editorialNote, en(entry.note)))
             g.add((role, DCTERMS.source, src))
 
-    def add_curation_source(self, data: dict) -> None:
-        meta = data["source"]
-        g = self.graph("curation")
-        src = SOURCE["curation"]
-        g.add((src, RDF.type, DT.Source))
-        g.add((src, DCTERMS.identifier, Literal("curation")))
-        g.add((src, DCTERMS.title, en(meta["title"])))
-        g.add((src, SKOS.prefLabel, en(meta["title"])))
-        g.add((src, DCTERMS.description, en(meta["summary"])))
-        g.add((src, DT.sourceKind, Literal(meta["kind"])))
-        g.add((GRAPH["curation"], PROV.wasDerivedFrom, src))
 
-
-def load_yaml(path: Path) -> dict:
-    with open(path, encoding="utf-8") as handle:
-        return yaml.safe_load(handle) or {}
+def _read(loader, path: Path, problems: list[str]):
+    try:
+        return loader(path)
+    except fmt.SourceFormatError as exc:
+        problems.extend(exc.problems)
+        return None
 
 
 def compile_dataset(sources_dir: Path = SOURCES_DIR) -> Dataset:
-    """Build the knowledge-base Dataset from the authoring files; raise CompileError listing every problem."""
-    catalogue = load_yaml(sources_dir / "entities.yaml")
-    compiler = Compiler(catalogue)
-    seed_sources = set()
+    """Build the knowledge-base Dataset from the authoring files; raise CompileError listing every problem.
+
+    Every file is checked against its declared format first (unknown keys, wrong types, missing
+    fields, duplicate keys), then every id is checked against the catalogue.
+    """
+    sources_dir = Path(sources_dir)
+    problems: list[str] = []
+    for name in SPECIAL_FILES:
+        if not (sources_dir / name).is_file():
+            problems.append(f"{name}: missing from {sources_dir}")
+    if problems:
+        raise CompileError(problems)
+    catalogue = _read(fmt.load_catalogue, sources_dir / "entities.yaml", problems)
+    curation = _read(fmt.load_curation, sources_dir / "curation.yaml", problems)
+    alignment = _read(fmt.load_alignment, sources_dir / "esco-alignment.yaml", problems)
+    documents = []
     for path in sorted(sources_dir.glob("*.yaml")):
-        if path.name in ("entities.yaml", "curation.yaml", "esco-alignment.yaml"):
-            continue
-        seed_sources.add(compiler.add_source(load_yaml(path), path.name))
-    compiler.add_curation_source(load_yaml(sources_dir / "curation.yaml"))
-    compiler.add_esco_alignment(load_yaml(sources_dir / "esco-alignment.yaml"))
+        if path.name not in SPECIAL_FILES:
+            loaded = _read(fmt.load_source_file, path, problems)
+            if loaded:
+                documents.append(loaded)
+    if problems:
+        raise CompileError(problems)
+    compiler = Compiler(*catalogue)
+    seed_sources: set[str] = set()
+    for data, lines in documents:
+        if data.source.id in seed_sources or data.source.id in ("curation", alignment[0].source.id):
+            compiler.problems.append(f"{lines.where(('source', 'id'))}: source id '{data.source.id}' is used twice")
+        seed_sources.add(compiler.add_source(data, lines))
+    compiler.add_curation(*curation)
+    compiler.add_esco_alignment(*alignment)
     compiler.describe_entities(seed_sources)
-    if compiler.errors:
-        raise CompileError("\n".join(sorted(set(compiler.errors))))
+    if compiler.problems:
+        raise CompileError(list(dict.fromkeys(compiler.problems)))
     return compiler.dataset
 
 
@@ -434,35 +565,51 @@ def graph_files(dataset: Dataset) -> dict[str, str]:
             # rdflib's own TriG serializer calls its deprecated Dataset.contexts API.
             warnings.simplefilter("ignore", DeprecationWarning)
             out[ident[len(str(GRAPH)):]] = single.serialize(format="trig")
-    return out
+    return dict(sorted(out.items()))
+
+
+def write_graphs(files: dict[str, str], directory: Path) -> None:
+    """Write `files` as DIR/<id>.trig (each through a temporary file) and remove other .trig files there."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for key, text in files.items():
+        handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=directory, prefix=f".{key}.",
+                                             suffix=".tmp", delete=False)
+        try:
+            with handle:
+                handle.write(text)
+            Path(handle.name).replace(directory / f"{key}.trig")
+        except BaseException:
+            Path(handle.name).unlink(missing_ok=True)
+            raise
+    for stale in directory.glob("*.trig"):
+        if stale.stem not in files:
+            stale.unlink()
 
 
 def main(argv: list[str] | None = None) -> int:
     """Rewrite ontology/kb/*.trig from the YAML sources (or, with --check, report whether it is stale)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="exit 1 if ontology/kb is not up to date")
+    parser.add_argument("--sources", type=Path, default=SOURCES_DIR, help="the authoring files (default: %(default)s)")
+    parser.add_argument("--out", type=Path, default=KB_DIR, help="where to write the graphs (default: %(default)s)")
     args = parser.parse_args(argv)
     try:
-        files = graph_files(compile_dataset())
+        files = graph_files(compile_dataset(args.sources))
     except CompileError as exc:
-        print(f"knowledge base does not compile:\n{exc}", file=sys.stderr)
+        print(f"the knowledge base does not compile ({len(exc.problems)} problem(s)):", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
         return 1
-    KB_DIR.mkdir(exist_ok=True)
-    existing = {p.stem: p for p in KB_DIR.glob("*.trig")}
-    stale = sorted(k for k, text in files.items() if k not in existing or existing[k].read_text(encoding="utf-8") != text)
-    extra = sorted(set(existing) - set(files))
     if args.check:
-        if stale or extra:
-            print(f"ontology/kb is stale: {', '.join(stale + extra)}; run python -m datateam.ontology.compile", file=sys.stderr)
+        existing = {p.stem: p.read_text(encoding="utf-8") for p in args.out.glob("*.trig")}
+        stale = sorted(k for k in files.keys() | existing.keys() if files.get(k) != existing.get(k))
+        if stale:
+            print(f"{args.out} is stale: {', '.join(stale)}; run make kb (python -m datateam.ontology.compile)",
+                  file=sys.stderr)
             return 1
         return 0
-    for key, text in files.items():
-        tmp = KB_DIR / f".{key}.trig.tmp"
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(KB_DIR / f"{key}.trig")
-    for key in extra:
-        existing[key].unlink()
-    print(f"wrote {len(files)} graphs to {KB_DIR}")
+    write_graphs(files, args.out)
+    print(f"wrote {len(files)} graphs to {args.out}")
     return 0
 
 

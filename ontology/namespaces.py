@@ -20,6 +20,11 @@ STAGE = Namespace(BASE + "stage/")
 HANDOFF = Namespace(BASE + "handoff/")
 REQUIREMENT = Namespace(BASE + "requirement/")
 TOOL_USE = Namespace(BASE + "tool-use/")
+ASSIGNMENT = Namespace(BASE + "assignment/")
+COMPARISON = Namespace(BASE + "comparison/")
+QUESTION = Namespace(BASE + "question/")
+POSITION = Namespace(BASE + "position/")
+ANSWER = Namespace(BASE + "answer/")
 PATTERN = Namespace(BASE + "team-pattern/")
 DEPLOYMENT = Namespace(BASE + "deployment/")
 WORKFLOW = Namespace(BASE + "workflow/")
@@ -41,6 +46,11 @@ PREFIXES: dict[str, str] = {
     "handoff": str(HANDOFF),
     "req": str(REQUIREMENT),
     "tooluse": str(TOOL_USE),
+    "assignment": str(ASSIGNMENT),
+    "comparison": str(COMPARISON),
+    "question": str(QUESTION),
+    "position": str(POSITION),
+    "answer": str(ANSWER),
     "pattern": str(PATTERN),
     "deploy": str(DEPLOYMENT),
     "workflow": str(WORKFLOW),

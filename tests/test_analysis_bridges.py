@@ -86,3 +86,20 @@ def test_type_filter_and_clusters(kg, graph):
     assert len(members) == len(set(members))
     together = next(c for c in tools["clusters"] if "DevOps engineer" in c)
     assert "site reliability engineer" in together
+
+
+def test_bridges_leave_conditional_facts_and_bare_roles_out_and_say_so(kg):
+    from datateam.graph.bridges import format_bridges
+
+    result = bridges(kg, top=None)
+    assert [f["text"] for f in result["conditional"]["facts"]] == [
+        "backend engineer requires machine learning", "data engineer requires machine learning",
+        "ML engineer requires data pipeline development"]
+    ml = next(i for i in result["items"] if i["label"] == "machine learning")
+    assert "backend engineer" not in ml["role_labels"] and "data engineer" not in ml["role_labels"]
+    assert len(result["unranked"]) == 8
+    text = format_bridges(result)
+    assert "3 conditional facts left out: backend engineer requires machine learning" in " ".join(text.split())
+    counted = bridges(kg, top=None, include_conditional=True)
+    ml = next(i for i in counted["items"] if i["label"] == "machine learning")
+    assert {"backend engineer", "data engineer"} <= set(ml["role_labels"])

@@ -38,7 +38,8 @@ def run(runner, *args, code=0):
 def test_overlap_pair_json_table_and_csv(runner, kg):
     result = run(runner, "overlap", "analytics engineer", "data analyst", "--by", "tools", "--format", "json")
     data = json.loads(result.stdout)
-    assert list(data) == ["a", "b", "by", "jaccard", "weighted", "shared", "only_a", "only_b"]
+    assert list(data) == ["a", "b", "by", "jaccard", "weighted", "shared", "only_a", "only_b", "comparisons",
+                          "conditional", "undescribed"]
     assert data == json.loads(json.dumps(overlap(kg, "analytics engineer", "data analyst", by="tools")))
     assert data["jaccard"] == pytest.approx(1 / 7, abs=1e-6)
     table = run(runner, "overlap", "AE", "DA", "--by", "tools").stdout
@@ -85,11 +86,17 @@ def test_handoffs_command(runner, kg):
     data = json.loads(run(runner, "handoffs", "--workflow", "listing categorisation", "-f", "json").stdout)
     assert data == json.loads(json.dumps(workflow_chain(kg, "listing categorisation")))
     table = run(runner, "handoffs").stdout
-    assert "  1. product manager → data analyst: feature request" in table
-    assert " 10. data analyst → product manager: experiment results" in table
-    assert "disputed: sequential [datamax-hats, jetbrains-roles]; side by side [hitchhiker-roles, olx-interview]" in table
+    assert "  1. business stakeholder → product manager: feature request" in table
+    assert "  2. product manager → data analyst: feature request" in table
+    assert " 11. data analyst → product manager: experiment results" in table
+    assert "disputed: sequential [jetbrains-roles]; side by side [hitchhiker-roles, olx-interview]" in table
+    assert ("1 conditional fact left out: data scientist hands off trained model to DevOps engineer (datamax-\n"
+            "hats: anti-pattern description). --include-conditional counts it.") in table
+    with_it = run(runner, "handoffs", "--from", "DS", "--include-conditional").stdout
+    assert "data scientist → DevOps engineer: trained model" in with_it
+    assert "1 conditional fact included (as asked)" in with_it
     mermaid = run(runner, "handoffs", "--workflow", "listing categorisation", "-f", "mermaid").stdout
-    assert mermaid.startswith("flowchart LR\n") and mermaid.count("-->") + mermaid.count("-.->") == 14
+    assert mermaid.startswith("flowchart LR\n") and mermaid.count("-->") + mermaid.count("-.->") == 15
     paths = run(runner, "handoffs", "--from", "PM", "--to", "MLE").stdout
     assert "1. product manager → data scientist → ML engineer" in paths
     rows = list(csv.DictReader(io.StringIO(run(runner, "handoffs", "--to", "business stakeholder", "-f", "csv").stdout)))

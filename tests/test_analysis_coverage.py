@@ -9,11 +9,12 @@ from collections import defaultdict
 
 import pytest
 
-from datateam.graph.coverage import COVERAGE_RELATIONS, coverage, greedy_set_cover, read_team_file
+from datateam.graph.coverage import COVERAGE_RELATIONS, coverage, format_coverage, greedy_set_cover, read_team_file
 from datateam.graph.errors import DatateamError
 from datateam.graph.projection import build_projection
 from test_analysis_oracle import (
     catalogue,
+    described_roles,
     handoffs,
     iri,
     label_of,
@@ -118,8 +119,9 @@ def test_next_hire_is_the_greedy_cover_of_the_gaps(kg, graph):
     gaps = expected_gaps(team)
     universe = {(k, i) for k, (_, missing) in gaps.items() for i in missing}
     label = {role(k): label_of("roles", k) for k in catalogue()["roles"]}
+    # roles the sources give no skills or tools are not ranked: what they would bring cannot be weighed
     candidates = {label[r]: {(k, i) for k in ("responsibility", "skill", "category") for i in contrib[r][k]}
-                  for r in hireable() if r not in team}
+                  for r in hireable() if r not in team and r in described_roles()}
     expected = plain_greedy(universe, {n.casefold(): s for n, s in candidates.items()}, 6)
     assert [r["role"].casefold() for r in result["next_hire"]] == expected
     left = len(universe)
@@ -131,6 +133,29 @@ def test_next_hire_is_the_greedy_cover_of_the_gaps(kg, graph):
     ml = result["next_hire"][0]
     assert ml["role"] == "ML engineer"
     assert "first hire for a small team" in [g["label"] for g in ml["guidance"]]
+    assert [r["label"] for r in result["unranked"]] == [
+        "backend engineer", "cloud DevOps engineer", "data architect", "data governor", "database administrator",
+        "frontend engineer", "mobile engineer", "software engineer"]
+    assert not {r["id"] for r in result["unranked"]} & {r["id"] for r in result["next_hire"]}
+    assert "Not ranked (8): backend engineer" in format_coverage(result)
+
+
+def test_small_team_facts_count_for_a_small_team_only(kg):
+    """The interview's data engineer with "a bit of machine learning" is advice for a small company."""
+    ml = iri("skill", "machine-learning")
+    anywhere = coverage(kg, roles="data engineer")
+    assert ml not in {e["id"] for e in anywhere["skills"]["covered"]}
+    assert "data engineer requires machine learning" in [f["text"] for f in anywhere["conditional"]["facts"]]
+    small = coverage(kg, roles="data engineer", size="small")
+    assert ml in {e["id"] for e in small["skills"]["covered"]}
+    assert small["conditional"]["accepted"] == ["only in a small company or team"]
+    # a fallback is never a fact, not even in a small team
+    assert [f["text"] for f in small["conditional"]["facts"] if f["relation"] == "requires_skill"] == [
+        "backend engineer requires machine learning"]
+    text = format_coverage(small)
+    assert "Counted because the organisation is small: facts the sources state only in a small company or team." in text
+    everything = coverage(kg, roles="data engineer", include_conditional=True)
+    assert ml in {e["id"] for e in everything["skills"]["covered"]} and everything["conditional"]["included"] is True
 
 
 def test_greedy_set_cover_against_brute_force():
@@ -169,7 +194,7 @@ def test_team_file_with_people_wearing_hats(kg, graph, tmp_path):
     assert result["team"]["name"] == "marketplace data team" and result["team"]["size"] == "small"
     assert [p["name"] for p in result["team"]["people"]] == ["Ana", "Ben"]
     assert {r["id"] for r in result["team"]["roles"]} == {role("data-scientist"), role("data-engineer"), role("data-analyst")}
-    direct = coverage(kg, roles="DS,DE,DA", graph=graph)
+    direct = coverage(kg, roles="DS,DE,DA", size="small", graph=graph)
     assert direct["totals"] == result["totals"]
     # Guidance for a small organisation: hiring advice that fits small (or any) organisations only.
     labels = {g["label"] for g in result["guidance"]}

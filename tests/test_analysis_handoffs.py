@@ -1,14 +1,15 @@
-"""Handoffs: the listing-categorisation chain against the interview's walk-through, alternatives where
-sources disagree, paths between roles against an independent search, Mermaid output."""
+"""Handoffs: the listing-categorisation chain against the interview's walk-through (and the steps the
+project infers), what the sources qualify, paths between roles against an independent search, Mermaid."""
 
 from __future__ import annotations
 
 import pytest
 
 from datateam.graph.errors import DatateamError, NameNotFoundError
-from datateam.graph.handoffs import chain_rows, list_handoffs, paths_between, to_mermaid, workflow_chain, workflows
+from datateam.graph.handoffs import (chain_rows, conditional_handoffs, format_chain, format_handoff_rows, list_handoffs,
+                                     paths_between, to_mermaid, workflow_chain, workflows)
 from datateam.graph.projection import build_projection
-from test_analysis_oracle import catalogue, handoffs, label_of, seed_sources
+from test_analysis_oracle import catalogue, curation, handoffs, label_of, seed_sources
 
 MODE_WORDS = {"sequential": "sequential", "side-by-side": "side by side"}
 
@@ -19,56 +20,83 @@ def graph(kg):
 
 
 def walkthrough(workflow: str) -> list[tuple]:
-    """(step, from, to, artifact, stage, mode) of a workflow, read from the interview's YAML."""
+    """(step, from, to, artifact, stage, mode, narrated?) of a workflow, read from the interview's YAML
+    (narrated steps) and from curation.yaml (the steps the project infers)."""
     rows = []
-    for h in seed_sources()["olx-interview"]["handoffs"]:
-        if h.get("workflow") == workflow:
-            rows.append((h["step"], label_of("roles", h["from"]), label_of("roles", h["to"]),
-                         label_of("artifacts", h["artifact"]), label_of("stages", h["stage"]), MODE_WORDS[h["mode"]]))
+    for source, narrated in ((seed_sources()["olx-interview"], True), (curation(), False)):
+        for h in source.get("handoffs") or []:
+            if h.get("workflow") == workflow:
+                rows.append((h["step"], label_of("roles", h["from"]), label_of("roles", h["to"]),
+                             label_of("artifacts", h["artifact"]), label_of("stages", h["stage"]),
+                             MODE_WORDS[h["mode"]], narrated))
     return sorted(rows)
 
 
 def test_listing_chain_matches_the_interview_walkthrough(kg, graph):
     chain = workflow_chain(kg, "listing categorisation", graph=graph)
-    got = sorted((r["step"], r["from"], r["to"], r["artifact"], r["stage"], r["mode"]) for r in chain_rows(chain))
+    got = sorted((r["step"], r["from"], r["to"], r["artifact"], r["stage"], r["mode"], not r["placement_inferred"])
+                 for r in chain_rows(chain))
     assert got == walkthrough("listing-categorisation")
-    assert [s["step"] for s in chain["steps"]] == list(range(1, 11))
-    # From the product manager to production, literally.
+    assert [s["step"] for s in chain["steps"]] == list(range(1, 12))
+    # It starts where the interview does: someone's request reaches the product manager first.
     first, last = chain["steps"][0]["handoffs"][0], chain["steps"][-1]["handoffs"][0]
-    assert (first["from"], first["to"], first["artifact"]) == ("product manager", "data analyst", "feature request")
+    assert (first["from"], first["to"], first["artifact"]) == ("business stakeholder", "product manager", "feature request")
     assert (last["from"], last["to"], last["artifact"]) == ("data analyst", "product manager", "experiment results")
-    step7 = {r["to"] for r in chain["steps"][6]["handoffs"]}
-    assert step7 == {"backend engineer", "frontend engineer", "mobile engineer"}
+    narrated = [(s["step"], r["from"], r["to"]) for s in chain["steps"] for r in s["handoffs"] if not r["placement_inferred"]]
+    assert narrated == [(1, "business stakeholder", "product manager"), (2, "product manager", "data analyst"),
+                        (3, "data engineer", "data analyst"), (4, "data analyst", "product manager"),
+                        (6, "data engineer", "data scientist"), (7, "data scientist", "ML engineer")]
+    assert all(r["sources"] == ["olx-interview"] for s in chain["steps"] for r in s["handoffs"] if not r["placement_inferred"])
     step8 = chain["steps"][7]["handoffs"]
-    assert {r["to"] for r in step8} == {"DevOps engineer", "MLOps engineer", "site reliability engineer"}
-    assert {r["stage"] for r in step8} == {"operations and monitoring"}
+    # the interview says in general that ML engineers work with these engineers; the project places it here
+    assert {r["to"] for r in step8} == {"backend engineer", "frontend engineer", "mobile engineer"}
+    assert all(r["sources"] == ["curation", "olx-interview"] and not r["inferred"] for r in step8)
+    step9 = chain["steps"][8]["handoffs"]
+    assert {r["to"] for r in step9} == {"DevOps engineer", "MLOps engineer", "site reliability engineer"}
+    assert {r["stage"] for r in step9} == {"operations and monitoring"}
+    assert all(r["inferred"] and r["sources"] == ["curation"] for r in step9)
     assert chain["workflow"]["label"] == catalogue()["workflows"]["listing-categorisation"]["label"]
-    assert all(r["sources"] == ["olx-interview"] for r in chain_rows(chain))
 
 
-def test_alternatives_come_from_the_other_statements_between_the_same_roles(kg, graph):
+def test_the_chain_holds_only_its_own_steps_and_marks_the_inferred_ones(kg, graph):
     chain = workflow_chain(kg, "listing categorisation", graph=graph)
-    in_flow = {(h["from"], h["to"], h["artifact"]) for h in seed_sources()["olx-interview"]["handoffs"]
-               if h.get("workflow") == "listing-categorisation"}
-    for step in chain["steps"]:
-        pairs = {(r["from_id"].rsplit("/", 1)[-1], r["to_id"].rsplit("/", 1)[-1]) for r in step["handoffs"]}
-        expected = {(label_of("roles", f), label_of("roles", t), label_of("artifacts", a))
-                    for (f, t, a) in handoffs() if (f, t) in pairs and (f, t, a) not in in_flow}
-        assert {(r["from"], r["to"], r["artifact"]) for r in step["alternatives"]} == expected
-    step5 = next(s for s in chain["steps"] if s["step"] == 5)
-    prepared = next(a for a in step5["alternatives"] if a["artifact"] == "prepared dataset")
-    statements = handoffs()[("data-engineer", "data-scientist", "prepared-dataset")]
-    assert prepared["mode"] == "disputed"
-    assert prepared["modes"] == [
-        {"mode": word, "sources": sorted(s for s, h in statements.items() if MODE_WORDS[h["mode"]] == word)}
-        for word in ("sequential", "side by side")]
-    assert any("prepared dataset" in d and "datamax-hats" in d for d in chain["disagreements"])
+    assert set(chain["steps"][0]) == {"step", "handoffs"}  # no other source's handoffs as "alternatives"
+    assert chain["disagreements"] == []
+    text = format_chain(chain)
+    assert "alternative" not in text
+    assert ("  5. product manager → data scientist: prioritised problem [problem framing; sequential]  (curation)"
+            "  — inferred by the project (no source narrates this step)") in text
+    assert ("  8. ML engineer → backend engineer: production ML service [productionisation and serving; side by side]"
+            "  (curation, olx-interview)  — the source states it in general; the project places it at this step") in text
+
+
+def test_a_handoff_every_source_qualifies_is_left_out_and_said_so(kg, graph):
+    """Data Max's data scientist -> operations handoff is its picture of single-discipline teams."""
+    rows = list_handoffs(kg, from_role="data scientist", graph=graph)
+    assert "DevOps engineer" not in {r["to"] for r in rows}
+    info = conditional_handoffs(kg, graph=graph)
+    assert [(f["text"], [q["text"] for q in f["qualifiers"]]) for f in info["facts"]] == [
+        ("data scientist hands off trained model to DevOps engineer", ["anti-pattern description"])]
+    included = list_handoffs(kg, from_role="data scientist", include_conditional=True)
+    ops = next(r for r in included if r["to"] == "DevOps engineer")
+    assert ops["conditional"] is True and ops["sources"] == ["datamax-hats"]
+    assert "conditional: datamax-hats: anti-pattern description" in format_handoff_rows([ops])
+    # beside plain claims, the anti-pattern view is kept but does not vote on the mode
+    prepared = next(r for r in list_handoffs(kg, from_role="DE", graph=graph)
+                    if r["artifact"] == "prepared dataset" and r["to"] == "data scientist")
+    assert prepared["modes"] == [{"mode": "sequential", "sources": ["jetbrains-roles"]},
+                                 {"mode": "side by side", "sources": ["hitchhiker-roles", "olx-interview"]}]
+    assert [q["source"] for q in prepared["qualifiers"]] == ["datamax-hats"]
 
 
 def test_ad_targeting_chain_and_all_workflows(kg, graph):
     chain = workflow_chain(kg, "daily scoring of users for advertising emails", graph=graph)
-    got = sorted((r["step"], r["from"], r["to"], r["artifact"], r["stage"], r["mode"]) for r in chain_rows(chain))
+    got = sorted((r["step"], r["from"], r["to"], r["artifact"], r["stage"], r["mode"], not r["placement_inferred"])
+                 for r in chain_rows(chain))
     assert got == walkthrough("ad-targeting")
+    # the predictions go to "other services", not to a role: the chain ends with the data engineer
+    assert got == [(1, "data scientist", "data engineer", "trained model", "productionisation and serving",
+                    "side by side", True)]
     assert [c["workflow"]["id"].rsplit("/", 1)[-1] for c in workflows(kg, graph=graph)] == [
         "listing-categorisation", "ad-targeting"]
 
@@ -134,7 +162,7 @@ def test_mermaid(kg, graph):
     roles = {r["from_id"] for r in rows} | {r["to_id"] for r in rows}
     assert lines[0] == "flowchart LR"
     assert len(lines) == 1 + len(roles) + len(rows)
-    assert '    product_manager -.->|"1. feature request"| data_analyst' in lines
-    assert '    ml_engineer -->|"8. production ML service"| devops_engineer' in lines
+    assert '    product_manager -.->|"2. feature request"| data_analyst' in lines
+    assert '    ml_engineer -->|"9. production ML service"| devops_engineer' in lines
     disputed = to_mermaid(list_handoffs(kg, from_role="DE", to_role=None, graph=graph))
     assert 'data_engineer ==>|"prepared dataset"| data_scientist' in disputed

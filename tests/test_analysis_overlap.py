@@ -17,13 +17,16 @@ from datateam.graph.errors import DatateamError, NameNotFoundError
 from datateam.graph.heatmap import format_for, heatmap_bytes
 from datateam.graph.overlap import (
     BY_CHOICES,
+    format_matrix_notes,
+    format_overlap,
+    matrix_as_dict,
     overlap,
     overlap_matrix,
     overlap_summary,
     pairwise_scores,
     projection_for_overlap,
 )
-from test_analysis_oracle import role, role_weights, stakeholders, tool
+from test_analysis_oracle import described_roles, role, role_weights, skill, stakeholders, tool
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +50,8 @@ def test_literal_tools_overlap_of_analytics_engineer_and_data_analyst(kg, graph)
     tools have no level (2 each, 12); DA's SQL is core (3) and the other nine weigh 2 (21); shared
     min = 2 + 2 = 4, so weighted = 4 / (12 + 21 - 4) = 4/29."""
     r = overlap(kg, "analytics engineer", "data analyst", by="tools", graph=graph)
-    assert list(r) == ["a", "b", "by", "jaccard", "weighted", "shared", "only_a", "only_b"]
+    assert list(r) == ["a", "b", "by", "jaccard", "weighted", "shared", "only_a", "only_b", "comparisons",
+                       "conditional", "undescribed"]
     assert r["a"] == {"id": role("analytics-engineer"), "label": "analytics engineer"}
     assert r["jaccard"] == pytest.approx(1 / 7, abs=1e-6)
     assert r["weighted"] == pytest.approx(4 / 29, abs=1e-6)
@@ -56,11 +60,67 @@ def test_literal_tools_overlap_of_analytics_engineer_and_data_analyst(kg, graph)
     assert len(r["only_b"]) == 8
     sql = next(i for i in r["only_b"] if i["id"] == tool("sql"))
     assert sql["level"] == "core" and sql["sources"] == ["datamax-hats", "hitchhiker-roles", "olx-interview"]
+    # the sources' own comparisons of the pair: Data Max (strong collaboration, skill overlap), the
+    # guide (where each spends its time)
+    assert [(c["source"]["id"], c["kinds"]) for c in r["comparisons"]] == [
+        ("datamax-hats", ["similar skills", "strong collaboration"]), ("hitchhiker-roles", ["different jobs"])]
 
 
-def test_identical_roles_score_one(kg, graph):
+def test_devops_and_sre_are_one_group_and_the_scores_say_why(kg, graph):
+    """The interview describes "DevOps engineers or sometimes SREs" once: the same 19 items, and only
+    networking is deeper for SREs ("more hardcore skills in Unix and networking"). By hand: 18 items
+    weigh the same on both sides (Unix/Linux core 3, the rest 2: 37), networking 2 vs 3, so
+    weighted = (37 + 2) / (37 + 3) = 39/40."""
     r = overlap(kg, "DevOps engineer", "SRE", by="all", graph=graph)
-    assert r["jaccard"] == 1.0 and r["weighted"] == 1.0 and r["only_a"] == [] and r["only_b"] == []
+    assert r["jaccard"] == 1.0 and r["only_a"] == [] and r["only_b"] == []
+    assert r["weighted"] == pytest.approx(39 / 40, abs=1e-6)
+    shared = {i["id"]: i for items in r["shared"].values() for i in items}
+    assert len(shared) == 19
+    assert (shared[skill("networking")]["level_a"], shared[skill("networking")]["level_b"]) == (None, "core")
+    assert [(c["source"]["id"], c["kinds"]) for c in r["comparisons"]] == [("olx-interview", ["one group"])]
+    text = format_overlap(r)
+    assert "The sources compare them: one group [olx-interview]" in text
+
+
+def test_shared_items_cite_each_roles_sources_separately(kg, graph):
+    r = overlap(kg, "data scientist", "ML engineer", by="tools", graph=graph)
+    shared = {i["label"]: i for items in r["shared"].values() for i in items}
+    assert shared["Python"]["sources_a"] == ["hitchhiker-roles", "jetbrains-roles", "olx-interview"]
+    assert shared["Python"]["sources_b"] == ["hitchhiker-roles", "jetbrains-roles", "olx-interview"]
+    assert shared["PyTorch"]["sources_a"] == ["datamax-hats", "hitchhiker-roles"]
+    assert shared["PyTorch"]["sources_b"] == ["hitchhiker-roles"]
+    assert "PyTorch  [-/-]  (datamax-hats, hitchhiker-roles | hitchhiker-roles)" in format_overlap(r)
+
+
+def test_conditional_facts_are_left_out_and_said_so(kg, graph):
+    r = overlap(kg, "data engineer", "ML engineer", by="skills", graph=graph)
+    # the ML engineer's "bit of machine learning" is plain, the data engineer's holds only in a small company
+    assert skill("machine-learning") in {i["id"] for i in r["only_b"]}
+    assert [f["text"] for f in r["conditional"]["facts"]] == [
+        "data engineer requires machine learning", "ML engineer requires data pipeline development"]
+    assert r["conditional"]["included"] is False
+    text = format_overlap(r)
+    assert ("2 conditional facts left out: data engineer requires machine learning (olx-interview: only in a "
+            "small company or team); ML engineer requires data pipeline development (olx-interview: only in a "
+            "small company or team). --include-conditional counts them.") in text
+    shared_plain = {i["id"] for items in r["shared"].values() for i in items}
+    assert skill("machine-learning") not in shared_plain  # the data engineer's ML is conditional
+    counted = overlap(kg, "data engineer", "ML engineer", by="skills", include_conditional=True)
+    shared_all = {i["id"] for items in counted["shared"].values() for i in items}
+    assert shared_all - shared_plain == {skill("machine-learning"), skill("data-pipeline-development")}
+    assert counted["conditional"]["included"] is True and len(counted["conditional"]["facts"]) == 2
+    assert "2 conditional facts included (as asked)" in format_overlap(counted)
+
+
+def test_roles_the_sources_give_no_skills_or_tools_are_not_ranked(kg, graph):
+    m = overlap_matrix(kg, by="all", graph=graph)
+    assert [r["label"] for r in m.unranked] == [
+        "backend engineer", "cloud DevOps engineer", "data architect", "data governor", "database administrator",
+        "frontend engineer", "mobile engineer", "software engineer"]
+    assert not set(m.roles) & {r["id"] for r in m.unranked}
+    by_duties = overlap_matrix(kg, by="responsibilities", graph=graph)
+    assert role("data-governor") in by_duties.roles and by_duties.unranked == []
+    assert "Not ranked: 8 roles the sources give no skills or tools" in format_matrix_notes(matrix_as_dict(m))
 
 
 @pytest.mark.parametrize("by", BY_CHOICES)
@@ -82,7 +142,8 @@ def test_pair_scores_match_the_yaml_sources(kg, graph, by, a, b):
 def test_sparse_matrix_equals_a_plain_pairwise_loop(kg, graph, by):
     m = overlap_matrix(kg, by=by, graph=graph)
     weights = role_weights(by)
-    expected_roles = {r for r, items in weights.items() if items and r not in stakeholders()}
+    ranked = described_roles() if by != "responsibilities" else set(weights)
+    expected_roles = {r for r, items in weights.items() if items and r not in stakeholders() and r in ranked}
     assert set(m.roles) == expected_roles
     jac, wei, shared = m.dense("jaccard"), m.dense("weighted"), m.dense("shared")
     for i, j in itertools.combinations(range(len(m.roles)), 2):
@@ -150,7 +211,7 @@ def test_clusters_partition_the_roles_deterministically(kg, graph):
 def test_overlap_summary(kg):
     s = overlap_summary(kg, by="all", top=4)
     weights = role_weights("all")
-    roles = [r for r, items in weights.items() if items and r not in stakeholders()]
+    roles = [r for r, items in weights.items() if items and r not in stakeholders() and r in described_roles()]
     scores = sorted((plain_jaccard(set(weights[a]), set(weights[b])), plain_weighted(weights[a], weights[b]))
                     for a, b in itertools.combinations(roles, 2))
     assert s["roles"] == len(roles)
@@ -158,14 +219,16 @@ def test_overlap_summary(kg):
     assert [p["jaccard"] for p in s["least_overlapping"]] == pytest.approx([j for j, _ in scores[:4]], abs=1e-6)
     top = s["most_overlapping"][0]
     assert {top["a"], top["b"]} == {"DevOps engineer", "site reliability engineer"} and top["jaccard"] == 1.0
+    assert top["comparisons"] == [{"source": "olx-interview", "kinds": ["one group"], "condition": None}]
     assert sum(len(c) for c in s["clusters"]) == len(roles)
+    assert len(s["unranked"]) == 8
 
 
 def test_overlap_summary_with_a_minimum_of_shared_items(kg):
     """Pairs sharing fewer than N items drop out of the top list; the order is the plain oracle's."""
     s = overlap_summary(kg, by="all", top=6, min_shared=5)
     weights = role_weights("all")
-    roles = [r for r, items in weights.items() if items and r not in stakeholders()]
+    roles = [r for r, items in weights.items() if items and r not in stakeholders() and r in described_roles()]
     kept = sorted(((plain_jaccard(set(weights[a]), set(weights[b])), plain_weighted(weights[a], weights[b]),
                     len(set(weights[a]) & set(weights[b])))
                    for a, b in itertools.combinations(roles, 2)), reverse=True)
@@ -174,16 +237,16 @@ def test_overlap_summary_with_a_minimum_of_shared_items(kg):
         (round(j, 5), round(w, 5), n) for j, w, n in kept]
     assert all(p["shared"] >= 5 for p in s["most_overlapping"]) and s["min_shared"] == 5
     assert {frozenset((p["a"], p["b"])) for p in s["most_overlapping"][3:5]} == {
-        frozenset(("data analyst", "data scientist")), frozenset(("data engineer", "ML engineer"))}
+        frozenset(("data analyst", "data scientist")), frozenset(("ML engineer", "MLOps engineer"))}
 
 
 def test_cli_matrix_min_shared_and_the_overview_default(runner):
-    result = runner.invoke(main, ["overlap", "--matrix", "--min-shared", "15", "--format", "json"])
+    result = runner.invoke(main, ["overlap", "--matrix", "--min-shared", "13", "--format", "json"])
     assert result.exit_code == 0, result.output
     pairs = json.loads(result.stdout)["pairs"]
     assert {frozenset((p["a"], p["b"])) for p in pairs} == {
         frozenset(("DevOps engineer", "site reliability engineer")), frozenset(("data analyst", "data scientist")),
-        frozenset(("data engineer", "ML engineer"))}
+        frozenset(("data scientist", "ML engineer")), frozenset(("data engineer", "ML engineer"))}
     overview = runner.invoke(main, ["overview", "--format", "json"])
     top = json.loads(overview.stdout)["overlap"]["most_overlapping"]
     assert overview.exit_code == 0 and min(p["shared"] for p in top) >= 3 and len(top) == 8

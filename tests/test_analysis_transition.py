@@ -44,7 +44,7 @@ def shortest_total(src: str, dst: str) -> float:
 
 @pytest.mark.parametrize("a,b", [("data-analyst", "ml-engineer"), ("data-analyst", "data-scientist"),
                                  ("ml-engineer", "data-engineer"), ("data-engineer", "ml-engineer"),
-                                 ("product-manager", "data-analyst"), ("data-engineer", "backend-engineer")])
+                                 ("product-manager", "data-analyst"), ("data-engineer", "analytics-engineer")])
 def test_transition_matches_the_sources(kg, graph, a, b):
     w = weights()
     wa, wb = w.get(role(a), {}), w[role(b)]
@@ -52,6 +52,10 @@ def test_transition_matches_the_sources(kg, graph, a, b):
     assert t["direct_distance"] == pytest.approx(plain_distance(wa, wb), abs=1e-6)
     assert t["distance"] == pytest.approx(min(plain_distance(wa, wb), shortest_total(role(a), role(b))), abs=1e-6)
     assert {i["id"] for i in t["carries_over"]} == set(wa) & set(wb)
+    for item in t["carries_over"]:
+        links = skill_links() if item["type"] == "skill" else tool_links()
+        assert item["sources_a"] == sorted(links[(role(a), item["id"])])
+        assert item["sources_b"] == sorted(links[(role(b), item["id"])])
     assert {i["id"]: i["gap"] for i in t["to_learn"]} == {k: v - wa.get(k, 0) for k, v in wb.items() if v > wa.get(k, 0)}
     keys = [(i["type"] != "skill", LEVEL_ORDER[i["level"]]) for i in t["to_learn"]]
     assert keys == sorted(keys), "skills before tools, core before basic"
@@ -69,19 +73,35 @@ def test_transition_matches_the_sources(kg, graph, a, b):
 def test_literal_analyst_to_ml_engineer(kg, graph):
     t = transition(kg, "data analyst", "ML engineer", graph=graph)
     carried = {i["label"]: (i["level_a"], i["level_b"]) for i in t["carries_over"]}
-    assert carried == {"documentation writing": ("working", "working"), "programming": ("working", "working"),
+    # no source gives a level for Python, programming or documentation: "should know" and "skilled
+    # in" are not levels, and "the most popular language" is popularity
+    assert carried == {"documentation writing": (None, None), "programming": (None, None),
                        "communication": (None, None), "machine learning": ("basic", "basic"),
-                       "Python": ("working", "core")}
+                       "Python": (None, None)}
+    python = next(i for i in t["carries_over"] if i["id"] == tool("python"))
+    assert python["sources_a"] == ["hitchhiker-roles", "olx-interview"]
+    assert python["sources_b"] == ["hitchhiker-roles", "jetbrains-roles", "olx-interview"]
     first = t["to_learn"][0]
     assert first["type"] == "skill" and first["level"] == "core"
-    python = next(i for i in t["to_learn"] if i["id"] == tool("python"))
-    assert (python["have"], python["level"], python["gap"]) == ("working", "core", 1)
+    assert tool("python") not in {i["id"] for i in t["to_learn"]}
     sep = next(i for i in t["to_learn"] if i["id"] == skill("software-engineering-practices"))
-    assert sep["sources"] == ["datamax-hats", "jetbrains-roles", "olx-interview"]
+    assert (sep["level"], sep["sources"]) == ("core", ["datamax-hats", "jetbrains-roles", "olx-interview"])
+    # the ML engineer's data pipelines hold only for a small team's first hire: not asked for by default
+    assert skill("data-pipeline-development") not in {i["id"] for i in t["to_learn"]}
+    assert [f["text"] for f in t["conditional"]["facts"]] == ["ML engineer requires data pipeline development"]
+    assert [r["label"] for r in t["unranked"]] == [
+        "backend engineer", "cloud DevOps engineer", "data architect", "data governor", "database administrator",
+        "frontend engineer", "mobile engineer", "software engineer"]
 
 
 def test_identical_roles_and_errors(kg, graph):
-    assert transition(kg, "DevOps engineer", "SRE", graph=graph)["distance"] == 0.0
+    # one group in the interview: everything carries over; only the SRE's deeper networking is left
+    # (networking core 3 against 2, of the SRE's 24 weighted points: Unix/Linux and networking core, 9 more at 2)
+    to_sre = transition(kg, "DevOps engineer", "SRE", graph=graph)
+    assert to_sre["distance"] == pytest.approx(1 / 24, abs=1e-6)
+    assert [(i["label"], i["have"], i["level"], i["gap"]) for i in to_sre["to_learn"]] == [
+        ("networking", None, "core", 1)]
+    assert transition(kg, "SRE", "DevOps engineer", graph=graph)["distance"] == 0.0
     with pytest.raises(DatateamError, match="same role"):
         transition(kg, "DS", "data scientist", graph=graph)
     with pytest.raises(DatateamError, match="no skills or tools"):

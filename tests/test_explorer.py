@@ -53,38 +53,36 @@ XSS_SOURCE_TITLE = "Mallory's <b onmouseover=\"window.__xss=5\">guide</b>"
 # An independent oracle: the facts as the YAML authoring files state them
 
 
-def _seed_files() -> list[dict]:
-    return [yaml.safe_load(p.read_text(encoding="utf-8")) for p in sorted(SOURCES.glob("0*.yaml"))]
-
-
 def iri(kind: str, key: str) -> str:
     return f"{BASE}{kind}/{key}"
 
 
-def _tool_keys(by_category: dict) -> set[str]:
-    keys = set()
-    for entries in by_category.values():
-        for entry in entries:
-            keys.update(entry if isinstance(entry, dict) else [entry])
-    return keys
+def yaml_items(role_key: str, conditional: bool = True) -> dict[str, set[str]]:
+    """The skills, tools and responsibilities the seed sources give a role (IRIs): every claim the page
+    shows (conditional facts included), or with conditional=False only the facts analyses count."""
+    from test_analysis_oracle import (_all_responsibility_claims, _all_skill_claims, _all_tool_claims,
+                                      responsibility_links, skill_links, tool_links)
 
-
-def yaml_items(role_key: str) -> dict[str, set[str]]:
-    """The skills, tools and responsibilities every seed source gives a role (IRIs)."""
-    out = {"skill": set(), "tool": set(), "responsibility": set()}
-    for doc in _seed_files():
-        out["skill"] |= {iri("skill", k) for k in (doc.get("skills") or {}).get(role_key) or {}}
-        out["tool"] |= {iri("tool", k) for k in _tool_keys((doc.get("tools") or {}).get(role_key) or {})}
-        out["responsibility"] |= {iri("responsibility", k) for k in (doc.get("responsibilities") or {}).get(role_key) or []}
-    return out
-
-
-def yaml_handoffs() -> list[dict]:
-    return [h for doc in _seed_files() for h in doc.get("handoffs") or []]
+    role = iri("role", role_key)
+    if conditional:
+        sources = (("skill", _all_skill_claims()), ("tool", _all_tool_claims()),
+                   ("responsibility", _all_responsibility_claims()))
+    else:
+        sources = (("skill", skill_links()), ("tool", tool_links()), ("responsibility", responsibility_links()))
+    return {kind: {x for (r, x) in links if r == role} for kind, links in sources}
 
 
 def yaml_works_with() -> set[tuple[str, str]]:
-    return {tuple(pair) for doc in _seed_files() for pair in doc.get("works_with") or []}
+    from test_analysis_oracle import works_with
+
+    return {(a.rsplit("/", 1)[-1], b.rsplit("/", 1)[-1]) for a, b in works_with()}
+
+
+def yaml_handoffs() -> list[dict]:
+    """Every handoff the page draws: the sources' (qualified ones included) and the project's inferred steps."""
+    from test_analysis_oracle import _all_handoff_claims
+
+    return [{"from": f, "to": t, "artifact": a} for (f, t, a) in _all_handoff_claims()]
 
 
 def artifact_labels() -> dict[str, str]:
@@ -158,8 +156,8 @@ def test_depth_two_reaches_further_than_depth_one(kg, projection):
     two = select_view(projection, "role", focus=focus, depth=2).graph
     assert set(one) < set(two)
     # Depth 2 reaches every role that shares a skill with the data engineer.
-    sharing = {u for s in yaml_items("data-engineer")["skill"] for u, _, r in projection.in_edges(s, data="relation")
-               if r == "requires_skill"}
+    sharing = {u for s in yaml_items("data-engineer", conditional=False)["skill"]
+               for u, _, r in projection.in_edges(s, data="relation") if r == "requires_skill"}
     assert sharing <= set(two)
 
 

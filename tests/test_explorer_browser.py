@@ -101,7 +101,8 @@ def pages(tmp_path_factory, kg):
 
 @pytest.fixture(scope="module")
 def projection(kg):
-    return build_projection(kg)
+    # the page shows every fact, the conditional ones marked
+    return build_projection(kg, include_conditional=True)
 
 
 def _brightness_at_nodes(page) -> dict[str, float]:
@@ -345,6 +346,41 @@ def test_role_view_opens_on_its_role(browser, pages):
         assert page.js("() => explorer.data.nodes[explorer.selected()].iri") == iri("role", "data-engineer")
         assert page.page.locator("#details-title").text_content() == "data engineer"
         page.shot("explorer-role-data-engineer.png")
+        page.assert_quiet()
+    finally:
+        page.close()
+
+
+def test_the_details_panel_says_what_the_sources_qualify_compare_and_dispute(browser, pages, kg, tmp_path):
+    page = Page(browser, pages["role"])
+    try:
+        p = page.page
+        assert p.locator("#details-note").is_hidden()
+        comparisons = p.locator("#details-comparisons li").all_text_contents()
+        assert len(comparisons) == 3
+        assert comparisons[2].startswith("With ML engineer: similar skills [olx-interview].")
+        disputes = p.locator("#details-disputes > li .question").all_text_contents()
+        assert disputes == ["how a small data team starts", "one cross-functional team or separate teams",
+                            "who builds and deploys models to production", "who owns the data pipelines"]
+        answers = p.locator("#details-disputes > li").nth(3).locator(".answers li").all_text_contents()
+        assert "[ds-vs-de-teams] the data science team" in answers and len(answers) == 5
+        ml = p.locator("#details-neighbours li", has=p.locator("button", has_text="machine learning"))
+        assert ml.locator(".extra").text_content() == "basic; conditional: olx-interview: only in a small company or team"
+        dashed = page.js("""() => { const e = explorer.data.edges.find(e => e.conditional && e.relation === 'requires_skill');
+                                   return explorer.network.body.edges[e.id].options.dashes; }""")
+        assert dashed == [2, 4]
+        page.assert_quiet()
+    finally:
+        page.close()
+    path = write_explorer(kg, tmp_path / "governor.html", view="role", focus="data governor")["path"]
+    page = Page(browser, Path(path))
+    try:
+        note = page.page.locator("#details-note")
+        assert note.is_visible()
+        assert note.text_content() == ("The sources give no skills or tools for this role; they describe only its "
+                                       "responsibility.")
+        assert page.page.locator("#details-comparisons-section").is_hidden()
+        page.shot("explorer-role-data-governor.png")
         page.assert_quiet()
     finally:
         page.close()

@@ -165,6 +165,7 @@ EXPECTED_SKILLS = {
     "data warehouse design", "data pipeline development", "data quality assurance", "anomaly detection",
     "data security", "data versioning", "performance optimization", "communication", "presenting findings",
     "data storytelling", "documentation writing", "prioritization", "planning", "backend development", "frontend development",
+    "ML model build and deployment",
 }
 
 
@@ -190,15 +191,16 @@ def levels(kg, role: str) -> dict[str, dict[str, str]]:
 
 def test_levels_of_the_data_analyst_follow_the_interview(kg):
     lv = levels(kg, "data-analyst")
-    assert lv["sql"]["olx-interview"] == "Core"            # "the main tool"
-    assert lv["python"]["olx-interview"] == "Working"      # "should know"
-    assert lv["tableau"]["olx-interview"] == "Working"     # "comfortable using"
-    assert lv["statistics"]["olx-interview"] == "Basic"    # "basics of statistics"
-    assert lv["machine-learning"]["olx-interview"] == "Basic"  # "a bit of machine learning"
+    # only the interview's words of degree give levels; the guide's "skilled in" gives none
+    assert lv == {"sql": {"olx-interview": "Core"},             # "the main tool"
+                  "tableau": {"olx-interview": "Working"},      # "comfortable using"
+                  "statistics": {"olx-interview": "Basic"},     # "basics of statistics"
+                  "machine-learning": {"olx-interview": "Basic"}}  # "a bit of machine learning"
 
 
 def test_levels_from_the_interview_wording(kg):
-    assert levels(kg, "data-analyst")["experiment-analysis"] == {"olx-interview": "Basic"}  # "basics of statistics to ... experiment"
+    # "basics of statistics to ... experiments": the degree is the statistics', not the experiments'
+    assert "experiment-analysis" not in levels(kg, "data-analyst")
     assert levels(kg, "data-engineer")["machine-learning"] == {"olx-interview": "Basic"}     # "knows a bit of machine learning"
     # the interview: web developers do mostly frontend with "a bit of" backend; full-stack data
     # scientists do data science plus backend
@@ -276,6 +278,7 @@ def test_responsibility_count_is_the_same_in_sparql_and_yaml(kg):
 # ---------------------------------------------------------------- handoffs
 
 EXPECTED_HANDOFFS = {
+    ("business-stakeholder", "product-manager", "feature-request"),
     ("product-manager", "data-analyst", "feature-request"),
     ("data-engineer", "data-analyst", "prepared-dataset"),
     ("data-analyst", "product-manager", "problem-sizing"),
@@ -291,19 +294,16 @@ EXPECTED_HANDOFFS = {
     ("ml-engineer", "data-analyst", "production-ml-service"),
     ("data-analyst", "product-manager", "experiment-results"),
     ("data-scientist", "data-engineer", "trained-model"),
-    ("data-engineer", "backend-engineer", "batch-predictions"),
     ("data-scientist", "ml-engineer", "trained-model"),
     ("data-engineer", "data-scientist", "prepared-dataset"),
     ("data-analyst", "business-stakeholder", "report"),
     ("business-analyst", "product-manager", "problem-sizing"),
-    ("business-analyst", "data-scientist", "user-requirements"),
     ("devops-engineer", "software-engineer", "incident"),
     ("site-reliability-engineer", "software-engineer", "incident"),
     ("data-scientist", "devops-engineer", "trained-model"),
     ("data-scientist", "data-engineer", "data-requirements"),
     ("analytics-engineer", "business-stakeholder", "clean-dataset"),
     ("data-scientist", "business-stakeholder", "insights"),
-    ("product-manager", "data-scientist", "ml-use-case"),
     ("data-engineer", "data-scientist", "data-model"),
     ("data-engineer", "data-scientist", "data-warehouse"),
     ("data-engineer", "data-scientist", "deployment-pipeline"),
@@ -322,8 +322,7 @@ def test_each_handoff_has_a_shortcut_triple_in_the_same_graph(kg):
 
 
 EXPECTED_WORKS_WITH = {
-    "datamax-hats": {("data-analyst", "analytics-engineer"), ("analytics-engineer", "data-engineer"),
-                     ("data-engineer", "devops-engineer")},
+    "datamax-hats": {("data-analyst", "analytics-engineer"), ("analytics-engineer", "data-engineer")},
     "olx-interview": {("data-scientist", "backend-engineer"), ("data-scientist", "mobile-engineer"),
                       ("data-scientist", "software-engineer")},
     "hitchhiker-roles": {("ml-engineer", "data-scientist"), ("ml-engineer", "business-stakeholder")},
@@ -345,10 +344,10 @@ def test_listing_categorisation_walk_through_in_order(kg):
     rows = kg.select("""SELECT ?step ?f ?t WHERE { ?h dt:partOfWorkflow workflow:listing-categorisation ;
                          dt:stepNumber ?step ; dt:fromRole ?f ; dt:toRole ?t }""")
     steps = sorted((int(r["step"]), local(r["f"]), local(r["t"])) for r in rows)
-    assert [s[1] for s in steps][:6] == ["product-manager", "data-engineer", "data-analyst", "product-manager",
-                                        "data-engineer", "data-scientist"]
-    assert {s[2] for s in steps if s[0] == 8} == {"devops-engineer", "site-reliability-engineer", "mlops-engineer"}
-    assert steps[-1] == (10, "data-analyst", "product-manager")
+    assert [s[1] for s in steps][:7] == ["business-stakeholder", "product-manager", "data-engineer", "data-analyst",
+                                        "product-manager", "data-engineer", "data-scientist"]
+    assert {s[2] for s in steps if s[0] == 9} == {"devops-engineer", "site-reliability-engineer", "mlops-engineer"}
+    assert steps[-1] == (11, "data-analyst", "product-manager")
 
 
 def test_sources_disagree_on_how_ml_engineers_follow_data_scientists(kg):
@@ -366,6 +365,7 @@ def test_team_guidance(kg):
         "dedicated-data-engineer-threshold", "operations-fallback", "analyst-instead-of-product-manager",
         "full-stack-roles-diverge", "ml-vs-data-engineer-split", "one-team-same-problem", "shared-language",
         "separate-data-engineering-team", "centralised-data-science-team", "product-teams-own-data",
+        "use-cases-from-product-teams",
         "data-engineering-in-large-organisations", "data-engineering-in-smaller-organisations",
         "one-person-in-a-small-company", "specialisation-in-large-companies"}
 
@@ -386,11 +386,10 @@ def test_who_to_hire_first_and_who_covers_operations(kg):
 def test_online_and_batch_serving_owners(kg):
     rows = kg.select("SELECT ?d ?p ?r WHERE { VALUES ?p { dt:ownedBy dt:supportedBy } ?d a dt:DeploymentPattern ; ?p ?r }")
     facts = {(local(r["d"]), str(r["p"]).rsplit("#", 1)[-1], local(r["r"])) for r in rows}
+    # the data scientist wraps the model in a web service, the ML engineer serves it; the data engineer
+    # runs the daily batch with the data scientist (operations roles are not said to take part)
     assert facts == {
         ("online-serving", "ownedBy", "ml-engineer"), ("online-serving", "supportedBy", "data-scientist"),
-        ("online-serving", "supportedBy", "devops-engineer"),
-        ("online-serving", "supportedBy", "site-reliability-engineer"),
-        ("online-serving", "supportedBy", "mlops-engineer"),
         ("batch-scoring", "ownedBy", "data-engineer"), ("batch-scoring", "supportedBy", "data-scientist")}
 
 
@@ -417,11 +416,13 @@ def test_role_tool_agreement_counts_match_the_yaml_sources(kg):
     expected = defaultdict(set)
     for path in SOURCES_DIR.glob("00*.yaml"):
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        for role, by_cat in (data.get("tools") or {}).items():
-            for items in by_cat.values():
-                for item in items:
-                    tool = next(iter(item)) if isinstance(item, dict) else item
-                    expected[(role, tool)].add(data["source"]["id"])
+        groups = {k: g["roles"] for k, g in (data.get("groups") or {}).items()}
+        for key, by_cat in (data.get("tools") or {}).items():
+            for role in groups.get(key, [key]):
+                for items in by_cat.values():
+                    for item in items:
+                        tool = next(iter(item)) if isinstance(item, dict) else item
+                        expected[(role, tool)].add(data["source"]["id"])
     got = facts_by_source(kg, "?r dt:usesTool ?t", "?r ?t")
     assert dict(got) == dict(expected)
     assert got[("data-engineer", "apache-airflow")] == {"datamax-hats", "olx-interview"}
@@ -497,4 +498,4 @@ def test_ontology_terms_are_fully_documented(kg):
         ?p a ?kind FILTER NOT EXISTS { ?p rdfs:range ?r } } }""")
     assert props == []
     header = kg.select("SELECT ?v WHERE { ?o a owl:Ontology ; owl:versionInfo ?v }")
-    assert [str(r["v"]) for r in header] == ["0.1.0"]
+    assert [str(r["v"]) for r in header] == ["0.2.0"]

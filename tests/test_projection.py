@@ -20,6 +20,7 @@ from datateam.graph.projection import (
 from datateam.graph.store import KnowledgeGraph, load_shipped
 from test_analysis_oracle import (
     catalogue,
+    conditional_facts,
     handoffs,
     iri,
     responsibility_links,
@@ -73,27 +74,74 @@ def test_only_typed_entity_nodes(G):
 
 
 SPARQL_EDGE_COUNTS = {
-    "requires_skill": ("dt:requiresSkill", "role", "skill"),
-    "uses_tool": ("dt:usesTool", "role", "tool"),
-    "in_category": ("dt:inCategory", "tool", "category"),
-    "has_responsibility": ("dt:hasResponsibility", "role", "responsibility"),
-    "at_stage": ("dt:atStage", "responsibility", "stage"),
-    "produces": ("dt:produces", "responsibility", "artifact"),
-    "works_with": ("dt:worksWith", "role", "role"),
+    "requires_skill": ("dt:requiresSkill", "role", "skill", "dt:skill"),
+    "uses_tool": ("dt:usesTool", "role", "tool", "dt:tool"),
+    "in_category": ("dt:inCategory", "tool", "category", None),
+    "has_responsibility": ("dt:hasResponsibility", "role", "responsibility", "dt:responsibility"),
+    "at_stage": ("dt:atStage", "responsibility", "stage", None),
+    "produces": ("dt:produces", "responsibility", "artifact", None),
+    "works_with": ("dt:worksWith", "role", "role", None),
 }
+# A claim is limited when its n-ary node carries a condition or a stance other than the project's inference.
+LIMITED = "{ ?x dt:condition ?c } UNION { ?x dt:stance ?st FILTER(?st != dt:Inference) }"
 
 
 @pytest.mark.parametrize("relation", sorted(SPARQL_EDGE_COUNTS))
 def test_edge_counts_match_sparql_count(kg, G, relation):
-    prop, s_type, o_type = SPARQL_EDGE_COUNTS[relation]
-    query = (f"SELECT (COUNT(*) AS ?n) WHERE {{ {{ SELECT DISTINCT ?s ?o WHERE {{ ?s {prop} ?o }} }} "
+    prop, s_type, o_type, node = SPARQL_EDGE_COUNTS[relation]
+    plain = (f"FILTER NOT EXISTS {{ ?x dt:role ?s ; {node} ?o . {LIMITED} }}" if node else "")
+    query = (f"SELECT (COUNT(*) AS ?n) WHERE {{ {{ SELECT DISTINCT ?s ?o WHERE {{ GRAPH ?g {{ ?s {prop} ?o {plain} }} }} }} "
              f"{_typed('?s', s_type)} {_typed('?o', o_type)} }}")
+    everything = (f"SELECT (COUNT(*) AS ?n) WHERE {{ {{ SELECT DISTINCT ?s ?o WHERE {{ ?s {prop} ?o }} }} "
+                  f"{_typed('?s', s_type)} {_typed('?o', o_type)} }}")
     assert len(edges_of(G, relation)) == _count(kg, query)
+    left_out = [f for f in G.graph["left_out"] if f["relation"] == relation]
+    assert len(edges_of(G, relation)) + len(left_out) == _count(kg, everything)
 
 
 def test_handoff_edges_one_per_handoff_node(kg, G):
-    sparql = _count(kg, "SELECT (COUNT(DISTINCT ?h) AS ?n) WHERE { ?h a dt:Handoff }")
-    assert len(edges_of(G, "hands_off_to")) == sparql == len(handoffs())
+    plain = _count(kg, f"""SELECT (COUNT(DISTINCT ?x) AS ?n) WHERE {{ ?x a dt:Handoff .
+                           GRAPH ?g {{ ?x dt:fromRole ?f FILTER NOT EXISTS {{ {LIMITED} }} }} }}""")
+    assert len(edges_of(G, "hands_off_to")) == plain == len(handoffs())
+    every = _count(kg, "SELECT (COUNT(DISTINCT ?h) AS ?n) WHERE { ?h a dt:Handoff }")
+    assert every == plain + len([f for f in G.graph["left_out"] if f["relation"] == "hands_off_to"])
+
+
+def test_conditional_facts_are_left_out_and_listed(kg, G):
+    def local(iri_):
+        return iri_.rsplit("/", 1)[-1]
+
+    listed = {(f["relation"], local(f["from"]), local(f["to"])) for f in G.graph["left_out"]}
+    assert listed == conditional_facts()
+    assert G.graph["conditional"] == [] and G.graph["include_conditional"] is False
+    de_ml = next(f for f in G.graph["left_out"] if f["to"] == skill("machine-learning") and f["from"] == role("data-engineer"))
+    assert de_ml["text"] == "data engineer requires machine learning"
+    assert de_ml["sources"] == ["olx-interview"]
+    assert [(q["source"], q["conditions"], q["stances"]) for q in de_ml["qualifiers"]] == [
+        ("olx-interview", ["only in a small company or team"], [])]
+    with_them = build_projection(kg, include_conditional=True)
+    edge = with_them.edges[role("data-engineer"), skill("machine-learning"), "requires_skill"]
+    assert edge["conditional"] is True and edge["level"] == "basic" and edge["sources"] == ["olx-interview"]
+    assert with_them.graph["left_out"] == [] and len(with_them.graph["conditional"]) == len(conditional_facts())
+    assert with_them.number_of_edges() == G.number_of_edges() + len(conditional_facts())
+
+
+def test_a_condition_known_to_hold_counts_but_a_stance_never_does(kg):
+    from datateam.ontology.namespaces import DT
+
+    small = build_projection(kg, relations=["requires_skill"], accept_conditions=[DT.InSmallTeam])
+    assert small.has_edge(role("data-engineer"), skill("machine-learning"))
+    assert small.has_edge(role("ml-engineer"), skill("data-pipeline-development"))
+    # the backend engineer's machine learning is a fallback as well as small-team advice
+    assert not small.has_edge(role("backend-engineer"), skill("machine-learning"))
+    assert [f["text"] for f in small.graph["left_out"]] == ["backend engineer requires machine learning"]
+
+
+def test_a_qualified_claim_beside_a_plain_one_does_not_count(G):
+    edge = G.edges[role("data-scientist"), iri("responsibility", "incorporate-models-in-product"), "has_responsibility"]
+    assert edge["sources"] == ["olx-interview"] and edge["conditional"] is False
+    assert list(edge["qualified"]) == ["ds-vs-de-teams"]
+    assert edge["qualified"]["ds-vs-de-teams"]["stances"] == ["reported problem"]
 
 
 def test_edges_match_the_yaml_sources(G):
@@ -136,7 +184,11 @@ def test_literal_facts(G):
     assert {n for n, d in G.nodes(data=True) if d.get("stakeholder")} == stakeholders()
     sql = G.edges[role("data-analyst"), tool("sql"), "uses_tool"]
     assert sql["level"] == "core"
-    assert sql["levels"] == {"core": ["olx-interview"], "working": ["hitchhiker-roles"]}
+    # "the main tool" (interview); the guide says only that analysts are skilled in SQL: no level
+    assert sql["levels"] == {"core": ["olx-interview"]}
+    assert sql["sources"] == ["datamax-hats", "hitchhiker-roles", "olx-interview"]
+    # filed as transformation (Data Max) and as a programming language (the guide); the interview names no category
+    assert sql["categories"] == [iri("category", "programming-language"), iri("category", "transformation")]
     assert G.edges[role("data-scientist"), skill("machine-learning"), "requires_skill"]["levels"] == {
         "core": ["datamax-hats", "olx-interview"], "working": ["ds-vs-de-teams"]}
     assert G.nodes[iri("stage", "problem-framing")]["order"] == 1
@@ -150,13 +202,22 @@ def test_handoff_attributes_keep_disagreeing_sources_apart(G):
     assert h["artifact"] == iri("artifact", "prepared-dataset") and h["artifact_label"] == "prepared dataset"
     assert h["stage"] == iri("stage", "data-ingestion")
     assert h["mode"] == "disputed"
-    assert h["modes"] == {"sequential": ["datamax-hats", "jetbrains-roles"],
-                          "side by side": ["hitchhiker-roles", "olx-interview"]}
-    assert h["sources"] == ["datamax-hats", "hitchhiker-roles", "jetbrains-roles", "olx-interview"]
+    # Data Max's sequential handoff is its picture of the single-discipline teams it argues
+    # against: it is kept with its stance but is not that post's vote
+    assert h["modes"] == {"sequential": ["jetbrains-roles"], "side by side": ["hitchhiker-roles", "olx-interview"]}
+    assert h["sources"] == ["hitchhiker-roles", "jetbrains-roles", "olx-interview"]
+    assert h["qualified"]["datamax-hats"]["stances"] == ["anti-pattern description"]
     assert h["workflow"] is None and h["step"] is None
     step = G.edges[role("product-manager"), role("data-analyst"),
                    "https://w3id.org/datateam-kg/handoff/product-manager--data-analyst--feature-request"]
-    assert (step["step"], step["mode"], step["workflow"]) == (1, "side by side", iri("workflow", "listing-categorisation"))
+    assert (step["step"], step["mode"], step["workflow"]) == (2, "side by side", iri("workflow", "listing-categorisation"))
+    inferred = G.edges[role("ml-engineer"), role("devops-engineer"),
+                       "https://w3id.org/datateam-kg/handoff/ml-engineer--devops-engineer--production-ml-service"]
+    assert inferred["inferred"] is True and inferred["sources"] == ["curation"] and inferred["step"] == 9
+    placed = G.edges[role("ml-engineer"), role("backend-engineer"),
+                     "https://w3id.org/datateam-kg/handoff/ml-engineer--backend-engineer--production-ml-service"]
+    assert placed["inferred"] is False and placed["inferred_sources"] == ["curation"]
+    assert placed["steps"] == {8: ["curation"]} and placed["sources"] == ["curation", "olx-interview"]
 
 
 def test_relations_subset_and_roles_filter(kg):

@@ -157,11 +157,12 @@ def yaml_role_tool_links() -> set[tuple[str, str]]:
     links = set()
     for path in sorted(glob.glob(str(SOURCES / "0*.yaml"))):
         doc = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-        for role, categories in (doc.get("tools") or {}).items():
+        groups = {key: group["roles"] for key, group in (doc.get("groups") or {}).items()}
+        for key, categories in (doc.get("tools") or {}).items():
             for items in categories.values():
                 for item in items:
                     for tool in ([item] if isinstance(item, str) else item):
-                        links.add((role, tool))
+                        links.update((role, tool) for role in groups.get(key, [key]))
     return links
 
 

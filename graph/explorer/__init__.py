@@ -72,8 +72,54 @@ def explorer_view(kg, view: str | None = "all", *, focus: str | None = None, dep
     if graph is None:
         from ..projection import build_projection
 
-        graph = build_projection(kg)
+        # The page shows every fact, conditional ones marked, so a reader sees what the analyses leave out.
+        graph = build_projection(kg, include_conditional=True)
+        annotate_roles(kg, graph)
     return select_view(graph, view, focus=focus_id, depth=depth, compare=compare_ids)
+
+
+def annotate_roles(kg, graph: nx.MultiDiGraph) -> None:
+    """Add to each role node what the details panel shows beyond its links: a note when the sources
+    give it no skills or tools, the sources' comparisons with other roles, and the disputed questions
+    about it with each source's answer."""
+    from ..describe import described_only_note
+    from ..statements import disputed_questions, role_comparisons
+
+    counts: dict[str, dict] = {}
+    for u, _, d in graph.edges(data=True):
+        key = {"requires_skill": "skills", "uses_tool": "tools", "has_responsibility": "responsibilities",
+               "hands_off_to": "handoffs"}.get(d["relation"])
+        if key and u in graph and graph.nodes[u].get("type") == "role":
+            entry = counts.setdefault(u, {})
+            name = f"conditional_{key}" if d.get("conditional") else key
+            entry[name] = entry.get(name, 0) + 1
+    for u, v, d in graph.edges(data=True):
+        if d["relation"] == "hands_off_to" and not d.get("conditional"):
+            counts.setdefault(v, {})["handoffs"] = counts.get(v, {}).get("handoffs", 0) + 1
+    for node, attrs in graph.nodes(data=True):
+        if attrs.get("type") != "role":
+            continue
+        found = counts.get(node, {})
+        note = described_only_note({k: found.get(k, 0) for k in ("skills", "tools", "responsibilities", "handoffs",
+                                                                 "conditional_skills", "conditional_tools")})
+        if note:
+            attrs["note"] = note[0].upper() + note[1:] + "."
+    for comparison in role_comparisons(kg):
+        ids = [r["id"] for r in comparison["roles"]]
+        for role in ids:
+            if role not in graph:
+                continue
+            others = ", ".join(r["label"] for r in comparison["roles"] if r["id"] != role)
+            condition = f" ({comparison['condition']})" if comparison["condition"] else ""
+            graph.nodes[role].setdefault("comparisons", []).append(
+                f"With {others}: {', '.join(comparison['kinds'])}{condition} [{comparison['source']['id']}]. "
+                f"{comparison['note']}")
+    for question in disputed_questions(kg):
+        for role in question["concern_ids"]:
+            if role in graph:
+                graph.nodes[role].setdefault("disputes", []).append(
+                    {"question": question["label"],
+                     "positions": [f"[{p['source']['id']}] {p['answer']}" for p in question["positions"]]})
 
 
 def explorer_data(kg, view: str | None = None, **options) -> dict:

@@ -130,6 +130,9 @@ def build_page_data(view: View, source_titles: dict[str, str] | None = None, *, 
         }
         if kind == "role" and attrs.get("family"):
             entry["family"] = str(attrs["family"])
+        for key in ("note", "comparisons", "disputes"):
+            if attrs.get(key):
+                entry[key] = attrs[key]
         if node in positions:
             x, y = positions[node]
             entry["x"], entry["y"] = round(x), round(y)  # vis-network reads positions with parseInt
@@ -198,16 +201,31 @@ def _merge_edges(graph: nx.MultiDiGraph, node_ids: dict) -> list[dict]:
             link = merged[key] = {"from": key[0], "to": key[1], "relation": relation, "sources": set()}
             if data.get("level"):
                 link["level"] = data["level"]
+            if relation != "hands_off_to":
+                qualified = qualifier_notes(data)
+                if qualified:
+                    link["qualifiers"] = qualified
+                if data.get("conditional"):
+                    link["conditional"] = True
         link["sources"].update(data.get("sources") or [])
         if relation == "hands_off_to":
-            link.setdefault("items", []).append({
+            item = {
                 "artifact": data.get("artifact_label") or "",
                 "stage": data.get("stage_label") or "",
                 "mode": data.get("mode") or "",
                 "workflow": data.get("workflow_label") or "",
                 "step": data.get("step"),
                 "sources": list(data.get("sources") or []),
-            })
+            }
+            if data.get("conditional"):
+                item["conditional"] = True
+                link["conditional"] = True
+            if data.get("inferred"):
+                item["inferred"] = True
+            qualified = qualifier_notes(data)
+            if qualified:
+                item["qualifiers"] = qualified
+            link.setdefault("items", []).append(item)
     links = []
     for i, link in enumerate(merged.values()):
         link["id"] = i
@@ -222,6 +240,11 @@ def _merge_edges(graph: nx.MultiDiGraph, node_ids: dict) -> list[dict]:
             link["label"] = label
         links.append(link)
     return links
+
+
+def qualifier_notes(data: dict) -> list[str]:
+    """The conditions and stances the sources give an edge's fact, as short texts ('olx-interview: only in ...')."""
+    return [f"{q['source']}: {q['text']}" for q in (data.get("qualified") or {}).values() if q.get("limiting")]
 
 
 # ---------------------------------------------------------------------------------------------

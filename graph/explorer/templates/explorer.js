@@ -94,6 +94,9 @@
       v.dashes = [5, 5];
       v.color = { color: "#7B8794" };
     }
+    // A fact every stating source qualifies (a condition, a fallback, a reported problem, an
+    // anti-pattern) is drawn dotted; the details panel says why.
+    if (e.conditional) { v.dashes = [2, 4]; }
     return v;
   });
 
@@ -379,8 +382,19 @@
     if (item.stage) { more.push(item.stage); }
     if (item.mode) { more.push(item.mode); }
     if (item.workflow) { more.push(item.workflow + (item.step !== null && item.step !== undefined ? " step " + item.step : "")); }
+    if (item.inferred) { more.push("inferred by the project"); }
     if (more.length) { parts.push("(" + more.join(", ") + ")"); }
+    if (item.qualifiers && item.qualifiers.length) {
+      parts.push((item.conditional ? "conditional: " : "also ") + item.qualifiers.join("; "));
+    }
     return parts.join(" ");
+  }
+
+  function fillList(sectionId, listId, entries, render) {
+    var list = $(listId);
+    list.replaceChildren();
+    (entries || []).forEach(function (entry) { list.appendChild(render(entry)); });
+    $(sectionId).hidden = !(entries && entries.length);
   }
 
   var MAX_LISTED = 150;
@@ -393,6 +407,20 @@
     badge.style.background = typeColor(n.type);
     $("details-title").textContent = n.label;
     $("details-definition").textContent = n.definition || "No definition recorded.";
+    var note = $("details-note");
+    note.hidden = !n.note;
+    note.textContent = n.note || "";
+    fillList("details-comparisons-section", "details-comparisons", n.comparisons, function (text) {
+      return el("li", null, text);
+    });
+    fillList("details-disputes-section", "details-disputes", n.disputes, function (dispute) {
+      var li = el("li");
+      li.appendChild(el("span", "question", dispute.question));
+      var answers = el("ul", "answers");
+      dispute.positions.forEach(function (p) { answers.appendChild(el("li", null, p)); });
+      li.appendChild(answers);
+      return li;
+    });
     var side = $("details-side");
     if (n.side && SIDES[n.side]) {
       side.hidden = false;
@@ -453,6 +481,9 @@
         li.appendChild(button);
         var extra = [];
         if (row.edge.level) { extra.push(row.edge.level); }
+        if (row.edge.qualifiers && row.edge.qualifiers.length) {
+          extra.push((row.edge.conditional ? "conditional: " : "also ") + row.edge.qualifiers.join("; "));
+        }
         (row.edge.items || []).forEach(function (item) { extra.push(handoffText(item)); });
         if (extra.length) { li.appendChild(el("span", "extra", extra.join("; "))); }
         list.appendChild(li);
