@@ -131,7 +131,7 @@ def load_attacks(url: str) -> dict[str, str]:
 def test_control_each_load_attack_makes_oxigraph_fetch(trap, bait_store, case):
     try:
         bait_store().update(load_attacks(trap.url)[case])
-    except (OSError, SyntaxError, ValueError):  # the trap's reply is no Turtle; the fetch was made
+    except (OSError, RuntimeError, SyntaxError, ValueError):  # the reply is no Turtle; the fetch was made
         pass
     assert trap.count() >= 1
 
@@ -161,7 +161,7 @@ def from_attacks() -> dict[str, str]:
         "FROM after a comment ended by CR": f"SELECT * # x\rFROM <{elsewhere}g>\nWHERE {{ ?s ?p ?o }}",
         "NAMED glued into a prefix the store knows": (
             f"PREFIX NAMEDx: <{BASE}graph/> PREFIX x: <{elsewhere}> "
-            "SELECT * FROM NAMED x:g FROM NAMEDx:olx-interview WHERE { GRAPH ?g { ?s ?p ?o } }"),
+            "SELECT * FROM NAMEDx:olx-interview WHERE { GRAPH ?g { ?s ?p ?o } }"),
         "FROM glued to a prefixed name": "SELECT * FROMgraph:olx-interview WHERE { ?s ?p ?o }",
         "USING NAMED glued": f"INSERT {{ }} USINGNAMED<{elsewhere}g> WHERE {{ ?s ?p ?o }}",
     }
