@@ -279,8 +279,13 @@ def answer(payload: tuple, what: str, memory_limit: int | None) -> Any:
     raise WorkerFailed(kind, message, detail)
 
 
+def _megabytes(size: int) -> str:
+    megabytes = size / (1024 * 1024)
+    return f"{megabytes:,.0f} MB" if megabytes >= 1 else f"{size:,} bytes"
+
+
 def _memory_message(what: str, memory_limit: int | None) -> str:
-    limit = f" (limit {memory_limit // (1024 * 1024)} MB)" if memory_limit else ""
+    limit = f" (limit {_megabytes(memory_limit)})" if memory_limit else ""
     return (f"{what} ran out of memory{limit} and was stopped; add a LIMIT or narrow it down, or raise the limit "
             "with DATATEAM_QUERY_MEMORY_MB")
 
@@ -311,8 +316,8 @@ def _read_answer(fd: int, pid: int, timeout: float | None, what: str, *,
         if expected is None and len(buf) >= _HEADER.size:
             expected = _HEADER.size + _HEADER.unpack_from(buf)[0]
             if expected > MAX_RESULT_BYTES:
-                raise QueryError(f"{what} produced more than {MAX_RESULT_BYTES // (1024 * 1024)} MB of results; "
-                                 "add a LIMIT or narrow it down")
+                raise QueryError(f"{what} produced more than {_megabytes(MAX_RESULT_BYTES)} of results and was "
+                                 "stopped; add a LIMIT or narrow it down (DATATEAM_QUERY_RESULT_MB raises the limit)")
     if expected is None or len(buf) < expected:
         status = _reap(pid)
         detail = output.tail() if output is not None else ""
