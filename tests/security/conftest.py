@@ -91,6 +91,16 @@ def trap():
         server.close()
 
 
+@pytest.fixture(scope="module")
+def module_trap():
+    """One trap for a whole module (hypothesis tests cannot take function-scoped fixtures)."""
+    server = Trap()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
