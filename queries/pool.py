@@ -6,8 +6,9 @@ the shipped knowledge base in memory, about 55 ms with a million more quads in m
 worker for an on-disk store also reopens the database (about 20 ms). `enable_warm_workers(kg)`
 keeps up to `size` workers forked in advance; each evaluates one query at a time, keeps an on-disk
 store open between queries, and is killed (and later replaced) when a query overruns its time
-limit, so the limit still really stops the query. While all warm workers are busy, queries fall
-back to a fresh fork, so nothing waits for a warm worker.
+limit, so the limit still really stops the query. Each installs the network wall of
+queries/sandbox.py when it is forked, before it evaluates anything. While all warm workers are
+busy, queries fall back to a fresh fork, so nothing waits for a warm worker.
 
 Warm workers see the store as it was when they were forked: use them only for a store that does
 not change while they live (a server's store; a persistent store opened read-only). `run_update`

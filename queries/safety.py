@@ -250,8 +250,6 @@ def _check_expansions(tok: Token, prefixes: dict[str, str]) -> None:
     plain = local.replace("\\", "")
     for start in range(len(label) + 1):
         candidate = label[start:]
-        if candidate and not candidate[0].isalpha():
-            continue
         iri = prefixes.get(candidate)
         if iri is not None and resolve_iri(_escape_for_iri(iri + plain), None) is None:
             raise UnsafeQueryError(
