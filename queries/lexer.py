@@ -60,7 +60,8 @@ PN_LOCAL = rf"(?:[{_U}:0-9]|{_PLX})(?:[{_CHARS}:]|{_PLX})*+(?:\.++(?:[{_CHARS}:]
 _PNAME = re.compile(rf"((?:{PN_PREFIX})?+):((?:{PN_LOCAL})?+)")
 _VAR = re.compile(rf"[?$][{_U}0-9][{_U}0-9\u00B7\u0300-\u036F\u203F-\u2040]*+")
 _BNODE = re.compile(rf"_:[{_U}0-9][{_CHARS}]*+(?:\.++[{_CHARS}]++)*+")
-_IRI_CANDIDATE = re.compile(r"<[^>]*>")
+# A character that no IRI may hold even before escapes are applied (a backslash may start one).
+_RAW_NOT_IN_IRI = re.compile(r'[\x00-\x20<"{}|^`]')
 _LANGTAG = re.compile(r"@[a-zA-Z]++(?:-[a-zA-Z0-9]++)*+(?:--[a-zA-Z]++)?+")
 _NUMBER = re.compile(r"(?>[0-9]++\.[0-9]*+|\.[0-9]++|[0-9]++)[eE][+-]?[0-9]++|[0-9]*+\.[0-9]++|[0-9]++")
 _WORD = re.compile(rf"[{_U}][{_U}0-9]*+")
@@ -187,11 +188,143 @@ def resolve_iri(inner: str, base: str | None) -> str | None:
             return ox.NamedNode(value).value
         except ValueError:
             return None
+    resolved = _resolve_batch([value], base)
+    return resolved.get(value) if resolved is not None else _resolve_one(value, base)
+
+
+def _resolve_one(value: str, base: str) -> str | None:
+    import pyoxigraph as ox
+
     try:
         solutions = ox.Store().query(f"SELECT (<{value}> AS ?iri) {{}}", base_iri=base)
         return next(iter(solutions))[0].value
     except (SyntaxError, ValueError):
         return None
+
+
+def _maybe_relative(value: str) -> bool:
+    """False when `value` cannot be a valid relative IRI reference (so, with no scheme, no IRI at all).
+
+    A relative reference put after "http:" is an absolute IRI (RFC 3987's irelative-part is within
+    ihier-part), except that a relative path's first segment may not hold ':'.
+    """
+    import pyoxigraph as ox
+
+    first = re.split(r"[/?#]", value, maxsplit=1)[0]
+    if ":" in first:
+        return False
+    try:
+        ox.NamedNode("http:" + value)
+    except ValueError:
+        return False
+    return True
+
+
+def _resolve_batch(values: list[str], base: str) -> dict[str, str | None] | None:
+    """Resolve many IRI texts against `base` with one Oxigraph parse; None when the parse fails."""
+    import pyoxigraph as ox
+
+    out: dict[str, str | None] = {}
+    candidates = []
+    for value in dict.fromkeys(values):
+        try:
+            ox.NamedNode(value)
+        except ValueError:
+            if not _maybe_relative(value):
+                out[value] = None
+                continue
+        candidates.append(value)
+    for start in range(0, len(candidates), _BATCH):
+        chunk = candidates[start:start + _BATCH]
+        rows = " ".join(f"({k} <{v}>)" for k, v in enumerate(chunk))
+        try:
+            solutions = list(ox.Store().query(f"SELECT ?k ?iri WHERE {{ VALUES (?k ?iri) {{ {rows} }} }}",
+                                              base_iri=base))
+        except (SyntaxError, ValueError):
+            return None
+        if len(solutions) != len(chunk):
+            return None
+        out.update((chunk[int(sol[0].value)], sol[1].value) for sol in solutions)
+    return out
+
+
+_BATCH = 2000
+
+
+class _Candidates:
+    """Where an IRI that Oxigraph could accept may end, for each `<` of a text, in linear time.
+
+    Oxigraph reads `<` up to the next `>` as an IRI candidate. A candidate holding a space, a quote,
+    a brace, another `<`, ... is never an IRI, so it is refused without being copied or parsed;
+    both positions are found with pointers that only move forward (many `<` before one far `>`,
+    as in `?a<1||?a<2||...`, must not cost the length of the text each)."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self._gt = -1  # the position of the next '>' at or after the last query (len: none)
+        self._bad = -1  # the same for a character no IRI may hold
+
+    def end(self, start: int) -> int | None:
+        """For the `<` at `start`: the offset just after its `>`, or None when it cannot be an IRI."""
+        text = self.text
+        if self._gt <= start:
+            found = text.find(">", start + 1)
+            self._gt = len(text) if found < 0 else found
+        if self._gt >= len(text):
+            return None
+        if self._bad <= start:
+            m = _RAW_NOT_IN_IRI.search(text, start + 1)
+            self._bad = m.start() if m else len(text)
+        if self._bad < self._gt:
+            return None
+        return self._gt + 1
+
+    def after(self, start: int):
+        """(start, end) of every `<` at or after `start` that may begin an IRI."""
+        i = self.text.find("<", start)
+        while i >= 0:
+            end = self.end(i)
+            if end is not None:
+                yield i, end
+            i = self.text.find("<", i + 1)
+
+
+class _Resolutions:
+    """IRI resolutions for one text with a BASE in force: the IRIs still ahead are resolved in
+    batches (a text of many relative IRIs would otherwise cost one parse each)."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.known: dict[tuple[str, str], str | None] = {}
+
+    def resolve(self, inner: str, base: str | None, offset: int) -> str | None:
+        if base is None:
+            return resolve_iri(inner, None)
+        key = (inner, base)
+        if key not in self.known:
+            self._prefetch(base, offset)
+        if key not in self.known:
+            self.known[key] = resolve_iri(inner, base)
+        return self.known[key]
+
+    def _prefetch(self, base: str, offset: int) -> None:
+        pending: dict[str, str] = {}
+        for start, end in _Candidates(self.text).after(offset):
+            inner = self.text[start + 1:end - 1]
+            if (inner, base) in self.known:
+                continue
+            value = _unescape_iri(inner)
+            if value is None or _NOT_IN_IRI.search(value):
+                self.known[(inner, base)] = None
+            else:
+                pending[inner] = value
+            if len(pending) >= 20 * _BATCH:
+                break
+        resolved = _resolve_batch(list(pending.values()), base)
+        if resolved is None:  # some text Oxigraph refuses after all: each is resolved on its own
+            return
+        for inner, value in pending.items():
+            self.known[(inner, base)] = resolved.get(value)
 
 
 def tokenize(text: str) -> list[Token]:
@@ -204,6 +337,8 @@ def tokenize(text: str) -> list[Token]:
     i, n = 0, len(text)
     line, line_start = 1, 0
     base: str | None = None
+    resolutions = _Resolutions(text)
+    candidates = _Candidates(text)
 
     def add(kind: str, end: int, value: str | None = None) -> None:
         tokens.append(Token(kind, text[i:end], i, line, i - line_start + 1, value))
@@ -237,14 +372,14 @@ def tokenize(text: str) -> list[Token]:
             i = end
             continue
         if c == "<":
-            m = _IRI_CANDIDATE.match(text, i)
-            if m:
-                value = resolve_iri(m.group()[1:-1], base)
+            end = candidates.end(i)
+            if end is not None:
+                value = resolutions.resolve(text[i + 1:end - 1], base, i)
                 if value is not None:
                     if len(tokens) > 0 and tokens[-1].is_word("BASE"):
                         base = value
-                    add("IRI", m.end(), value)
-                    i = m.end()
+                    add("IRI", end, value)
+                    i = end
                     continue
             # not an IRI Oxigraph accepts: the less-than operator, and the text after it is code
         if c in "?$":

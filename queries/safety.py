@@ -248,10 +248,10 @@ def _check_expansions(tok: Token, prefixes: dict[str, str]) -> None:
     if not local:
         return
     plain = local.replace("\\", "")
-    for start in range(len(label) + 1):
-        candidate = label[start:]
-        iri = prefixes.get(candidate)
-        if iri is not None and resolve_iri(_escape_for_iri(iri + plain), None) is None:
+    for candidate, iri in prefixes.items():
+        if not label.endswith(candidate):
+            continue
+        if resolve_iri(_escape_for_iri(iri + plain), None) is None:
             raise UnsafeQueryError(
                 f"{tok.text!r} at {_where(tok)} is refused: {candidate + ':'!r} <{iri}> followed by {local!r} is not "
                 "a valid IRI, and Oxigraph would then read the rest of the name as query text")
@@ -388,8 +388,9 @@ def query_form(text: str) -> str | None:
     'construct'
     """
     try:
+        check_length(text)
         tokens = tokenize(text)
-    except QuerySyntaxError:
+    except QueryError:  # too long, or a syntax error: the checks before evaluation report it
         return None
     if _first_update_keyword(tokens) is not None:
         return "update"
