@@ -265,3 +265,29 @@ def test_the_check_runs_before_a_query_goes_to_a_remote_endpoint(trap, oxigraph_
         result = runner.invoke(main, ["query", "--endpoint", oxigraph_endpoint, "-e", attack])
         assert result.exit_code == 1 and result.output.startswith("error: ") and "refused" in result.output
     assert trap.count() == seen
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("SELECT * { # c\rSERVICE }", ["SELECT", "*", "{", "SERVICE", "}"]),  # a comment ends at CR
+    ("SELECT * { ?s ?p p:a.b.c }", ["SELECT", "*", "{", "?s", "?p", "p:a.b", ".", "c", "}"]),  # one run of dots
+    ("SELECT * { FILTER(?a<1||?b>2) }", ["SELECT", "*", "{", "FILTER", "(", "?a", "<", "1", "||", "?b", ">", "2", ")", "}"]),
+    ("SELECT * { ?s ?p <x> }", ["SELECT", "*", "{", "?s", "?p", "<", "x", ">", "}"]),  # relative, no BASE: not an IRI
+    ("BASE <http://a.example/> SELECT * { ?s ?p <x> }", ["BASE", "<http://a.example/>", "SELECT", "*", "{", "?s", "?p", "<x>", "}"]),
+    ("SELECT * {\x0c}", ["SELECT", "*", "{", "\x0c", "}"]),  # a form feed is no white space for Oxigraph
+])
+def test_the_tokenizer_cuts_the_text_as_oxigraph_does(text, expected):
+    from datateam.queries.lexer import tokenize
+
+    assert [t.text for t in tokenize(text)] == expected
+
+
+def test_the_check_takes_linear_time_on_a_hostile_text(kg):
+    """500 KB of `?a<1||?a<2||...`: every `<` starts an IRI candidate; scanning each to the end of the
+    text (as a regex `<[^>]*>` does) took minutes. A generous bound: seconds are expected."""
+    import time
+
+    text = "SELECT * WHERE { FILTER(" + "||".join(f"?a<{i}" for i in range(55000)) + "||?b>0) }"
+    assert len(text) > 500_000
+    started = time.monotonic()
+    inspect_query(text, [])
+    assert time.monotonic() - started < 60
