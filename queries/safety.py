@@ -50,7 +50,6 @@ UPDATE_KEYWORDS = ("INSERT", "DELETE", "CLEAR", "DROP", "CREATE", "COPY", "MOVE"
 NETWORK_KEYWORDS = ("SERVICE", "LOAD")
 # Keywords whose meaning the checks follow (a dataset clause, a declaration): each must stand alone.
 STANDALONE_KEYWORDS = ("FROM", "USING", "NAMED", "PREFIX", "BASE")
-RESERVED_PREFIXES = {k.lower() for k in NETWORK_KEYWORDS + UPDATE_KEYWORDS + ("FROM", "NAMED")}
 MAX_QUERY_BYTES = int(os.environ.get("DATATEAM_QUERY_MAX_KB", "1024")) * 1024
 
 
