@@ -3,18 +3,22 @@
 `run_query(kg, text, ...)` is the one entry point the CLI, the endpoint and notebooks use:
 
 1. queries/safety.py inspects the query's tokens: SERVICE and LOAD are refused, FROM / FROM NAMED
-   must name the store's own graphs, updates need `allow_update`, unknown prefixes are reported.
-   Nothing has been evaluated when one of these errors is raised.
+   must name the store's own graphs, updates need `allow_update`, unknown prefixes are reported,
+   text over 1 MB is refused. Nothing has been evaluated when one of these errors is raised.
 2. Parameters are bound as RDF terms: Oxigraph substitutions when every bound variable is
-   projected, otherwise a VALUES block written with rdflib's `.n3()` (queries/binding.py).
+   projected, otherwise a VALUES block written with rdflib's `.n3()` (queries/binding.py); a
+   rewritten text is checked again before it goes anywhere.
 3. With `reasoning`, the query runs on a copy of the store that also holds the RDFS or OWL 2 RL
    entailments (queries/reasoning.py).
-4. A local store is queried in a forked worker process that is killed when the time limit passes
-   (queries/worker.py); an on-disk store is reopened read-only in the worker. Any other backend
-   (a remote endpoint) is asked through its `query_result(text, bindings=, timeout=)` method.
+4. A local store is queried in a forked worker process that cannot open a network connection
+   (queries/sandbox.py) and is killed when the time limit passes (queries/worker.py); an on-disk
+   store is reopened read-only in the worker. Any other backend (a remote endpoint) is asked
+   through its `query_result(text, timeout=)` method, with parameters already written into the
+   checked text.
 
-Updates (only with `allow_update`) run in the calling process as one transaction: Oxigraph applies
-all of an update or none of it. The time limit does not apply to them.
+Updates (only with `allow_update`) run in the calling process as one transaction, on a thread
+that cannot open a network connection either: Oxigraph applies all of an update or none of it.
+The time limit does not apply to them.
 
 >>> result = run_query(kg, "SELECT ?r WHERE { ?r a dt:Role } ORDER BY ?r LIMIT 1")
 >>> result.kind, result.variables
@@ -37,8 +41,9 @@ from rdflib.namespace import XSD
 from rdflib.term import Node
 
 from ..ontology.namespaces import PREFIXES, bind_prefixes
+from . import sandbox
 from .binding import bind_as_values, check_variable_name
-from .errors import QueryError, QueryParameterError, QuerySyntaxError
+from .errors import QueryError, QueryParameterError, QuerySyntaxError, UnsafeQueryError
 from .lexer import token_at
 from .results import QueryResult
 from .safety import QueryInfo, inspect_query
@@ -124,6 +129,8 @@ def run_query(kg, text: str, *, bindings: Mapping[str, Any] | None = None, timeo
 
         target = reasoned_graph(kg, reasoning, timeout=timeout)
     query_text, substitutions = _prepare(text, info, values)
+    if query_text != text:
+        inspect_query(query_text, store_graphs)
     from .pool import warm_workers
     from .snapshot import worker_location
 
@@ -380,12 +387,18 @@ def _expected(rest: str) -> str:
     return f"; expected {'one of ' if len(words) > 1 else ''}{shown}"
 
 
+# What Oxigraph's HTTP client reports when the network wall denies it a socket.
+_WALL_STOPPED = "Operation not permitted (os error 1)"
+_WALL_MESSAGE = ("the query tried to open a network connection (SERVICE or LOAD) and was stopped: queries may not "
+                 "reach the network")
+
+
 def _engine_error(text: str, exc: WorkerFailed) -> QueryError:
     if exc.kind == "SyntaxError":
         return syntax_error(text, exc.message)
-    if exc.kind == "MemoryError":
-        return QueryError("the query needed more memory than allowed and was stopped; add a LIMIT or narrow it down")
     first = exc.message.splitlines()[0] if exc.message else exc.kind
+    if _WALL_STOPPED in first:
+        return UnsafeQueryError(_WALL_MESSAGE)
     if "SELECT projection" in first:
         return QueryParameterError(f"cannot bind a parameter: {first}")
     return QueryError(f"the query failed: {first}")
@@ -396,6 +409,8 @@ def _engine_error(text: str, exc: WorkerFailed) -> QueryError:
 def run_update(kg, text: str) -> QueryResult:
     """Apply a (checked) SPARQL Update to a local store in one transaction; report triple counts.
 
+    The update runs on a thread that cannot open a network connection (queries/sandbox.py), so
+    even a LOAD or SERVICE that got past the checks fails there.
     Returns a QueryResult of kind "update" with one row: triples_before, triples_after.
     """
     store = getattr(kg, "store", None)
@@ -403,11 +418,14 @@ def run_update(kg, text: str) -> QueryResult:
         raise QueryError("updates can only be applied to a local store (--store DIR)")
     before = len(store)
     try:
-        store.update(text, prefixes=PREFIXES)
+        sandbox.call_walled(lambda: store.update(text, prefixes=PREFIXES))
     except SyntaxError as exc:
         raise syntax_error(text, str(exc)) from None
     except (OSError, RuntimeError, ValueError) as exc:
-        raise QueryError(f"the update failed and nothing was changed: {str(exc).splitlines()[0]}") from None
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if _WALL_STOPPED in first:
+            raise UnsafeQueryError(_WALL_MESSAGE + "; nothing was changed") from None
+        raise QueryError(f"the update failed and nothing was changed: {first}") from None
     if hasattr(store, "flush"):
         store.flush()
     after = len(store)

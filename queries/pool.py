@@ -6,8 +6,9 @@ the shipped knowledge base in memory, about 55 ms with a million more quads in m
 worker for an on-disk store also reopens the database (about 20 ms). `enable_warm_workers(kg)`
 keeps up to `size` workers forked in advance; each evaluates one query at a time, keeps an on-disk
 store open between queries, and is killed (and later replaced) when a query overruns its time
-limit, so the limit still really stops the query. While all warm workers are busy, queries fall
-back to a fresh fork, so nothing waits for a warm worker.
+limit, so the limit still really stops the query. Each installs the network wall of
+queries/sandbox.py when it is forked, before it evaluates anything. While all warm workers are
+busy, queries fall back to a fresh fork, so nothing waits for a warm worker.
 
 Warm workers see the store as it was when they were forked: use them only for a store that does
 not change while they live (a server's store; a persistent store opened read-only). `run_update`
@@ -31,21 +32,23 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from ..graph.errors import DatateamError
-from .worker import (_HEADER, DEFAULT_MEMORY_LIMIT, WorkerFailed, _child_setup, _kill, _read_answer, _write_all,
-                     cpu_limit)
+from . import sandbox
+from .worker import (_HEADER, DEFAULT_MEMORY_LIMIT, OutputCapture, _child_setup, _kill, _read_answer, _write_all,
+                     answer, cpu_limit, evaluate_payload)
 
 _pools: "weakref.WeakKeyDictionary[object, WarmWorkers]" = weakref.WeakKeyDictionary()
 _pools_lock = threading.Lock()
 
 
 class _Worker:
-    """One forked worker: its pid and the two pipe ends the parent talks through."""
+    """One forked worker: its pid, the two pipe ends the parent talks through, its output buffer."""
 
-    def __init__(self, pid: int, requests: int, answers: int, generation: int):
+    def __init__(self, pid: int, requests: int, answers: int, generation: int, output: OutputCapture):
         self.pid = pid
         self.generation = generation
         self.requests = requests
         self.answers = answers
+        self.output = output
 
     def close_pipes(self) -> None:
         for fd in (self.requests, self.answers):
@@ -53,6 +56,7 @@ class _Worker:
                 os.close(fd)
             except OSError:  # already closed
                 pass
+        self.output.close()
 
     def close(self) -> None:
         self.close_pipes()
@@ -100,12 +104,7 @@ def _serve(store: ox.Store, location: Path | None, requests: int, answers: int) 
         else:
             _soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
             resource.setrlimit(resource.RLIMIT_CPU, (hard, hard))
-        try:
-            payload = ("ok", _evaluate_on(store, text, original, substitutions, union, max_rows))
-        except MemoryError:
-            payload = ("error", "MemoryError", "the worker ran out of memory", "")
-        except Exception as exc:  # carried back to the parent, which raises it there
-            payload = ("error", type(exc).__name__, str(exc), "")
+        payload = evaluate_payload(lambda: _evaluate_on(store, text, original, substitutions, union, max_rows))
         out = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
         _write_all(answers, _HEADER.pack(len(out)) + out)
 
@@ -132,6 +131,8 @@ class WarmWorkers:
 
     # -- workers ---------------------------------------------------------------------------------
     def _spawn(self) -> _Worker:
+        walled = sandbox.prepare()
+        output = OutputCapture()
         req_r, req_w = os.pipe()
         ans_r, ans_w = os.pipe()
         pid = os.fork()
@@ -140,7 +141,8 @@ class WarmWorkers:
             try:
                 os.close(req_w)
                 os.close(ans_r)
-                _child_setup({req_r, ans_w}, None, self.memory_limit, die_with_parent=False)
+                _child_setup({req_r, ans_w}, None, self.memory_limit, die_with_parent=False, output=output,
+                             walled=walled)
                 _serve(self._store, self._location, req_r, ans_w)
             except BaseException:
                 status = 1
@@ -148,7 +150,7 @@ class WarmWorkers:
                 os._exit(status)
         os.close(req_r)
         os.close(ans_w)
-        return _Worker(pid, req_w, ans_r, self._generation)
+        return _Worker(pid, req_w, ans_r, self._generation, output)
 
     def _take(self) -> _Worker | None:
         with self._lock:
@@ -199,15 +201,13 @@ class WarmWorkers:
             self._retire(worker)
             return None
         try:
-            data = _read_answer(worker.answers, worker.pid, timeout, "the query")
+            data = _read_answer(worker.answers, worker.pid, timeout, "the query", memory_limit=self.memory_limit,
+                                output=worker.output)
         except BaseException:
             self._retire(worker)
             raise
         self._give_back(worker)
-        payload = pickle.loads(data)
-        if payload[0] == "ok":
-            return payload[1]
-        raise WorkerFailed(payload[1], payload[2], payload[3])
+        return answer(pickle.loads(data), "the query", self.memory_limit)
 
     def restart(self) -> None:
         """Retire the idle workers (busy ones are retired when they finish); new ones fork on demand."""

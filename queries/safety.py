@@ -2,22 +2,33 @@
 
 A query may not reach the network or the file system, may not read a graph the store does not
 hold, and may not change data unless the caller allows updates. Oxigraph's SERVICE and LOAD
-clients are compiled into the engine and bypass Python's audit hooks, so the only reliable guard is
-to refuse such queries before they reach the engine:
+clients are compiled into the engine and bypass Python's audit hooks, so the first guard is to
+refuse such queries before they reach the engine (the second, which does not depend on reading
+the query right, is that the process evaluating it cannot open a network connection at all:
+queries/sandbox.py):
 
-- SERVICE (any form, including `SERVICE:x`, which Oxigraph reads as SERVICE plus the IRI `:x`) and
-  LOAD are always refused;
+- SERVICE and LOAD are always refused, even with `allow_update`;
 - FROM / FROM NAMED (and USING / USING NAMED in updates) must name graphs the store holds;
-- SPARQL Update (INSERT, DELETE, CLEAR, DROP, CREATE, COPY, MOVE, ADD, WITH) is refused unless
-  `allow_update` is true;
-- a prefix label spelled like one of those keywords (`service:`, `load:`, ...) is refused, since an
-  engine may read it as the keyword;
-- an undeclared prefix is reported as a syntax error naming the prefix.
+- SPARQL Update (INSERT, DELETE, CLEAR, DROP, CREATE, COPY, MOVE, ADD, WITH, USING) is refused
+  unless `allow_update` is true;
+- an undeclared prefix is reported as a syntax error naming the prefix;
+- a query longer than MAX_QUERY_BYTES (1 MB; DATATEAM_QUERY_MAX_KB) is refused.
 
-Every keyword of SPARQL that matters here can only appear as a bare word token, so the check works
-on the tokens of queries/lexer.py: a keyword inside a string, an IRI or a comment is ignored, and
-nothing the engine would read as a keyword is missed. When the text holds \\u escapes, the check
-also runs on the text with the escapes applied, because some engines decode them before parsing.
+The checks agree with how Oxigraph reads the text, and refuse where the two could disagree:
+
+- the tokens come from queries/lexer.py, which follows Oxigraph's own terminals (comments end at
+  CR or LF, `<` is an IRI only if Oxigraph accepts it as one, a local name takes one run of dots);
+- Oxigraph matches a keyword case-insensitively with no word boundary, so `SERVICESILENT<...>`
+  is SERVICE SILENT and `SERVICEx:y` is SERVICE plus `x:y`. A bare word or a prefix label that
+  *contains* SERVICE or LOAD is therefore refused, as is one that contains FROM, USING, NAMED,
+  PREFIX or BASE without being exactly that word (`FROMNAMED<g>`, `PREFIXp:<...>`), and one that
+  contains an update keyword makes the text an update;
+- when Oxigraph cannot expand a prefixed name (the prefix's IRI plus the local part is not an IRI)
+  it reads `p:` alone and the rest as code; so every reading of a prefixed name (each declared
+  prefix that ends its label) must expand to a valid IRI, checked with pyoxigraph;
+- when the text holds \\u escapes, the checks also run on the text with the escapes applied
+  (Oxigraph 0.5 applies them only inside IRIs and strings, but other engines, which `--endpoint`
+  may reach, decode them before parsing).
 
 >>> info = inspect_query("SELECT ?r WHERE { ?r a dt:Role }", graphs=[])
 >>> info.form, info.projection
@@ -26,18 +37,20 @@ also runs on the text with the escapes applied, because some engines decode them
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from urllib.parse import urljoin
 
 from ..ontology.namespaces import PREFIXES
-from .errors import QuerySyntaxError, UnsafeQueryError
-from .lexer import Token, decode_codepoint_escapes, iri_value, tokenize
+from .errors import QueryError, QuerySyntaxError, UnsafeQueryError
+from .lexer import Token, decode_codepoint_escapes, iri_value, resolve_iri, tokenize
 
 QUERY_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
 UPDATE_KEYWORDS = ("INSERT", "DELETE", "CLEAR", "DROP", "CREATE", "COPY", "MOVE", "ADD", "WITH", "USING", "LOAD")
 NETWORK_KEYWORDS = ("SERVICE", "LOAD")
-RESERVED_PREFIXES = {k.lower() for k in NETWORK_KEYWORDS + UPDATE_KEYWORDS + ("FROM", "NAMED")}
+# Keywords whose meaning the checks follow (a dataset clause, a declaration): each must stand alone.
+STANDALONE_KEYWORDS = ("FROM", "USING", "NAMED", "PREFIX", "BASE")
+MAX_QUERY_BYTES = int(os.environ.get("DATATEAM_QUERY_MAX_KB", "1024")) * 1024
 
 
 @dataclass
@@ -72,68 +85,110 @@ def _where(tok: Token) -> str:
     return f"line {tok.line}, column {tok.column}"
 
 
+def check_length(text: str, limit: int | None = None) -> None:
+    """Refuse a query text longer than `limit` bytes in UTF-8 (default MAX_QUERY_BYTES)."""
+    limit = MAX_QUERY_BYTES if limit is None else limit
+    if len(text) > limit or (len(text) * 4 > limit and len(text.encode("utf-8", "surrogatepass")) > limit):
+        raise QueryError(f"the query is longer than {_size(limit)} and was not run; shorten it (bind values with "
+                         "parameters) or raise the limit with DATATEAM_QUERY_MAX_KB")
+
+
+def _size(limit: int) -> str:
+    if limit >= 1024 * 1024 and limit % (1024 * 1024) == 0:
+        return f"{limit // (1024 * 1024)} MB"
+    if limit >= 1024 and limit % 1024 == 0:
+        return f"{limit // 1024} KB"
+    return f"{limit} bytes"
+
+
 def inspect_query(text: str, graphs: Iterable[str] | None = None, *, allow_update: bool = False,
-                  predeclared: dict[str, str] | None = None) -> QueryInfo:
+                  predeclared: dict[str, str] | None = None, max_bytes: int | None = None) -> QueryInfo:
     """Check a query before evaluation and describe it.
 
     text: the SPARQL query or update. graphs: the IRIs of the store's named graphs, or a callable
     returning them, called only if the query has FROM/USING (FROM may only name these; None or empty
-    means FROM is refused). allow_update: accept SPARQL Update.
+    means FROM is refused). allow_update: accept SPARQL Update (never LOAD).
     predeclared: the prefixes the engine declares (default: the project's PREFIXES).
+    max_bytes: the longest text accepted (default MAX_QUERY_BYTES).
 
-    Returns a QueryInfo. Raises UnsafeQueryError or QuerySyntaxError.
+    Returns a QueryInfo. Raises UnsafeQueryError, QuerySyntaxError or QueryError (too long).
     """
+    check_length(text, max_bytes)
     predeclared = dict(PREFIXES if predeclared is None else predeclared)
     tokens = tokenize(text)
     if not tokens:
         raise QuerySyntaxError("the query is empty")
     graph_set = _GraphSet(graphs)
-    _refuse_network_and_reserved(tokens)
+    _refuse_network_and_glued(tokens)
     if "\\u" in text or "\\U" in text:
         try:
             decoded = tokenize(decode_codepoint_escapes(text))
         except QuerySyntaxError:
             decoded = []
-        _refuse_network_and_reserved(decoded, escaped=True)
+        _refuse_network_and_glued(decoded, escaped=True)
         if not allow_update and _first_update_keyword(decoded) is not None:
             raise UnsafeQueryError("the query spells an update keyword with \\u escapes; updates are refused "
                                    "(the store is read-only)")
+        if sum(t.is_word("FROM", "USING") for t in decoded) > sum(t.is_word("FROM", "USING") for t in tokens):
+            raise UnsafeQueryError("the query spells FROM or USING with \\u escapes, which is refused; write the "
+                                   "keyword as plain text")
 
-    prefixes, base = _prologue(tokens, predeclared)
+    prefixes = _prologue(tokens, predeclared)
     form = _form(tokens)
     update_tok = _first_update_keyword(tokens)
     if update_tok is not None:
         form = "update"
         if not allow_update:
             raise UnsafeQueryError(
-                f"SPARQL Update ({update_tok.upper} at {_where(update_tok)}) is refused: the knowledge graph is "
-                "read-only; to change your own persistent store use --store DIR with --allow-update")
+                f"SPARQL Update ({_keyword_in(update_tok, UPDATE_KEYWORDS)} at {_where(update_tok)}) is refused: the "
+                "knowledge graph is read-only; to change your own persistent store use --store DIR with --allow-update")
     info = QueryInfo(form=form or "unknown", tokens=tokens, prefixes=prefixes)
     _check_prefixes(tokens, prefixes)
-    _dataset_clauses(info, tokens, prefixes, base, graph_set)
+    _dataset_clauses(info, tokens, prefixes, graph_set)
     if form == "select":
         info.projection = _projection(tokens)
     return info
 
 
-def _refuse_network_and_reserved(tokens: list[Token], escaped: bool = False) -> None:
+def _keyword_in(tok: Token, keywords: Iterable[str]) -> str:
+    """The first of `keywords` that the token's text holds (the token itself when none)."""
+    upper = tok.upper
+    return next((k for k in keywords if k in upper), tok.text)
+
+
+def _refuse_network_and_glued(tokens: list[Token], escaped: bool = False) -> None:
     how = " (written with \\u escapes)" if escaped else ""
     for tok in tokens:
-        if tok.is_word("SERVICE"):
-            raise UnsafeQueryError(f"SERVICE at {_where(tok)}{how} is refused: a query may not call another "
+        if tok.kind == "PNAME":
+            label = tok.prefix.upper()
+            keyword = next((k for k in NETWORK_KEYWORDS + STANDALONE_KEYWORDS if k in label), None)
+            if keyword is not None:
+                raise UnsafeQueryError(
+                    f"the prefix {tok.prefix + ':'!r} at {_where(tok)}{how} is refused: it holds the keyword {keyword}, "
+                    f"which Oxigraph reads as the keyword itself ({tok.text!r} as {keyword} followed by the rest); "
+                    "give the prefix another name")
+            continue
+        if tok.kind != "WORD":
+            continue
+        word = tok.upper
+        glued = "" if word in NETWORK_KEYWORDS else (f" (Oxigraph reads {tok.text!r} as the keyword followed by the "
+                                                     "rest)")
+        if "SERVICE" in word:
+            raise UnsafeQueryError(f"SERVICE at {_where(tok)}{how} is refused{glued}: a query may not call another "
                                    "SPARQL endpoint or reach the network")
-        if tok.is_word("LOAD"):
-            raise UnsafeQueryError(f"LOAD at {_where(tok)}{how} is refused: a query may not read files or URLs; "
-                                   "add data with --data FILE or `datateam import`")
-        if tok.kind == "PNAME" and tok.prefix.lower() in RESERVED_PREFIXES:
-            raise UnsafeQueryError(f"the prefix {tok.prefix + ':'!r} at {_where(tok)}{how} is refused: it is spelled "
-                                   f"like the keyword {tok.prefix.upper()}, which a SPARQL engine may read as the "
-                                   "keyword itself; give the prefix another name")
+        if "LOAD" in word:
+            raise UnsafeQueryError(f"LOAD at {_where(tok)}{how} is refused{glued}: a query may not read files or "
+                                   "URLs; add data with --data FILE or `datateam import`")
+        for keyword in STANDALONE_KEYWORDS:
+            if keyword in word and word != keyword:
+                raise UnsafeQueryError(
+                    f"{tok.text!r} at {_where(tok)}{how} is refused: Oxigraph reads it as the keyword {keyword} "
+                    f"followed by the rest; write {keyword} as a word of its own")
 
 
 def _first_update_keyword(tokens: list[Token]) -> Token | None:
     for tok in tokens:
-        if tok.kind == "WORD" and tok.upper in UPDATE_KEYWORDS:
+        if tok.kind == "WORD" and any(k in tok.upper for k in UPDATE_KEYWORDS):
             return tok
     return None
 
@@ -145,7 +200,7 @@ def _form(tokens: list[Token]) -> str | None:
         if tok.is_word("PREFIX"):
             i += 3
             continue
-        if tok.is_word("BASE"):
+        if tok.is_word("BASE", "VERSION"):
             i += 2
             continue
         if tok.kind == "WORD" and tok.upper in QUERY_FORMS:
@@ -154,20 +209,15 @@ def _form(tokens: list[Token]) -> str | None:
     return None
 
 
-def _prologue(tokens: list[Token], predeclared: dict[str, str]) -> tuple[dict[str, str], str | None]:
-    """Collect PREFIX declarations (anywhere: updates have one prologue per operation) and the BASE."""
+def _prologue(tokens: list[Token], predeclared: dict[str, str]) -> dict[str, str]:
+    """Collect the PREFIX declarations, resolved against the BASE in force as Oxigraph does."""
     prefixes = dict(predeclared)
-    base = None
     for i, tok in enumerate(tokens):
         if tok.is_word("PREFIX") and i + 2 < len(tokens):
             name, iri = tokens[i + 1], tokens[i + 2]
             if name.kind == "PNAME" and name.local == "" and iri.kind == "IRI":
-                value = iri_value(iri)
-                prefixes[name.prefix] = urljoin(base, value) if base else value
-        elif tok.is_word("BASE") and i + 1 < len(tokens) and tokens[i + 1].kind == "IRI":
-            value = iri_value(tokens[i + 1])
-            base = urljoin(base, value) if base else value
-    return prefixes, base
+                prefixes[name.prefix] = iri_value(iri)
+    return prefixes
 
 
 def _check_prefixes(tokens: list[Token], prefixes: dict[str, str]) -> None:
@@ -182,8 +232,33 @@ def _check_prefixes(tokens: list[Token], prefixes: dict[str, str]) -> None:
                 f"line {tok.line}, column {tok.column}: unknown prefix {label!r} in {tok.text!r}; declare it with "
                 f"PREFIX {label} <...> (`datateam prefixes` lists the predeclared ones)",
                 tok.line, tok.column, tok.text)
+        _check_expansions(tok, prefixes)
 
 
+def _check_expansions(tok: Token, prefixes: dict[str, str]) -> None:
+    """Every way Oxigraph may read the prefixed name must give a valid IRI.
+
+    Where Oxigraph reads a keyword at the start of the label (`GRAPHx:y` is GRAPH plus `x:y`), the
+    prefix is the rest of the label; where the prefix's IRI plus the local part is no IRI, it reads
+    `x:` alone and the local part as code. So each declared prefix that ends the label must
+    expand with the local part to an IRI pyoxigraph accepts.
+    """
+    label, local = tok.prefix, tok.local
+    if not local:
+        return
+    plain = local.replace("\\", "")
+    for candidate, iri in prefixes.items():
+        if not label.endswith(candidate):
+            continue
+        if resolve_iri(_escape_for_iri(iri + plain), None) is None:
+            raise UnsafeQueryError(
+                f"{tok.text!r} at {_where(tok)} is refused: {candidate + ':'!r} <{iri}> followed by {local!r} is not "
+                "a valid IRI, and Oxigraph would then read the rest of the name as query text")
+
+
+def _escape_for_iri(value: str) -> str:
+    # resolve_iri applies \\u escapes; a backslash of the value itself must stay a character
+    return value.replace("\\", "\\u005C")
 class _GraphSet:
     """The store's graph IRIs, fetched only when a FROM clause needs them (on a remote store the list
     costs a request). `graphs` is an iterable of IRIs or a callable returning one."""
@@ -205,17 +280,16 @@ class _GraphSet:
         return iter(self._get())
 
 
-def _resolve(tok: Token, prefixes: dict[str, str], base: str | None) -> str | None:
+def _resolve(tok: Token, prefixes: dict[str, str]) -> str | None:
+    """The IRI an IRI or prefixed-name token stands for, as Oxigraph expands it (None otherwise)."""
     if tok.kind == "IRI":
-        value = iri_value(tok)
-        return urljoin(base, value) if base else value
+        return iri_value(tok)
     if tok.kind == "PNAME" and tok.prefix in prefixes:
         return prefixes[tok.prefix] + tok.local.replace("\\", "")
     return None
 
 
-def _dataset_clauses(info: QueryInfo, tokens: list[Token], prefixes: dict[str, str], base: str | None,
-                     graphs: "_GraphSet") -> None:
+def _dataset_clauses(info: QueryInfo, tokens: list[Token], prefixes: dict[str, str], graphs: "_GraphSet") -> None:
     for i, tok in enumerate(tokens):
         if not tok.is_word("FROM", "USING"):
             continue
@@ -225,7 +299,7 @@ def _dataset_clauses(info: QueryInfo, tokens: list[Token], prefixes: dict[str, s
             j += 1
         target = tokens[j] if j < len(tokens) else None
         keyword = f"{tok.upper}{' NAMED' if named else ''}"
-        iri = _resolve(target, prefixes, base) if target is not None else None
+        iri = _resolve(target, prefixes) if target is not None else None
         if iri is None:
             raise UnsafeQueryError(f"{keyword} at {_where(tok)} must name one of the store's graphs by IRI")
         if iri not in graphs:
@@ -313,8 +387,9 @@ def query_form(text: str) -> str | None:
     'construct'
     """
     try:
+        check_length(text)
         tokens = tokenize(text)
-    except QuerySyntaxError:
+    except QueryError:  # too long, or a syntax error: the checks before evaluation report it
         return None
     if _first_update_keyword(tokens) is not None:
         return "update"

@@ -6,11 +6,15 @@ runs `func()` in the child and sends its (pickled) return value back through a p
 deadline passes first, the parent kills the child with SIGKILL and raises QueryTimeoutError.
 
 The child shares the parent's memory copy-on-write, so an in-memory store needs no copying (a
-fork costs a few milliseconds). It runs with limits of its own: it dies with the parent
-(PR_SET_PDEATHSIG), its address space may grow by at most `memory_limit` bytes, it closes every
-inherited file descriptor except its pipe (so concurrent queries and open sockets of a server are
-not held open by another query's worker), and it leaves with os._exit, never running the parent's
-exit handlers or flushing its buffers.
+fork costs a few milliseconds). It runs with limits of its own: it cannot open a network
+connection (the seccomp wall of queries/sandbox.py, installed before `func` runs; the query is
+refused when the wall cannot be installed), it dies with the parent (PR_SET_PDEATHSIG), its
+address space may grow by at most `memory_limit` bytes, it closes every inherited file descriptor
+except its pipe (so concurrent queries and open sockets of a server are not held open by another
+query's worker), its standard output and error go to a buffer the parent reads (so a crash, such
+as Rust's "memory allocation failed" abort, never prints on the user's terminal: the parent
+reports one line and keeps the worker's own words for --debug), and it leaves with os._exit,
+never running the parent's exit handlers or flushing its buffers.
 
 >>> run_in_worker(lambda: 6 * 7, timeout=5, what="the answer")
 42
@@ -25,17 +29,30 @@ import resource
 import select
 import signal
 import struct
+import tempfile
 import time
 import traceback
 from collections.abc import Callable
 from typing import Any
 
+from . import sandbox
 from .errors import QueryError, QueryTimeoutError
 
-DEFAULT_MEMORY_LIMIT = int(os.environ.get("DATATEAM_QUERY_MEMORY_MB", "2048")) * 1024 * 1024
-MAX_RESULT_BYTES = int(os.environ.get("DATATEAM_QUERY_RESULT_MB", "1024")) * 1024 * 1024
+
+def _env_megabytes(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    try:
+        megabytes = int(value) if value else default
+    except ValueError:
+        megabytes = default
+    return max(megabytes, 1) * 1024 * 1024
+
+
+DEFAULT_MEMORY_LIMIT = _env_megabytes("DATATEAM_QUERY_MEMORY_MB", 2048)
+MAX_RESULT_BYTES = _env_megabytes("DATATEAM_QUERY_RESULT_MB", 1024)
 _HEADER = struct.Struct("!Q")
 _PR_SET_PDEATHSIG = 1
+_STDERR_KEPT = 16 * 1024  # the tail of a worker's output kept for --debug
 
 
 def _find_prctl():
@@ -50,7 +67,21 @@ _PRCTL = _find_prctl()
 
 
 class WorkerCrashed(QueryError):
-    """The worker process died without an answer (out of memory, killed from outside, ...)."""
+    """The worker process died without an answer (out of memory, killed from outside, ...).
+
+    `detail` holds the end of what the worker wrote to its standard error (also added to the
+    exception's notes, so a --debug traceback shows it).
+    """
+
+    def __init__(self, message: str, detail: str = ""):
+        super().__init__(message)
+        self.detail = detail
+        if detail:
+            self.add_note("the worker's own output:\n" + detail)
+
+
+class WorkerOutOfMemory(WorkerCrashed):
+    """The worker needed more memory than its limit allows."""
 
 
 class WorkerFailed(Exception):
@@ -86,10 +117,49 @@ def _close_other_fds(keep: set[int]) -> None:
     os.closerange(start, max(max_fd, start))
 
 
+class OutputCapture:
+    """A buffer (a memfd, else an unlinked temporary file) that a worker's fds 1 and 2 write to.
+
+    Made in the parent before the fork; the parent reads its end with pread, which leaves the
+    shared file offset alone."""
+
+    def __init__(self) -> None:
+        try:
+            self.fd = os.memfd_create("datateam-worker-output", os.MFD_CLOEXEC)
+        except (AttributeError, OSError):
+            fd, path = tempfile.mkstemp(prefix="datateam-worker-")
+            os.unlink(path)
+            self.fd = fd
+
+    def redirect(self) -> None:
+        """In the child: send standard output and error to the buffer."""
+        os.dup2(self.fd, 1)
+        os.dup2(self.fd, 2)
+
+    def tail(self) -> str:
+        """The last few KB the worker wrote, as text."""
+        try:
+            size = os.fstat(self.fd).st_size
+            data = os.pread(self.fd, _STDERR_KEPT, max(0, size - _STDERR_KEPT))
+        except OSError:
+            return ""
+        return data.decode("utf-8", "replace").strip()
+
+    def close(self) -> None:
+        try:
+            os.close(self.fd)
+        except OSError:
+            pass
+
+
 def _child_setup(keep: int | set[int], timeout: float | None, memory_limit: int | None,
-                 die_with_parent: bool = True) -> None:
-    """In a freshly forked child: die with the parent, default signals, close inherited descriptors
-    except `keep`, cap the address space and (backstop) the CPU time.
+                 die_with_parent: bool = True, *, output: OutputCapture | None = None,
+                 walled: bool = True) -> None:
+    """In a freshly forked child: die with the parent, default signals, output to `output`, close
+    inherited descriptors except `keep`, cap the address space and (backstop) the CPU time, and
+    (when `walled`) install the network wall prepared by sandbox.prepare() in the parent.
+
+    Raises OSError when the wall cannot be installed; the caller must then not evaluate anything.
 
     die_with_parent uses PR_SET_PDEATHSIG, which fires when the forking *thread* ends: right for a
     worker the forking thread waits for, wrong for a long-lived one (which leaves when its request
@@ -98,6 +168,8 @@ def _child_setup(keep: int | set[int], timeout: float | None, memory_limit: int 
         _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if output is not None:
+        output.redirect()
     _close_other_fds({keep} if isinstance(keep, int) else set(keep))
     if memory_limit:
         size = _virtual_size()
@@ -106,6 +178,8 @@ def _child_setup(keep: int | set[int], timeout: float | None, memory_limit: int 
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     if timeout:
         cpu_limit(timeout)
+    if walled:
+        sandbox.install()
 
 
 def cpu_limit(timeout: float) -> None:
@@ -126,52 +200,98 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[written:]
 
 
+_DEFAULT = object()
+
+
 def run_in_worker(func: Callable[[], Any], timeout: float | None, *, what: str = "the query",
-                  memory_limit: int | None = DEFAULT_MEMORY_LIMIT) -> Any:
-    """Run `func()` in a forked child; return its result or raise.
+                  memory_limit: int | None = _DEFAULT) -> Any:  # type: ignore[assignment]
+    """Run `func()` in a forked child that cannot reach the network; return its result or raise.
 
     timeout: seconds before the child is killed (None: no limit). what: words for messages
-    ("the query", "the RDFS closure"). memory_limit: bytes the child may add to its address space.
+    ("the query", "the RDFS closure"). memory_limit: bytes the child may add to its address space
+    (default DEFAULT_MEMORY_LIMIT, from DATATEAM_QUERY_MEMORY_MB; None: no limit).
 
     Raises QueryTimeoutError when time is up, WorkerFailed when `func` raised (the exception's
-    class name and message), WorkerCrashed when the child died without answering.
+    class name and message), WorkerOutOfMemory when it ran out of memory, WorkerCrashed when the
+    child died without answering, and SandboxUnavailable when the network wall cannot be installed.
     """
-    rfd, wfd = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # child
-        status = 0
-        try:
-            os.close(rfd)
-            _child_setup(wfd, timeout, memory_limit)
-            try:
-                payload = ("ok", func())
-            except MemoryError:
-                payload = ("error", "MemoryError", "the worker ran out of memory", "")
-            except BaseException as exc:  # carried back to the parent, which raises it there
-                payload = ("error", type(exc).__name__, str(exc), traceback.format_exc(limit=5))
-            data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
-            _write_all(wfd, _HEADER.pack(len(data)) + data)
-        except BaseException:
-            status = 1
-        finally:
-            os._exit(status)
-
-    os.close(wfd)
+    if memory_limit is _DEFAULT:
+        memory_limit = DEFAULT_MEMORY_LIMIT
+    walled = sandbox.prepare()
+    output = OutputCapture()
     try:
-        data = _read_answer(rfd, pid, timeout, what)
-    except BaseException:
-        _kill(pid)
-        raise
+        rfd, wfd = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # child
+            _child_main(func, rfd, wfd, timeout, memory_limit, output, walled)
+        os.close(wfd)
+        try:
+            data = _read_answer(rfd, pid, timeout, what, memory_limit=memory_limit, output=output)
+        except BaseException:
+            _kill(pid)
+            raise
+        finally:
+            os.close(rfd)
+        _reap(pid)
     finally:
+        output.close()
+    return answer(pickle.loads(data), what, memory_limit)
+
+
+def _child_main(func, rfd: int, wfd: int, timeout, memory_limit, output: OutputCapture, walled: bool):
+    """The forked child of run_in_worker: set up, run `func`, send the outcome, leave with os._exit."""
+    status = 0
+    try:
         os.close(rfd)
-    _reap(pid)
-    payload = pickle.loads(data)
+        try:
+            _child_setup(wfd, timeout, memory_limit, output=output, walled=walled)
+        except OSError as exc:
+            payload = ("error", "SandboxUnavailable", sandbox.unavailable_message(str(exc)), "")
+        else:
+            payload = evaluate_payload(func)
+        data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
+        _write_all(wfd, _HEADER.pack(len(data)) + data)
+    except BaseException:
+        status = 1
+    finally:
+        os._exit(status)
+
+
+def evaluate_payload(func: Callable[[], Any]) -> tuple:
+    """In a worker: run `func()` and describe the outcome as a picklable tuple for the parent."""
+    try:
+        return ("ok", func())
+    except MemoryError:
+        return ("error", "MemoryError", "the worker ran out of memory", "")
+    except BaseException as exc:  # carried back to the parent, which raises it there
+        return ("error", type(exc).__name__, str(exc), traceback.format_exc(limit=5))
+
+
+def answer(payload: tuple, what: str, memory_limit: int | None) -> Any:
+    """In the parent: the worker's result, or the matching exception raised."""
     if payload[0] == "ok":
         return payload[1]
-    raise WorkerFailed(payload[1], payload[2], payload[3])
+    kind, message, detail = payload[1], payload[2], payload[3]
+    if kind == "SandboxUnavailable":
+        raise sandbox.SandboxUnavailable(message)
+    if kind == "MemoryError":
+        raise WorkerOutOfMemory(_memory_message(what, memory_limit), detail)
+    raise WorkerFailed(kind, message, detail)
 
 
-def _read_answer(fd: int, pid: int, timeout: float | None, what: str) -> bytes:
+def _megabytes(size: int) -> str:
+    megabytes = size / (1024 * 1024)
+    return f"{megabytes:,.0f} MB" if megabytes >= 1 else f"{size:,} bytes"
+
+
+def _memory_message(what: str, memory_limit: int | None) -> str:
+    limit = f" (limit {_megabytes(memory_limit)})" if memory_limit else ""
+    return (f"{what} ran out of memory{limit} and was stopped; add a LIMIT or narrow it down, or raise the limit "
+            "with DATATEAM_QUERY_MEMORY_MB")
+
+
+def _read_answer(fd: int, pid: int, timeout: float | None, what: str, *,
+                 memory_limit: int | None = DEFAULT_MEMORY_LIMIT, output: OutputCapture | None = None) -> bytes:
     """Read one length-prefixed message from the child, or raise when time is up or it died."""
     deadline = None if timeout is None else time.monotonic() + timeout
     poller = select.poll()
@@ -196,24 +316,36 @@ def _read_answer(fd: int, pid: int, timeout: float | None, what: str) -> bytes:
         if expected is None and len(buf) >= _HEADER.size:
             expected = _HEADER.size + _HEADER.unpack_from(buf)[0]
             if expected > MAX_RESULT_BYTES:
-                raise QueryError(f"{what} produced more than {MAX_RESULT_BYTES // (1024 * 1024)} MB of results; "
-                                 "add a LIMIT or narrow it down")
+                raise QueryError(f"{what} produced more than {_megabytes(MAX_RESULT_BYTES)} of results and was "
+                                 "stopped; add a LIMIT or narrow it down (DATATEAM_QUERY_RESULT_MB raises the limit)")
     if expected is None or len(buf) < expected:
         status = _reap(pid)
-        raise WorkerCrashed(_crash_message(what, status))
+        detail = output.tail() if output is not None else ""
+        raise _crash(what, status, memory_limit, detail)
     return bytes(buf[_HEADER.size:expected])
 
 
-def _crash_message(what: str, status: int | None) -> str:
+_MEMORY_WORDS = ("memory allocation", "out of memory", "cannot allocate memory", "memoryerror", "bad_alloc")
+
+
+def _crash(what: str, status: int | None, memory_limit: int | None, detail: str) -> WorkerCrashed:
+    """The one-line error for a worker that died without answering; its own output goes to `detail`."""
+    words = detail.lower()
     if status is not None and os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
-        if sig in (signal.SIGABRT, signal.SIGSEGV, signal.SIGBUS):
-            return (f"{what} needed more memory than allowed ({DEFAULT_MEMORY_LIMIT // (1024 * 1024)} MB; "
-                    "DATATEAM_QUERY_MEMORY_MB raises it) and was stopped; add a LIMIT or narrow it down")
+        if sig in (signal.SIGABRT, signal.SIGSEGV, signal.SIGBUS) and (
+                any(w in words for w in _MEMORY_WORDS) or sig != signal.SIGABRT or not words):
+            return WorkerOutOfMemory(_memory_message(what, memory_limit), detail)
         if sig == signal.SIGXCPU:
-            return f"{what} used more CPU time than allowed and was stopped"
-        return f"{what} was stopped by signal {signal.Signals(sig).name}"
-    return f"{what} stopped without an answer (exit status {os.WEXITSTATUS(status) if status is not None else '?'})"
+            return WorkerCrashed(f"{what} used more CPU time than allowed and was stopped", detail)
+        if sig == signal.SIGSYS:
+            return WorkerCrashed(f"{what} was stopped by the network wall (a forbidden system call)", detail)
+        return WorkerCrashed(f"{what} was stopped by signal {signal.Signals(sig).name}"
+                             f"{' (run with --debug for its own output)' if detail else ''}", detail)
+    if any(w in words for w in _MEMORY_WORDS):
+        return WorkerOutOfMemory(_memory_message(what, memory_limit), detail)
+    code = os.WEXITSTATUS(status) if status is not None else "?"
+    return WorkerCrashed(f"{what} stopped without an answer (exit status {code})", detail)
 
 
 def _seconds(timeout: float) -> str:
