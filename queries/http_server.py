@@ -52,24 +52,24 @@ from .origin import HostPolicy
 from .server import SparqlEndpoint
 
 LINGER_SECONDS = 2.0  # how long a refused client may go on sending before the connection is cut
-MAX_LINGERING = 256  # connections lingering after a refusal; beyond, refused connections are reset at once
+MAX_LINGERING = 128  # connections lingering after a refusal (within limits.FD_RESERVE); beyond, closed at once
 SEND_TIMEOUT = 30.0  # a client that reads nothing of its answer for this long is cut off
 _REQUEST_LINE = re.compile(rb"([!#$%&'*+.^_`|~0-9A-Za-z-]+) ([\x21-\x7e]+) HTTP/(\d)\.(\d)")
 _TLS_RECORD = (0x16, 0x03)  # a TLS handshake record: content type 22, version 3.x
 _log = logging.getLogger("datateam.serve")
 
 
-class _RecordingConnection(h11.Connection):
-    """h11's connection, remembering why it refused a request (uvicorn only says "invalid")."""
-
-    last_error: h11.RemoteProtocolError | None = None
-
-    def next_event(self):
-        try:
-            return super().next_event()
-        except h11.RemoteProtocolError as exc:
-            self.last_error = exc
-            raise
+def _h11_reason(head: bytes) -> tuple[int, str]:
+    """Why h11 refuses a request head, (status hint, reason): uvicorn only says "invalid", so the
+    head is parsed again (only ever on this error path)."""
+    conn = h11.Connection(h11.SERVER, max_incomplete_event_size=len(head) + 1)
+    conn.receive_data(bytes(head))
+    try:
+        while conn.next_event() not in (h11.NEED_DATA, h11.PAUSED):
+            pass
+    except h11.RemoteProtocolError as exc:
+        return exc.error_status_hint, str(exc) or "invalid HTTP"
+    return 400, "invalid request body framing"
 
 
 class ConnectionGuard:
@@ -113,7 +113,7 @@ class _LingeringTransport:
     def close(self) -> None:
         protocol = self._protocol
         state = protocol.conn.their_state
-        protocol.close_lingering(expect_more=state is h11.SEND_BODY or (state is h11.IDLE and bool(protocol._head)))
+        protocol.close_lingering(expect_more=state is h11.SEND_BODY or (state is h11.IDLE and protocol.mid_head))
 
 
 class GuardedH11Protocol(H11Protocol):
@@ -125,9 +125,7 @@ class GuardedH11Protocol(H11Protocol):
 
     def __init__(self, config, server_state, app_state, _loop=None):
         super().__init__(config, server_state, app_state, _loop)
-        limits = self.guard.limits
-        self.conn = _RecordingConnection(h11.SERVER, max_incomplete_event_size=limits.max_head_bytes + 1024)
-        self.limits = limits
+        self.limits = self.guard.limits
         self._raw: asyncio.Transport | None = None
         self._address = "-"
         self._counted = False
@@ -184,6 +182,11 @@ class GuardedH11Protocol(H11Protocol):
             self._head_timer = None
 
     # -- the request head -----------------------------------------------------------------------
+    @property
+    def mid_head(self) -> bool:
+        """Part of a request head has arrived, not all of it."""
+        return bool(self._head) and not self._head_done
+
     def _check_head(self, data: bytes) -> tuple[int, str] | None:
         """Check the request head received so far; (status, message) when it must be refused."""
         limits = self.limits
@@ -221,14 +224,12 @@ class GuardedH11Protocol(H11Protocol):
         if b"content-length" in names and b"transfer-encoding" in names:
             return 400, "a request may not have both Content-Length and Transfer-Encoding"
         self._head_done = True
-        self._head = bytearray()
+        del self._head[newline + blank.end():]  # kept (bounded) until the next request, for error messages
         return None
 
     def send_400_response(self, msg: str) -> None:
         """h11 refused the request: answer with its reason (uvicorn would only say "invalid")."""
-        exc = self.conn.last_error
-        status = getattr(exc, "error_status_hint", 400) if exc is not None else 400
-        reason = str(exc) if exc is not None and str(exc) else "invalid HTTP"
+        status, reason = _h11_reason(self._head)
         if status == 431:
             reason = "the request head is too large"
         self._refuse(status if status in (400, 414, 431, 505) else 400, f"malformed request: {reason[:200]}")
@@ -245,7 +246,7 @@ class GuardedH11Protocol(H11Protocol):
             return
         if self.conn.their_state is not h11.IDLE:
             return
-        if self._head or self.conn.trailing_data[0]:
+        if self.mid_head or self.conn.trailing_data[0]:
             self._refuse(408, f"the request head did not arrive within {self.limits.header_timeout:g} s")
         else:
             self._raw.close()  # an idle connection: nothing to answer

@@ -32,8 +32,8 @@ MIB = 1024 * 1024
 DEFAULT_MEMORY_HEADROOM = 4096 * MIB
 MEMORY_ENV = "DATATEAM_SERVER_MEMORY_MB"
 # Descriptors kept free beside the connections: the listening socket, the store's files, the
-# two pipe ends of each query worker, the log.
-FD_RESERVE = 256
+# two pipe ends of each query worker, the log, and connections closing after a refusal.
+FD_RESERVE = 512
 
 
 @dataclass(frozen=True)
