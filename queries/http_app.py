@@ -137,8 +137,3 @@ class EndpointApp:
         except TimeoutError:
             return b"", text_response(408, f"the request body did not arrive within {self.limits.body_timeout:g} s")
         return bytes(body), None
-
-    def close(self) -> None:
-        """Send waiting queries away; let the query threads finish what they run."""
-        self.admission.close()
-        self.executor.shutdown(wait=False, cancel_futures=True)

@@ -216,7 +216,7 @@ class SparqlEndpoint:
             return self._explorer()
         if path == "/favicon.ico":
             return Response(204, b"")
-        return text_response(404, f"no such page: {path} (the SPARQL endpoint is /sparql, the query page is /)")
+        return text_response(404, f"no such page: {_printable(path)} (the SPARQL endpoint is /sparql, the query page is /)")
 
     @staticmethod
     def _not_allowed(allow: str) -> Response:
@@ -373,7 +373,7 @@ class SparqlEndpoint:
 
     def _asset(self, name: str) -> Response:
         if name not in PAGE_ASSETS:
-            return text_response(404, f"no such asset: {name}")
+            return text_response(404, f"no such asset: {_printable(name)}")
         return Response(200, _asset_bytes(name), PAGE_ASSETS[name], _page_headers(PAGE_CSP))
 
     def info(self) -> dict:
@@ -456,6 +456,14 @@ class SparqlEndpoint:
     def _json(data) -> Response:
         return Response(200, (json.dumps(data, ensure_ascii=False, indent=1) + "\n").encode("utf-8"),
                         "application/json")
+
+
+def _printable(text: str, limit: int = 200) -> str:
+    """`text` for a one-line message: control characters escaped, cut at `limit` characters."""
+    if text.isprintable() and len(text) <= limit:
+        return text
+    shown = text.encode("unicode_escape").decode("ascii") if not text.isprintable() else text
+    return shown if len(shown) <= limit else shown[:limit - 3] + "..."
 
 
 def _last(params: list[tuple[str, str]], name: str) -> str | None:
