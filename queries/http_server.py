@@ -430,7 +430,6 @@ class EndpointServer:
         self._started = threading.Event()
         self._stopped = threading.Event()
         self._serving = False
-        self.forced = False
         _quiet_uvicorn_logs()
         self._uvicorn = _Uvicorn(uvicorn.Config(
             self.app, http=protocol_for(self.guard), ws="none", lifespan="off", log_config=None,
@@ -514,17 +513,44 @@ class EndpointServer:
         return True
 
 
+def _kill_query_workers() -> None:
+    """SIGKILL this process's forked query workers (children running our own command line: a warm
+    worker busy with a query would otherwise finish it first). Linux only; elsewhere nothing."""
+    try:
+        with open("/proc/self/cmdline", "rb") as handle:
+            ours = handle.read()
+        tasks = os.listdir("/proc/self/task")
+    except OSError:
+        return
+    for task in tasks:
+        try:
+            with open(f"/proc/self/task/{task}/children", encoding="ascii") as handle:
+                children = handle.read().split()
+        except OSError:
+            continue
+        for pid in children:
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as handle:
+                    if handle.read() == ours:
+                        os.kill(int(pid), signal.SIGKILL)
+            except (OSError, ValueError):
+                pass
+
+
 def serve_until_signalled(server: EndpointServer, *, on_ready=None) -> bool:
     """Serve in this (main) thread until SIGINT or SIGTERM, then stop gracefully; a second SIGINT
-    stops at once (the process exits with status 130, cutting off the queries in flight).
+    stops at once (the process exits with status 130, cutting off the queries in flight; their
+    workers die with it).
 
     Returns True when every request finished in time."""
     uv = server._uvicorn
 
     def on_signal(signum, frame):
         if uv.should_exit and signum == signal.SIGINT:
-            uv.force_exit = True
-            server.forced = True
+            sys.stderr.write("stopped at once; queries in flight were cut off\n")
+            sys.stderr.flush()
+            _kill_query_workers()
+            os._exit(130)
         uv.should_exit = True
 
     previous = {}
@@ -540,9 +566,4 @@ def serve_until_signalled(server: EndpointServer, *, on_ready=None) -> bool:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    if server.forced:
-        sys.stderr.write("stopped at once; queries in flight were cut off\n")
-        sys.stderr.flush()
-        sys.stdout.flush()
-        os._exit(130)
     return server.stop(grace=server.endpoint.config.timeout + 5)

@@ -663,3 +663,63 @@ def test_console_command_serves_and_stops_gracefully_on_ctrl_c(tmp_path):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def _start_console_server(*args):
+    exe = Path(sys.executable).parent / "datateam"
+    proc = subprocess.Popen([str(exe), "serve", "--port", "0", "--quiet", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = proc.stderr.readline()
+    match = re.search(r"(http://127\.0\.0\.1:\d+/)sparql", first)
+    assert match, first
+    return proc, match.group(1)
+
+
+def test_console_command_stops_gracefully_on_sigterm():
+    proc, url = _start_console_server("--timeout", "3")
+    try:
+        assert post_form(url, "ASK { role:data-engineer a dt:Role }").status == 200
+        pending: dict = {}
+        runner = threading.Thread(target=lambda: pending.setdefault("answer", post_form(url, RUNAWAY_QUERY)))
+        runner.start()
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGTERM)
+        runner.join(30)
+        assert pending["answer"].status == 503 and pending["answer"].text.startswith("query timed out")
+        assert proc.wait(30) == 0
+        rest = proc.stderr.read()
+        assert "stopped" in rest and "Traceback" not in rest
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_a_second_ctrl_c_stops_at_once():
+    proc, url = _start_console_server("--timeout", "60")
+    try:
+        cut_off: list = []
+
+        def run_runaway():
+            try:
+                post_form(url, RUNAWAY_QUERY)
+            except OSError as exc:  # the server is gone: expected, and checked below
+                cut_off.append(exc)
+
+        runner = threading.Thread(target=run_runaway, daemon=True)
+        runner.start()
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.5)
+        started = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(20) == 130
+        rest = proc.stderr.read()  # EOF once every process holding stderr (its query workers too) is gone
+        assert time.monotonic() - started < 10  # not after the query's 60 s
+        assert "stopped at once" in rest and "Traceback" not in rest
+        runner.join(10)
+        assert len(cut_off) == 1
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
