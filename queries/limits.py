@@ -108,14 +108,9 @@ def raise_open_files(connections: int) -> int:
 
 def address_space() -> int:
     """This process's address-space size in bytes (VmSize), 0 when unknown."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as handle:
-            for line in handle:
-                if line.startswith("VmSize:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
+    from .worker import _virtual_size
+
+    return _virtual_size()
 
 
 def memory_ceiling(megabytes: int | None, current: int | None = None) -> int:

@@ -18,6 +18,8 @@ import urllib.parse
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+
 from datateam.queries.server import make_server
 
 DATATEAM = Path(sys.executable).parent / "datateam"
@@ -193,3 +195,32 @@ def small_query_answered(port: int, source: str = "127.0.0.1", timeout: float = 
     assert status == 200, body[:300]
     assert json.loads(body) == {"head": {}, "boolean": True}
     return seconds
+
+
+class QuerySpy:
+    """Records the text of every query that reaches run_query, then runs it for real."""
+
+    def __init__(self, real):
+        self.real = real
+        self.texts: list[str] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, kg, text, **kwargs):
+        with self.lock:
+            self.texts.append(text)
+        return self.real(kg, text, **kwargs)
+
+    def ran(self, marker: str) -> int:
+        """How many queries containing `marker` reached evaluation."""
+        with self.lock:
+            return sum(marker in t for t in self.texts)
+
+
+@pytest.fixture()
+def spy(monkeypatch):
+    """A QuerySpy in place of run_query (the server imports it from its module at each query)."""
+    import datateam.queries.execute as execute
+
+    recorder = QuerySpy(execute.run_query)
+    monkeypatch.setattr(execute, "run_query", recorder)
+    return recorder

@@ -14,10 +14,7 @@ from pathlib import Path
 
 import pytest
 
-import datateam.queries.execute as execute
-
-from http_attacks import running_server
-from test_http_origin import QuerySpy
+from http_attacks import running_server, spy  # noqa: F401 - spy is a fixture
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -83,13 +80,6 @@ def _attacker(page_html: str) -> ThreadingHTTPServer:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
-
-
-@pytest.fixture()
-def spy(monkeypatch):
-    recorder = QuerySpy(execute.run_query)
-    monkeypatch.setattr(execute, "run_query", recorder)
-    return recorder
 
 
 @pytest.fixture(scope="module")

@@ -8,42 +8,15 @@ evaluation.
 from __future__ import annotations
 
 import json
-import threading
 import urllib.parse
 
 import pytest
 
-import datateam.queries.execute as execute
 from datateam.cli import main
 
-from http_attacks import request, running_server
+from http_attacks import request, running_server, spy  # noqa: F401 - spy is a fixture
 
 MARK = "SELECT ?who WHERE { BIND('origin-check' AS ?who) }"
-
-
-class QuerySpy:
-    """Records the text of every query that reaches run_query, then runs it for real."""
-
-    def __init__(self, real):
-        self.real = real
-        self.texts: list[str] = []
-        self.lock = threading.Lock()
-
-    def __call__(self, kg, text, **kwargs):
-        with self.lock:
-            self.texts.append(text)
-        return self.real(kg, text, **kwargs)
-
-    def ran(self, marker: str) -> int:
-        with self.lock:
-            return sum(marker in t for t in self.texts)
-
-
-@pytest.fixture()
-def spy(monkeypatch):
-    recorder = QuerySpy(execute.run_query)
-    monkeypatch.setattr(execute, "run_query", recorder)
-    return recorder
 
 
 @pytest.fixture(scope="module")
