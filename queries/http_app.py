@@ -82,7 +82,8 @@ class EndpointApp:
                              f"{response.status} {(time.monotonic() - started) * 1000:.0f} ms\n")
 
     async def _respond(self, request: AsgiRequest, client: str) -> tuple[Response, bool]:
-        """The response, and whether the connection must close after it."""
+        """The response, and whether the connection must close after it (every refusal before the
+        body is read closes it, so that an unread body is never drained)."""
         scope = request.scope
         method = scope["method"]
         hosts = request.headers.getlist("host")
@@ -95,7 +96,7 @@ class EndpointApp:
             params = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True,
                                max_num_fields=self.limits.max_params)
         except ValueError:
-            return text_response(400, f"too many parameters (at most {self.limits.max_params})"), False
+            return text_response(400, f"too many parameters (at most {self.limits.max_params})"), True
         path = scope["path"] or "/"
         headers = {k.lower(): v for k, v in request.headers.items()}
         runs_query = self.endpoint.runs_query(method, path, params)
