@@ -132,9 +132,14 @@ class HostPolicy:
 
     @property
     def allowed(self) -> list[str]:
-        """The names answered, for messages and the docs."""
-        names = sorted(self._names | self._any_port) + sorted(f"{n}:{p}" for n, p in self._with_port)
-        return names + (["any IP address"] if self.wildcard else [])
+        """The Host values answered, for messages: `127.0.0.1:8000`, `[::1]:8000`, `kg.example.org`..."""
+        def shown(name: str) -> str:
+            return f"[{name}]" if ":" in name else name
+
+        names = [f"{shown(n)}:{self.port}" for n in sorted(self._names - self._any_port)]
+        names += sorted(shown(n) for n in self._any_port)
+        names += sorted(f"{shown(n)}:{p}" for n, p in self._with_port)
+        return names + ([f"any IP address:{self.port}"] if self.wildcard else [])
 
     def refusal(self, host: str | None) -> str | None:
         """Why a Host header is refused, or None when it names this server. No Host header (an
