@@ -517,8 +517,9 @@ def prefixes(fmt, output):
                    "Loopback names and the --host address are always answered.")
 @click.option("--max-connections", type=click.IntRange(min=1), default=4096, show_default=True,
               help="Open connections at most (fewer if the descriptor limit is lower).")
-@click.option("--client-queries", type=click.IntRange(min=1), default=4, show_default=True,
-              help="Queries one client address may have evaluated at once (32 more may wait).")
+@click.option("--client-queries", type=click.IntRange(min=1), default=None,
+              help="Queries one client address may have evaluated at once; 32 more may wait "
+                   "[default: one per core, 2 to 4].")
 @click.option("--memory-limit", type=click.IntRange(min=1), metavar="MB", envvar="DATATEAM_SERVER_MEMORY_MB",
               help="Address space the server process may use, in MB (or $DATATEAM_SERVER_MEMORY_MB) "
                    "[default: what it uses after loading + 4096].")
@@ -548,7 +549,8 @@ def serve(host, port, timeout, max_rows, cors, allow_hosts, max_connections, cli
     from .queries.server import make_server, serve as run_server
 
     kg = _state().knowledge_graph()
-    limits = HttpLimits(max_connections=max_connections, client_queries=client_queries)
+    limits = HttpLimits(max_connections=max_connections,
+                        **({"client_queries": client_queries} if client_queries else {}))
     server = make_server(kg, host, port, timeout=timeout, max_rows=max_rows, cors=cors, explorer=explorer,
                          log=not quiet, allow_hosts=allow_hosts, limits=limits,
                          memory_limit=memory_limit if memory_limit is not None else "auto")

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 import resource
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..graph.errors import DatateamError
 
@@ -36,6 +36,13 @@ MEMORY_ENV = "DATATEAM_SERVER_MEMORY_MB"
 FD_RESERVE = 512
 
 
+def default_client_queries() -> int:
+    """Queries one client may have evaluated at once: one per core (2 to 4). Each runs on a core
+    of its own, so a client with runaway queries can take that many cores, never all of them and
+    the server's."""
+    return max(2, min(4, (os.cpu_count() or 2)))
+
+
 @dataclass(frozen=True)
 class HttpLimits:
     """The bounds of the HTTP layer (sizes in bytes, times in seconds).
@@ -48,7 +55,8 @@ class HttpLimits:
     body_timeout: seconds for a whole request body to arrive (408);
     keep_alive_timeout: seconds an idle kept-alive connection stays open;
     max_connections / max_client_connections: open connections in all / from one address (503);
-    client_queries: queries of one address evaluated at once; client_queue: how many more of
+    client_queries: queries of one address evaluated at once (one per core, 2 to 4; see
+    `default_client_queries`); client_queue: how many more of
     them may wait; queue_limit: waiting queries of all clients together (503 with Retry-After
     beyond either); queue_timeout: seconds a query may wait for its turn (then 503).
     """
@@ -63,7 +71,7 @@ class HttpLimits:
     keep_alive_timeout: float = 10.0
     max_connections: int = 4096
     max_client_connections: int = 512
-    client_queries: int = 4
+    client_queries: int = field(default_factory=default_client_queries)
     client_queue: int = 32
     queue_limit: int = 128
     queue_timeout: float = 60.0

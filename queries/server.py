@@ -52,7 +52,7 @@ from .limits import HttpLimits
 DEFAULT_PORT = 8000
 DEFAULT_MAX_ROWS = 10_000
 DEFAULT_MAX_CONCURRENT = 8
-DEFAULT_WARM_WORKERS = 2
+DEFAULT_WARM_WORKERS = 4
 PAGE_ASSETS = {"page.js": "text/javascript; charset=utf-8", "page.css": "text/css; charset=utf-8"}
 # The query page may talk to this server only: no CDN, no other host, no inline script.
 PAGE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; "
