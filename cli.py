@@ -543,35 +543,58 @@ def prefixes(fmt, output):
 @click.option("--timeout", type=float, default=None, help="Seconds a query may run before it is stopped [default: 30].")
 @click.option("--max-rows", type=click.IntRange(min=1), default=10000, show_default=True,
               help="Cut SELECT results (and CONSTRUCT triples) after this many.")
-@click.option("--cors", is_flag=True, help="Let web pages of other origins query the endpoint (CORS headers).")
+@click.option("--cors", is_flag=True,
+              help="Let web pages of other origins query the endpoint (CORS headers; no cross-origin refusal).")
+@click.option("--allow-host", "allow_hosts", multiple=True, metavar="NAME[:PORT]",
+              help="Also answer requests whose Host header is NAME (e.g. behind a reverse proxy); repeatable. "
+                   "Loopback names and the --host address are always answered.")
+@click.option("--max-connections", type=click.IntRange(min=1), default=4096, show_default=True,
+              help="Open connections at most (fewer if the descriptor limit is lower).")
+@click.option("--client-queries", type=click.IntRange(min=1), default=None,
+              help="Queries one client address may have evaluated at once; 32 more may wait "
+                   "[default: one per core, 2 to 4].")
+@click.option("--memory-limit", type=click.IntRange(min=1), metavar="MB", envvar="DATATEAM_SERVER_MEMORY_MB",
+              help="Address space the server process may use, in MB (or $DATATEAM_SERVER_MEMORY_MB) "
+                   "[default: what it uses after loading + 4096].")
 @click.option("--open", "open_browser", is_flag=True, help="Open the query page in a web browser.")
 @click.option("--explorer", type=click.Path(exists=True, dir_okay=False),
               help="Serve this page (written by `datateam explore -o FILE`) at /explorer.")
 @click.option("--quiet", is_flag=True, help="Do not log one line per request.")
-def serve(host, port, timeout, max_rows, cors, open_browser, explorer, quiet):
+def serve(host, port, timeout, max_rows, cors, allow_hosts, max_connections, client_queries, memory_limit,
+          open_browser, explorer, quiet):
     """Serve the knowledge graph as a read-only SPARQL 1.1 endpoint with a query page.
 
     The endpoint is /sparql (GET and POST, results by content negotiation, a service description
     without a query); the page at / runs named or typed queries and works offline. Every query
-    goes through the same safety checks, time limit and row cap as `datateam query`. Ctrl-C stops
-    the server after the queries in flight finish.
+    goes through the same safety checks, time limit and row cap as `datateam query`. Pages of
+    other origins may not run queries (unless --cors), and a Host header that does not name this
+    server is refused (see --allow-host). Ctrl-C (or SIGTERM) stops the server after the queries
+    in flight finish.
 
     \b
     Examples:
       datateam serve --open
       datateam serve --port 8080 --timeout 10 --max-rows 5000
+      datateam serve --allow-host kg.example.org        # behind a reverse proxy for that name
       curl -H 'Accept: text/csv' --data-urlencode 'query=SELECT * WHERE { ?r a dt:Role }' http://127.0.0.1:8000/sparql
     """
+    from .queries.limits import HttpLimits
     from .queries.server import make_server, serve as run_server
 
     kg = _state().knowledge_graph()
+    limits = HttpLimits(max_connections=max_connections,
+                        **({"client_queries": client_queries} if client_queries else {}))
     server = make_server(kg, host, port, timeout=timeout, max_rows=max_rows, cors=cors, explorer=explorer,
-                         log=not quiet)
+                         log=not quiet, allow_hosts=allow_hosts, limits=limits,
+                         memory_limit=memory_limit if memory_limit is not None else "auto")
     url = server.url
     click.echo(f"datateam-kg SPARQL endpoint: {url}sparql", err=True)
     click.echo(f"query page:                  {url}", err=True)
     if host not in ("127.0.0.1", "localhost", "::1"):
         click.echo(f"warning: listening on {host}: anyone who can reach this machine can query it", err=True)
+    if server.max_connections < max_connections:
+        click.echo(f"note: at most {server.max_connections} connections (the descriptor limit allows no more)",
+                   err=True)
     click.echo("press Ctrl-C to stop", err=True)
 
     def opened(srv):

@@ -8,7 +8,8 @@ parsing and SPARQL, a Python pairwise loop, stock pyvis) and reported as a time 
 target and whether it was met. Without the data folder it says so and leaves BENCHMARKS.md alone.
 
 Parts: store (bench_store.py: import, cold start, named query), overlap (bench_overlap.py), explorer
-(bench_explorer.py), query-overhead (bench_query.py, the query engineer's safe-path costs).
+(bench_explorer.py), query-overhead (bench_query.py, the query engineer's safe-path costs), server
+(bench_server.py: `datateam serve` under load, runaway queries and slow clients).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))   # so that `bench.bench_store` imports from the repository root
 
-PARTS = ("store", "overlap", "explorer", "query-overhead")
+PARTS = ("store", "overlap", "explorer", "query-overhead", "server")
 ESCO_GRAPH = "https://w3id.org/datateam-kg/graph/import/esco"
 
 # Why a figure can miss its target on this machine; shown under the table when it does.
@@ -172,6 +173,12 @@ def part_query_overhead(data: Path, work: Path) -> list[dict]:
                     "baseline_s": None, "baseline": "", "ratio": None, "target": "", "met": None,
                     "note": f"p90 {r['p90_ms']} ms, {r['runs']} runs, RSS {r['rss_mb']} MB"})
     return out
+
+
+def part_server(data: Path, work: Path) -> list[dict]:
+    from bench.bench_server import run
+
+    return run()
 
 
 # ---------------------------------------------------------------------------------------------

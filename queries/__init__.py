@@ -7,5 +7,6 @@
 - reasoning.py: RDFS and OWL 2 RL entailments with owlrl, in graph:inferred.
 - library.py and *.rq: the named queries and their headers. prefixes.py: the predeclared prefixes.
 - results.py: QueryResult and the W3C result formats. errors.py: the errors users see.
-- server.py and endpoint_*.py: `datateam serve`.
+- server.py and endpoint_*.py: `datateam serve`, the endpoint's logic; http_server.py, http_app.py,
+  admission.py, origin.py, limits.py: its HTTP layer (uvicorn), checks and bounds.
 """

@@ -12,21 +12,18 @@ Routes:
   GET  /api/queries/NAME?k=v    run a named query with parameters (negotiated like /sparql)
   GET  /explorer                the explorer page (from --explorer FILE, or generated)
 
-Every query runs through `queries.execute.run_query` - the same safety checks, time limit and row
-cap as `datateam query` - so SERVICE, LOAD, FROM naming other graphs and updates are refused before
-evaluation. Results follow the Accept header (q-values honoured; 406 when nothing fits); a
-non-standard `format=csv|tsv|json|xml|ttl|nt|jsonld` parameter overrides it when the format fits
-the result (download links use it). Errors are one plain-text line: 400 for syntax errors and
-refused queries, 403 for SPARQL Update, 503 when the time limit stops a query, 502 when a remote
-backend fails.
+This module is the endpoint's logic, independent of sockets: `SparqlEndpoint.handle(Request) ->
+Response`. Every query runs through `queries.execute.run_query` - the same safety checks, time
+limit and row cap as `datateam query` - so SERVICE, LOAD, FROM naming other graphs and updates are
+refused before evaluation. Results follow the Accept header (q-values honoured; 406 when nothing
+fits); a non-standard `format=csv|tsv|json|xml|ttl|nt|jsonld` parameter overrides it when the
+format fits the result (download links use it). Errors are one plain-text line: 400 for syntax
+errors and refused queries, 403 for SPARQL Update, 503 when the time limit stops a query, 502 when
+a remote backend fails.
 
-Why the standard library's ThreadingHTTPServer: the endpoint needs no routing framework, async
-I/O brings nothing when each query already runs in its own worker process (queries/worker.py), and
-a dependency-free server installs everywhere the CLI does. One thread per connection keeps clients
-independent: a query running into its time limit occupies its own thread and worker, while the
-others are answered. Queries themselves run on a fixed pool of long-lived threads (max_concurrent,
-8 by default), each waiting on its worker process; a local store keeps two workers forked in
-advance (queries/pool.py), which must be forked by a thread that outlives them.
+The HTTP side is uvicorn with Starlette: queries/http_server.py (sockets, malformed requests,
+timeouts, connection caps), queries/http_app.py (Host and cross-origin checks, bounded bodies,
+per-client turns), queries/limits.py (every bound in one place). `make_server` binds it all.
 
 >>> server = make_server(load_knowledge_graph(), port=0)          # doctest: +SKIP
 >>> threading.Thread(target=server.serve_forever).start()         # doctest: +SKIP
@@ -36,32 +33,26 @@ advance (queries/pool.py), which must be forked by a thread that outlives them.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
-import socket
 import sys
 import threading
-import time
 import traceback
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
 from .. import __version__
 from ..graph.errors import DatateamError
 from . import endpoint_negotiation as neg
+from .limits import HttpLimits
 
 DEFAULT_PORT = 8000
 DEFAULT_MAX_ROWS = 10_000
 DEFAULT_MAX_CONCURRENT = 8
-DEFAULT_WARM_WORKERS = 2
-QUEUE_FACTOR = 4  # requests beyond max_concurrent * QUEUE_FACTOR running or waiting get 503
-MAX_BODY_BYTES = 1 << 20  # a query (or form) larger than 1 MiB is refused with 413
-MAX_DRAINED_BYTES = 16 << 20  # a larger body is not even read: the connection is closed
+DEFAULT_WARM_WORKERS = 4
 PAGE_ASSETS = {"page.js": "text/javascript; charset=utf-8", "page.css": "text/css; charset=utf-8"}
 # The query page may talk to this server only: no CDN, no other host, no inline script.
 PAGE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; "
@@ -105,20 +96,23 @@ class EndpointConfig:
     """The endpoint's settings.
 
     timeout: seconds per query; max_rows: cap on SELECT rows / CONSTRUCT triples; cors: send
-    Access-Control-Allow-* headers; explorer: an HTML file to serve at /explorer (else the page is
-    generated when the explorer module is installed); max_concurrent: queries evaluated at once
-    (more wait their turn, up to four times as many; beyond that, 503);
-    warm_workers: worker processes forked in advance for a local store (queries.pool; 0: fork one
-    per query); log: print one line per request on stderr.
+    Access-Control-Allow-* headers and let pages of other origins run queries; explorer: an HTML
+    file to serve at /explorer (else the page is generated when the explorer module is installed);
+    max_concurrent: queries evaluated at once (of these, one client address may hold
+    `limits.client_queries`; more wait in a bounded queue, beyond it 503); warm_workers: worker
+    processes forked in advance for a local store (queries.pool; 0: fork one per query);
+    log: print one line per request on stderr; allow_hosts: extra names the Host header may give
+    (--allow-host); limits: the HTTP layer's bounds (queries.limits.HttpLimits).
     """
 
     def __init__(self, *, timeout: float | None = None, max_rows: int | None = DEFAULT_MAX_ROWS, cors: bool = False,
                  explorer: str | Path | None = None, max_concurrent: int = DEFAULT_MAX_CONCURRENT,
-                 warm_workers: int = DEFAULT_WARM_WORKERS, log: bool = True):
+                 warm_workers: int = DEFAULT_WARM_WORKERS, log: bool = True, allow_hosts=(),
+                 limits: HttpLimits | None = None):
         from .execute import DEFAULT_TIMEOUT
 
         self.timeout = DEFAULT_TIMEOUT if timeout is None else float(timeout)
-        if self.timeout <= 0:
+        if not self.timeout > 0:
             raise DatateamError(f"--timeout must be a positive number of seconds, not {timeout}")
         if max_rows is not None and max_rows < 1:
             raise DatateamError(f"--max-rows must be at least 1, not {max_rows}")
@@ -133,26 +127,46 @@ class EndpointConfig:
         self.max_concurrent = max_concurrent
         self.warm_workers = max(0, int(warm_workers))
         self.log = log
+        self.allow_hosts = tuple(allow_hosts)
+        self.limits = limits or HttpLimits()
+
+
+# Routes answered from memory, without the backend: served on the event loop, no turn needed.
+STATIC_PATHS = frozenset({"/", "/index.html", "/favicon.ico"})
 
 
 class SparqlEndpoint:
     """The endpoint's logic, independent of sockets: `handle(Request) -> Response`.
 
-    kg: any knowledge-graph backend (embedded, --store or --endpoint). Thread-safe.
+    kg: any knowledge-graph backend (embedded, --store or --endpoint). Thread-safe. `handle`
+    evaluates a query in the calling thread's worker process (queries/worker.py), which is tied to
+    that thread: call it from a thread that outlives the query (the HTTP layer uses long-lived
+    query threads).
     """
 
     def __init__(self, kg, config: EndpointConfig | None = None):
         self.kg = kg
         self.config = config or EndpointConfig()
-        # Queries run on a fixed pool of long-lived threads: the request threads (one per connection,
-        # short-lived) only wait. Worker processes forked for queries are tied to the thread that
-        # forked them (PR_SET_PDEATHSIG), so that thread must outlive them.
-        self._executor = ThreadPoolExecutor(self.config.max_concurrent, thread_name_prefix="sparql-query")
-        self._waiting = 0
         self._lock = threading.Lock()
         self._graphs: list[str] | None = None
         self._description_counts: tuple[dict[str, int], int] | None = None
         self._explorer_html: bytes | None = None
+
+    @staticmethod
+    def runs_query(method: str, path: str, params: list[tuple[str, str]]) -> bool:
+        """True when a request to `path` would evaluate a query (or try to change data)."""
+        if path == "/sparql":
+            return method == "POST" or any(k in ("query", "update") for k, _ in params)
+        return path.startswith("/api/queries/")
+
+    @staticmethod
+    def is_static(request: Request) -> bool:
+        """True for requests answered from memory (the page, its assets, OPTIONS), which never
+        reach the backend and so need no query thread."""
+        if request.method == "OPTIONS":
+            return True
+        return request.method in ("GET", "HEAD") and (request.path in STATIC_PATHS
+                                                     or request.path.startswith("/assets/"))
 
     # -- dispatch ------------------------------------------------------------------------------
     def handle(self, request: Request) -> Response:
@@ -161,6 +175,9 @@ class SparqlEndpoint:
             response = self._route(request)
         except DatateamError as exc:
             response = text_response(400, str(exc))
+        except MemoryError:
+            response = text_response(503, "the request needed more memory than the server may use "
+                                          "(--memory-limit); try a smaller one")
         except Exception as exc:  # noqa: BLE001 - reported to the client and logged with its traceback
             traceback.print_exc(file=sys.stderr)
             response = text_response(500, f"internal error: {type(exc).__name__}: {exc}")
@@ -199,7 +216,7 @@ class SparqlEndpoint:
             return self._explorer()
         if path == "/favicon.ico":
             return Response(204, b"")
-        return text_response(404, f"no such page: {path} (the SPARQL endpoint is /sparql, the query page is /)")
+        return text_response(404, f"no such page: {_printable(path)} (the SPARQL endpoint is /sparql, the query page is /)")
 
     @staticmethod
     def _not_allowed(allow: str) -> Response:
@@ -213,9 +230,12 @@ class SparqlEndpoint:
             ctype = (request.header("content-type") or "").split(";")[0].strip().lower()
             if ctype == "application/x-www-form-urlencoded":
                 try:
-                    form = parse_qsl(request.body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+                    form = parse_qsl(request.body.decode("utf-8"), keep_blank_values=True,
+                                     max_num_fields=self.config.limits.max_params)
                 except UnicodeDecodeError:
                     return text_response(400, "the form body is not UTF-8")
+                except ValueError:
+                    return text_response(400, f"too many form fields (at most {self.config.limits.max_params})")
                 params += form
             elif ctype == "application/sparql-query":
                 try:
@@ -257,19 +277,14 @@ class SparqlEndpoint:
                          max_rows=self.config.max_rows)
 
     def _evaluate(self, run, accept: str | None, fmt_name: str | None) -> Response:
-        """Run a query under the concurrency limit and write its result in the negotiated format."""
+        """Run a query (in this thread's worker) and write its result in the negotiated format."""
         from .errors import QueryParameterError, QuerySyntaxError, QueryTimeoutError, UnsafeQueryError
         from .worker import WorkerCrashed
         from ..graph.errors import AmbiguousNameError, NameNotFoundError
         from ..graph.remote import RemoteEndpointError
 
-        with self._lock:
-            if self._waiting >= self.config.max_concurrent * QUEUE_FACTOR:
-                return text_response(503, f"the server is busy ({self._waiting} queries running or waiting); "
-                                          "try again", **{"Retry-After": "5"})
-            self._waiting += 1
         try:
-            result = self._executor.submit(run).result()
+            result = run()
         except QueryTimeoutError as exc:
             return text_response(503, f"query timed out: {exc}", **{"Retry-After": "5"})
         except UnsafeQueryError as exc:
@@ -282,9 +297,6 @@ class SparqlEndpoint:
             return text_response(502, f"the remote store failed: {exc}")
         except WorkerCrashed as exc:
             return text_response(500, f"query stopped: {exc}")
-        finally:
-            with self._lock:
-                self._waiting -= 1
         offer = neg.override(fmt_name, result.kind)
         if offer is None:
             offer = neg.choose(accept, neg.offers_for(result.kind))
@@ -297,8 +309,7 @@ class SparqlEndpoint:
         return Response(200, body, _content_type(offer), headers)
 
     def close(self) -> None:
-        """Stop the query threads (after the queries they run finish)."""
-        self._executor.shutdown(wait=True, cancel_futures=True)
+        """Release what the endpoint holds (nothing today: the HTTP layer owns the threads)."""
 
     def _not_acceptable(self, accept: str | None, kind: str | None = None) -> Response:
         offers = neg.offers_for(kind) if kind else None
@@ -362,7 +373,7 @@ class SparqlEndpoint:
 
     def _asset(self, name: str) -> Response:
         if name not in PAGE_ASSETS:
-            return text_response(404, f"no such asset: {name}")
+            return text_response(404, f"no such asset: {_printable(name)}")
         return Response(200, _asset_bytes(name), PAGE_ASSETS[name], _page_headers(PAGE_CSP))
 
     def info(self) -> dict:
@@ -447,6 +458,14 @@ class SparqlEndpoint:
                         "application/json")
 
 
+def _printable(text: str, limit: int = 200) -> str:
+    """`text` for a one-line message: control characters escaped, cut at `limit` characters."""
+    if text.isprintable() and len(text) <= limit:
+        return text
+    shown = text.encode("unicode_escape").decode("ascii") if not text.isprintable() else text
+    return shown if len(shown) <= limit else shown[:limit - 3] + "..."
+
+
 def _last(params: list[tuple[str, str]], name: str) -> str | None:
     values = [v for k, v in params if k == name]
     return values[-1] if values else None
@@ -466,207 +485,53 @@ def _page_headers(csp: str) -> dict[str, str]:
             "Cache-Control": "no-cache"}
 
 
+@functools.lru_cache(maxsize=None)
 def _asset_bytes(name: str) -> bytes:
     return resources.files("datateam.queries").joinpath("page", name).read_bytes()
 
 
 # ---------------------------------------------------------------------------------------------
-# The socket layer
+# Serving it (the HTTP layer lives in queries/http_server.py)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    """Adapts http.server to SparqlEndpoint.handle (HTTP/1.1, keep-alive, Content-Length always)."""
-
-    protocol_version = "HTTP/1.1"
-    server_version = f"datateam-kg/{__version__}"
-    timeout = 60  # idle keep-alive connections are closed after a minute
-
-    def _serve(self) -> None:
-        started = self._started = time.monotonic()
-        server: EndpointServer = self.server  # type: ignore[assignment]
-        with server.tracker:
-            parts = urlsplit(self.path)
-            length = self.headers.get("Content-Length")
-            body = b""
-            if length:
-                try:
-                    size = int(length)
-                except ValueError:
-                    self._send(text_response(400, "invalid Content-Length"), started)
-                    return
-                if size > MAX_BODY_BYTES:
-                    self.close_connection = True
-                    if size <= MAX_DRAINED_BYTES:  # read it, so the client sees the answer, not a reset
-                        while size > 0:
-                            chunk = self.rfile.read(min(size, 1 << 16))
-                            if not chunk:
-                                break
-                            size -= len(chunk)
-                    self._send(text_response(413, f"the request body is larger than {MAX_BODY_BYTES} bytes"), started)
-                    return
-                body = self.rfile.read(size)
-            elif self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-                self.close_connection = True
-                self._send(text_response(411, "send the request body with a Content-Length"), started)
-                return
-            try:
-                params = parse_qsl(parts.query, keep_blank_values=True)
-            except ValueError:
-                params = []
-            request = Request(self.command, parts.path or "/", params,
-                              {k.lower(): v for k, v in self.headers.items()}, body)
-            self._send(server.endpoint.handle(request), started)
-
-    def _send(self, response: Response, started: float) -> None:
-        self.send_response(response.status)
-        self.send_header("Content-Type", response.content_type)
-        self.send_header("Content-Length", str(len(response.body)))
-        for name, value in response.headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        if self.command != "HEAD" and response.body:
-            try:
-                self.wfile.write(response.body)
-            except (BrokenPipeError, ConnectionResetError):
-                self.close_connection = True
-
-    do_GET = do_POST = do_HEAD = do_OPTIONS = do_PUT = do_DELETE = do_PATCH = _serve
-
-    def log_request(self, code="-", size="-") -> None:
-        server: EndpointServer = self.server  # type: ignore[assignment]
-        if server.endpoint.config.log:
-            elapsed = time.monotonic() - getattr(self, "_started", time.monotonic())
-            code = code.value if isinstance(code, HTTPStatus) else code
-            path = self.path if len(self.path) <= 120 else self.path[:117] + "..."
-            sys.stderr.write(f"{self.address_string()} {self.command} {path} {code} {elapsed * 1000:.0f} ms\n")
-
-    def log_message(self, format, *args) -> None:  # noqa: A002 - the base class's signature
-        server: EndpointServer = self.server  # type: ignore[assignment]
-        if server.endpoint.config.log:
-            sys.stderr.write(f"{self.address_string()} {format % args}\n")
-
-
-class _InFlight:
-    """Counts requests being answered, so shutdown can wait for them."""
-
-    def __init__(self):
-        self._count = 0
-        self._cond = threading.Condition()
-
-    def __enter__(self):
-        with self._cond:
-            self._count += 1
-
-    def __exit__(self, *exc):
-        with self._cond:
-            self._count -= 1
-            self._cond.notify_all()
-
-    def wait_idle(self, timeout: float) -> bool:
-        with self._cond:
-            return self._cond.wait_for(lambda: self._count == 0, timeout)
-
-
-class EndpointServer(ThreadingHTTPServer):
-    """The HTTP server: one thread per connection, answering with a SparqlEndpoint."""
-
-    daemon_threads = True  # idle keep-alive connections do not hold the process at exit
-    allow_reuse_address = True
-    request_queue_size = 64
-
-    def __init__(self, address: tuple[str, int], endpoint: SparqlEndpoint):
-        self.endpoint = endpoint
-        self.tracker = _InFlight()
-        self._warm = False
-        host = address[0]
-        if ":" in host:
-            self.address_family = socket.AF_INET6
-        super().__init__(address, _Handler)
-
-    @property
-    def url(self) -> str:
-        """The server's base URL, e.g. http://127.0.0.1:8000/."""
-        host, port = self.server_address[:2]
-        shown = f"[{host}]" if ":" in host else host
-        return f"http://{shown}:{port}/"
-
-    def stop(self, grace: float) -> bool:
-        """Stop accepting requests, wait up to `grace` seconds for those in flight, close the socket.
-
-        Call from another thread than the one running serve_forever (or after it returned).
-        Returns True when every request finished in time.
-        """
-        finished = self.tracker.wait_idle(grace)
-        self.server_close()
-        if finished:
-            self.endpoint.close()
-        if self._warm:
-            from .pool import disable_warm_workers
-
-            disable_warm_workers(self.endpoint.kg)
-            self._warm = False
-        return finished
-
-    def start_warm_workers(self) -> bool:
-        """Keep query workers forked in advance for a local store (the store does not change while
-        served). Returns False when the backend cannot use them (remote, writable store)."""
-        from .execute import is_local
-        from .pool import enable_warm_workers
-
-        size = self.endpoint.config.warm_workers
-        if not size or not is_local(self.endpoint.kg):
-            return False
-        try:
-            enable_warm_workers(self.endpoint.kg, size=size)
-        except DatateamError:
-            return False
-        self._warm = True
-        return True
-
-
-def make_server(kg, host: str = "127.0.0.1", port: int = DEFAULT_PORT, **config) -> EndpointServer:
-    """Bind the endpoint to host:port (0 = any free port) without serving yet.
+def make_server(kg, host: str = "127.0.0.1", port: int = DEFAULT_PORT, *, memory_limit=None, **config):
+    """Bind the endpoint to host:port (0 = any free port) without serving yet; return an EndpointServer.
 
     kg: the knowledge graph backend; config: EndpointConfig settings (timeout, max_rows, cors,
-    explorer, max_concurrent, warm_workers, log). Raises DatateamError when the address cannot be
-    bound. Call `server.stop(grace)` (or `serve(server)`, which does) to release the port and the
-    warm workers.
+    explorer, max_concurrent, warm_workers, log, allow_hosts, limits). memory_limit: None leaves
+    this process's memory limit alone (notebooks, tests); "auto" or a number of MiB caps the
+    address space of the whole process (queries.limits.memory_ceiling), as `datateam serve` does.
+    Raises DatateamError when the address cannot be bound or a setting is wrong. Call
+    `server.serve_forever()` (or `serve(server)`), then `server.stop(grace)` to release the port
+    and the warm workers.
     """
+    from .http_server import EndpointServer
+
     endpoint = SparqlEndpoint(kg, EndpointConfig(**config))
-    try:
-        server = EndpointServer((host, port), endpoint)
-    except OSError as exc:
-        if exc.errno in (98, 48):  # EADDRINUSE (Linux, macOS)
-            raise DatateamError(f"port {port} on {host} is already in use; choose another with --port "
-                                "(or --port 0 for any free port)") from exc
-        raise DatateamError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+    server = EndpointServer(endpoint, host, port)
+    if memory_limit is not None:
+        from .limits import memory_ceiling, set_memory_ceiling
+
+        try:
+            ceiling = memory_ceiling(None if memory_limit == "auto" else int(memory_limit))
+        except DatateamError:
+            server.server_close()
+            raise
+        set_memory_ceiling(ceiling)
+        server.memory_ceiling = ceiling
     server.start_warm_workers()
     return server
 
 
-def serve(server: EndpointServer, *, on_ready=None) -> None:
+def serve(server, *, on_ready=None) -> None:
     """Serve until Ctrl-C (or SIGTERM), then finish the requests in flight and close.
 
-    on_ready: called with the server once it accepts connections (e.g. to open a browser).
+    Queries still waiting for a turn are answered 503; those running finish (each within its time
+    limit). A second Ctrl-C stops at once. on_ready: called with the server once it accepts
+    connections (e.g. to open a browser).
     """
-    import signal
+    from .http_server import serve_until_signalled
 
-    def terminate(signum, frame):
-        raise KeyboardInterrupt
-
-    previous = None
-    if threading.current_thread() is threading.main_thread():
-        previous = signal.signal(signal.SIGTERM, terminate)
-    try:
-        if on_ready is not None:
-            threading.Timer(0.2, on_ready, args=(server,)).start()
-        server.serve_forever(poll_interval=0.25)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        grace = server.endpoint.config.timeout + 5
-        if not server.stop(grace):
-            sys.stderr.write("some requests were still running and were cut off\n")
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
-
+    finished = serve_until_signalled(server, on_ready=on_ready)
+    if not finished:
+        sys.stderr.write("some requests were still running and were cut off\n")

@@ -37,7 +37,7 @@ from datateam.queries import endpoint_negotiation as neg
 from datateam.queries.binding import bind_as_values
 from datateam.queries.execute import run_query
 from datateam.queries.library import bind_parameters, list_named_queries, load_named_query
-from datateam.queries.server import make_server
+from datateam.queries.server import DEFAULT_WARM_WORKERS, make_server
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ROOT / "ontology" / "sources"
@@ -440,7 +440,7 @@ def test_warm_workers_outlive_the_connections_that_used_them(kg):
         answers = [get_query(srv.url, query) for _ in range(12)]
         assert [a.status for a in answers] == [200] * 12
         assert all(json_rows(json.loads(a.body)) == expected for a in answers)
-        assert 1 <= len(warm_workers(kg).pids) <= 2
+        assert 1 <= len(warm_workers(kg).pids) <= DEFAULT_WARM_WORKERS
     assert warm_workers(kg) is None  # stopped with the server
 
 
@@ -466,8 +466,9 @@ def test_result_size_cap(kg):
 
 
 def test_cors_only_when_asked(base, kg):
+    # Without --cors a page of another origin may not run queries at all (tests/security/test_http_origin.py).
     plain = http("GET", f"{base}sparql?query=ASK%7B%7D", headers={"Origin": "http://example.org"})
-    assert plain.status == 200
+    assert plain.status == 403
     assert "Access-Control-Allow-Origin" not in plain.headers
     with running_server(kg, cors=True) as srv:
         answer = http("GET", f"{srv.url}sparql?query=ASK%7B%7D", headers={"Origin": "http://example.org"})
@@ -631,15 +632,21 @@ def test_twenty_concurrent_clients_while_a_runaway_query_runs(kg):
 # The installed console command
 
 
-def test_console_command_serves_and_stops_gracefully_on_ctrl_c(tmp_path):
+def _start_console_server(*args):
+    """`datateam serve --port 0 --quiet ARGS` in a subprocess: (process, base URL)."""
     exe = Path(sys.executable).parent / "datateam"
-    proc = subprocess.Popen([str(exe), "serve", "--port", "0", "--timeout", "3", "--quiet"],
+    proc = subprocess.Popen([str(exe), "serve", "--port", "0", "--quiet", *args],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = proc.stderr.readline()
+    match = re.search(r"(http://127\.0\.0\.1:\d+/)sparql", first)
+    assert match, first
+    return proc, match.group(1)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_console_command_serves_and_stops_gracefully(signum):
+    proc, url = _start_console_server("--timeout", "3")
     try:
-        first = proc.stderr.readline()
-        match = re.search(r"(http://127\.0\.0\.1:\d+/)sparql", first)
-        assert match, first
-        url = match.group(1)
         from SPARQLWrapper import JSON, SPARQLWrapper
 
         client = SPARQLWrapper(f"{url}sparql")
@@ -647,18 +654,48 @@ def test_console_command_serves_and_stops_gracefully_on_ctrl_c(tmp_path):
         client.setReturnFormat(JSON)
         roles = {b["role"]["value"][len(ROLE):] for b in client.queryAndConvert()["results"]["bindings"]}
         assert roles == yaml_role_ids()
-        # Ctrl-C while a query runs: the query is still answered (it hits its time limit), then the
-        # server exits cleanly.
+        # The signal while a query runs: the query is still answered (it hits its time limit),
+        # then the server exits cleanly.
         pending: dict = {}
         runner = threading.Thread(target=lambda: pending.setdefault("answer", post_form(url, RUNAWAY_QUERY)))
         runner.start()
         time.sleep(0.5)
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signum)
         runner.join(30)
-        assert pending["answer"].status == 503
+        assert pending["answer"].status == 503 and pending["answer"].text.startswith("query timed out")
         assert proc.wait(30) == 0
         rest = proc.stderr.read()
         assert "stopped" in rest and "Traceback" not in rest
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_a_second_ctrl_c_stops_at_once():
+    proc, url = _start_console_server("--timeout", "60")
+    try:
+        cut_off: list = []
+
+        def run_runaway():
+            try:
+                post_form(url, RUNAWAY_QUERY)
+            except OSError as exc:  # the server is gone: expected, and checked below
+                cut_off.append(exc)
+
+        runner = threading.Thread(target=run_runaway, daemon=True)
+        runner.start()
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.5)
+        started = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(20) == 130
+        rest = proc.stderr.read()  # EOF once every process holding stderr (its query workers too) is gone
+        assert time.monotonic() - started < 10  # not after the query's 60 s
+        assert "stopped at once" in rest and "Traceback" not in rest
+        runner.join(10)
+        assert len(cut_off) == 1
     finally:
         if proc.poll() is None:
             proc.kill()
