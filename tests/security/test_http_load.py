@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from http_attacks import (RUNAWAY_QUERY, post_query, running_server, served_command, small_query_answered,
+from .http_attacks import (RUNAWAY_QUERY, post_query, running_server, served_command, small_query_answered,
                           wait_for)
 
 

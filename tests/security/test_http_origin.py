@@ -14,7 +14,7 @@ import pytest
 
 from datateam.cli import main
 
-from http_attacks import request, running_server, spy  # noqa: F401 - spy is a fixture
+from .http_attacks import request, running_server, spy  # noqa: F401 - spy is a fixture
 
 MARK = "SELECT ?who WHERE { BIND('origin-check' AS ?who) }"
 
