@@ -7,7 +7,6 @@ user can fix are printed on one line (no traceback unless --debug) with a non-ze
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
 import sys
 import tempfile
@@ -16,8 +15,8 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .graph.errors import AmbiguousNameError, DatateamError, NameNotFoundError, ValidationError
-from .graph.render import one_line, printable, to_delimited, to_json, to_table
+from .graph.errors import DatateamError, ValidationError
+from .graph.text import one_line, printable, to_delimited, to_json, to_table
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -46,7 +45,7 @@ class State:
         (releasing its lock) even when the process lives on (tests, notebooks).
         """
         if self._kg is None:
-            from .graph.store import open_knowledge_graph
+            from .graph.store.factory import open_knowledge_graph
 
             self._kg = open_knowledge_graph(self.data_files, store_path=self.store, endpoint=self.endpoint,
                                             writable=writable)
@@ -271,9 +270,9 @@ def roles(fmt, output):
     Example:
       datateam roles --format csv -o roles.csv
     """
-    from .graph.describe import list_roles
+    from .graph.analysis.describe import list_roles
 
-    from .graph.describe import format_roles
+    from .graph.analysis.describe import format_roles
 
     rows = list_roles(_state().knowledge_graph())
     if fmt in ("table",):
@@ -303,8 +302,8 @@ def show(name, types, fmt, output):
       datateam show "data engineer"
       datateam show airflow --format json
     """
-    from .graph.describe import describe
-    from .graph.names import resolve
+    from .graph.analysis.describe import describe
+    from .graph.lookup.names import resolve
 
     kg = _state().knowledge_graph()
     entity = resolve(kg, name, list(types) or None)
@@ -313,7 +312,7 @@ def show(name, types, fmt, output):
     if fmt == "json":
         emit(to_json(details), output)
     else:
-        from .graph.describe import format_details
+        from .graph.analysis.describe import format_details
 
         emit(format_details(details), output)
 
@@ -333,7 +332,7 @@ def validate(files, fmt):
       datateam validate
       datateam validate my-company-roles.ttl
     """
-    from .graph.validate import validate_files
+    from .graph.store.validate import validate_files
 
     report = validate_files([Path(f) for f in files])
     if fmt == "json":
@@ -368,7 +367,7 @@ def export(fmt, output):
       datateam export --format trig -o kb.trig
       datateam export --format graphml -o kb.graphml
     """
-    from .graph.exporting import export_graph
+    from .graph.output.export import export_graph
 
     content = export_graph(_state().knowledge_graph(), fmt)
     emit(content, output)
@@ -396,7 +395,7 @@ def overview(html, by, top, min_shared, include_conditional, fmt):
     Example:
       datateam overview --html out/explorer.html
     """
-    from .graph.overview import build_overview, format_overview
+    from .graph.output.overview import build_overview, format_overview
 
     if html and not Path(html).parent.exists():
         Path(html).parent.mkdir(parents=True)
@@ -446,10 +445,10 @@ def query(source, expression, params, fmt, output, timeout, reasoning, max_rows,
       datateam query my-query.rq --format json -o result.json
       datateam query --reasoning owlrl -e 'SELECT ?r WHERE { role:data-scientist dt:worksWith ?r }'
     """
-    from .queries.execute import run_query
-    from .queries.library import bind_parameters, parse_param_args, read_query_source
-    from .queries.results import choose_format
-    from .queries.safety import query_form
+    from .queries.engine.execute import run_query
+    from .queries.named.library import bind_parameters, parse_param_args, read_query_source
+    from .queries.sparql.results import choose_format
+    from .queries.sparql.safety import query_form
 
     state = _state()
     if allow_update and not state.store:
@@ -477,7 +476,7 @@ def _remote_deadline(state: State, seconds: float):
     """With --endpoint, one deadline over every request the command sends (names, graph list, query)."""
     if not state.endpoint:
         return contextlib.nullcontext()
-    from .graph.http_client import deadline
+    from .graph.store.http_client import deadline
 
     return deadline(seconds)
 
@@ -497,7 +496,7 @@ def queries(name, fmt, output):
       datateam queries
       datateam queries tools-of-role
     """
-    from .queries.library import describe_named_queries, load_named_query
+    from .queries.named.library import describe_named_queries, load_named_query
 
     if name:
         emit(load_named_query(name).text, output)
@@ -523,7 +522,7 @@ def prefixes(fmt, output):
       datateam prefixes
       datateam prefixes --format sparql -o prefixes.rq
     """
-    from .queries.prefixes import list_prefixes, prefix_declarations
+    from .queries.sparql.prefixes import list_prefixes, prefix_declarations
 
     if fmt == "sparql":
         emit(prefix_declarations(), output)
@@ -578,8 +577,8 @@ def serve(host, port, timeout, max_rows, cors, allow_hosts, max_connections, cli
       datateam serve --allow-host kg.example.org        # behind a reverse proxy for that name
       curl -H 'Accept: text/csv' --data-urlencode 'query=SELECT * WHERE { ?r a dt:Role }' http://127.0.0.1:8000/sparql
     """
-    from .queries.limits import HttpLimits
-    from .queries.server import make_server, serve as run_server
+    from .queries.engine.limits import HttpLimits
+    from .queries.server.http_server import make_server, serve as run_server
 
     kg = _state().knowledge_graph()
     limits = HttpLimits(max_connections=max_connections,
@@ -630,8 +629,8 @@ def push(url, graph_store, auth, timeout, fmt, output):
       datateam push http://localhost:3030/kg/sparql --auth admin:secret
       datateam --endpoint http://127.0.0.1:7878/query roles
     """
-    from .graph.push import parse_auth, push_knowledge_graph, shared_blank_nodes
-    from .queries.results import compact_iri
+    from .graph.output.push import parse_auth, push_knowledge_graph, shared_blank_nodes
+    from .queries.sparql.results import compact_iri
 
     if _state().endpoint:
         raise DatateamError("push uploads the local knowledge graph to URL; --endpoint (a remote source) "
@@ -689,7 +688,7 @@ def overlap(pair, by, matrix, role_list, score, layout, top, min_shared, plot, i
       datateam overlap --matrix --roles "DS,DE,MLE,DA" --format csv -o overlap.csv
       datateam overlap --matrix --min-shared 5 --top 10
     """
-    from .graph import overlap as ov
+    from .graph.analysis import overlap as ov
 
     kg = _state().knowledge_graph()
     if not matrix:
@@ -713,7 +712,7 @@ def overlap(pair, by, matrix, role_list, score, layout, top, min_shared, plot, i
     names = [r.strip() for r in role_list.split(",") if r.strip()] if role_list else None
     m = ov.overlap_matrix(kg, by=by, roles=names, include_conditional=include_conditional)
     if plot:
-        from .graph.heatmap import format_for, heatmap_bytes
+        from .graph.output.heatmap import format_for, heatmap_bytes
 
         write_atomically(Path(plot), heatmap_bytes(m, format_for(plot), score=score))
         click.echo(f"wrote {plot}", err=True)
@@ -782,7 +781,7 @@ def handoffs(from_role, to_role, workflow, max_hops, include_conditional, fmt, o
       datateam handoffs --from "product manager" --to "ML engineer"
       datateam handoffs --format mermaid -o handoffs.mmd
     """
-    from .graph import handoffs as ho
+    from .graph.analysis import handoffs as ho
 
     kg = _state().knowledge_graph()
     columns = ["step", "from", "to", "artifact", "stage", "mode", "workflow", "sources"]
@@ -856,8 +855,8 @@ def transition(a, b, include_conditional, fmt, output):
       datateam transition "data analyst" "ML engineer"
       datateam transition DA DS --format json
     """
-    from .graph.transition import format_transition
-    from .graph.transition import transition as run_transition
+    from .graph.analysis.transition import format_transition
+    from .graph.analysis.transition import transition as run_transition
 
     result = run_transition(_state().knowledge_graph(), a, b, include_conditional=include_conditional)
     if fmt == "json":
@@ -898,8 +897,8 @@ def coverage(role_list, team, next_hire, size, top, include_conditional, fmt, ou
         - name: Ana
           hats: [data scientist, data engineer]
     """
-    from .graph.coverage import coverage as run_coverage
-    from .graph.coverage import format_coverage
+    from .graph.analysis.coverage import coverage as run_coverage
+    from .graph.analysis.coverage import format_coverage
 
     if bool(role_list) == bool(team):
         raise DatateamError("give either --roles or --team")
@@ -926,8 +925,8 @@ def bridges(top, item_type, include_conditional, fmt, output):
       datateam bridges
       datateam bridges --type tool --top 10 --format csv
     """
-    from .graph.bridges import bridges as run_bridges
-    from .graph.bridges import format_bridges
+    from .graph.analysis.bridges import bridges as run_bridges
+    from .graph.analysis.bridges import format_bridges
 
     result = run_bridges(_state().knowledge_graph(), top=top, by_type=item_type, include_conditional=include_conditional)
     if fmt == "json":
@@ -1137,7 +1136,7 @@ def store_info_command(fmt, output):
       datateam store info --store kg
     """
     from .graph.importers import attributions
-    from .graph.persistent import store_info
+    from .graph.store.persistent import store_info
 
     kg = _readable_store()
     _state().quiet_attributions = True  # printed in the report itself

@@ -1,7 +1,7 @@
 """Benchmark: all-pairs role overlap, sparse matrix products vs a plain Python pairwise loop.
 
 Both compute the same three numbers for every pair of N roles — shared items, Jaccard and the
-level-weighted score (see graph/overlap.py) — on the same input, and the run checks that they
+level-weighted score (see graph/analysis/overlap.py) — on the same input, and the run checks that they
 agree. The sparse side is `pairwise_scores` (two scipy products: B·Bᵀ and the threshold blocks
 L·Lᵀ); the baseline loops over the N(N−1)/2 pairs with Python sets and dicts, which is what a
 networkx or hand-written pairwise comparison amounts to.
@@ -46,7 +46,7 @@ def synthetic_items(roles: int = ESCO_SHAPE["roles"], items: int = ESCO_SHAPE["i
 
 def items_from_kg(kg, by: str = "skills") -> dict[str, dict[str, int]]:
     """role -> {item: weight} for the non-stakeholder roles of a knowledge graph with at least one item."""
-    from datateam.graph.overlap import default_roles, projection_for_overlap, role_items
+    from datateam.graph.analysis.overlap import default_roles, projection_for_overlap, role_items
 
     graph = projection_for_overlap(kg)
     items = role_items(graph, by)
@@ -95,7 +95,7 @@ def run(kg=None, by: str = "skills", sizes=(100, 500, 1000, 3007), baseline_max_
     kg: a knowledge graph to read roles from (by skills, tools, responsibilities or all); items: a
     ready role -> {item: weight} mapping; neither: the synthetic ESCO-shaped input.
     """
-    from datateam.graph.overlap import pairwise_scores
+    from datateam.graph.analysis.overlap import pairwise_scores
 
     if items is None:
         items = items_from_kg(kg, by) if kg is not None else synthetic_items()

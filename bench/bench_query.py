@@ -5,7 +5,7 @@ measures that overhead against evaluating in the calling process (which could ne
 
 - in-process: `kg.ask(...)` straight on the embedded Oxigraph store (the floor);
 - fork per query: `run_query` as the CLI uses it;
-- warm workers: `run_query` after `enable_warm_workers(kg)` (queries/pool.py), as a server can;
+- warm workers: `run_query` after `enable_warm_workers(kg)` (queries/engine/pool.py), as a server can;
 - on disk: the same on a persistent store opened read-only (each forked worker reopens it).
 
 Each is run on the shipped knowledge base and on the same plus `extra_quads` synthetic quads held
@@ -54,8 +54,8 @@ def _row(case: str, kg, func, runs: int) -> dict:
 
 
 def _cases(kg, label: str, runs: int) -> list[dict]:
-    from datateam.queries.execute import run_query
-    from datateam.queries.pool import disable_warm_workers, enable_warm_workers
+    from datateam.queries.engine.execute import run_query
+    from datateam.queries.engine.pool import disable_warm_workers, enable_warm_workers
 
     rows = [_row(f"{label}: in-process (cannot be stopped)", kg, lambda: kg.ask(QUERY), runs),
             _row(f"{label}: run_query, fork per query", kg, lambda: run_query(kg, QUERY), runs)]
@@ -71,9 +71,10 @@ def run(extra_quads: int = 1_000_000, runs: int = 50) -> list[dict]:
     """Measure and return the rows (see the module's docstring)."""
     import pyoxigraph as ox
 
-    from datateam.graph.persistent import open_persistent
-    from datateam.graph.store import KnowledgeGraph, load_knowledge_graph
-    from datateam.queries import reasoning
+    from datateam.graph.store.memory.persistent import open_persistent
+    from datateam.graph.store.memory.memory import KnowledgeGraph
+    from datateam.graph.store.memory.factory import load_knowledge_graph
+    from datateam.queries.engine import reasoning
 
     kg = load_knowledge_graph()
     rows = _cases(kg, "shipped KB in memory", runs)

@@ -56,7 +56,7 @@ _NQUADS_CHILD = textwrap.dedent("""
     from pathlib import Path
     from datateam.graph.importers.esco import write_esco_nquads
     from datateam.graph.importers.onet import write_onet_nquads
-    from datateam.graph.persistent import shipped_quads
+    from datateam.graph.store.persistent import shipped_quads
     import pyoxigraph as ox
     esco, onet, out = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
     with open(out / "esco.nq", "w", encoding="utf-8") as f:
@@ -73,7 +73,7 @@ _RDFLIB_CHILD = textwrap.dedent("""
     start = time.perf_counter()
     from rdflib import Dataset, URIRef
     from datateam.ontology.namespaces import sparql_prologue
-    from datateam.queries.library import load_named_query
+    from datateam.queries.named.library import load_named_query
     folder, role, inline, named, runs, cap = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), float(sys.argv[6])
     out = {}
     ds = Dataset(default_union=True)
@@ -196,9 +196,9 @@ def run(data: Path, work: Path, *, cold_runs: int = 5, query_runs: int = 30, bas
 def _named_query_rows(store: Path, runs: int, base: dict) -> list[dict]:
     from rdflib import URIRef
 
-    from datateam.graph.persistent import open_persistent
-    from datateam.queries.execute import run_query
-    from datateam.queries.library import load_named_query
+    from datateam.graph.store.memory.persistent import open_persistent
+    from datateam.queries.engine.execute import run_query
+    from datateam.queries.named.library import load_named_query
 
     query = load_named_query(NAMED_QUERY)
     bindings = {"role": URIRef(DATA_SCIENTIST)}

@@ -36,7 +36,7 @@ WHY = {
     "ESCO import": "Most of the time is Oxigraph's bulk loader building six indexes for 1.17 million quads in "
                    "a named graph (it uses about one core here); writing the N-Quads in Python runs beside it in "
                    "a second thread. The machine's other load slows both.",
-    "show \"data scientist\"": "The time goes to name resolution (graph/names.py): its candidate query joins an "
+    "show \"data scientist\"": "The time goes to name resolution (graph/lookup/names.py): its candidate query joins an "
                                "OPTIONAL label lookup that Oxigraph evaluates over every typed entity of the "
                                "1.5-million-triple store, ~0.5 s, and it runs once per case variant of the name. "
                                "Looking the name up first and fetching labels for the few candidates afterwards "
@@ -84,7 +84,7 @@ def part_store(data: Path, work: Path) -> list[dict]:
 
 def esco_items(store: Path) -> dict[str, dict[str, int]]:
     """role -> {skill: 3 (essential/core) or 2 (optional/working)} for the ESCO occupations in the store."""
-    from datateam.graph.persistent import open_persistent
+    from datateam.graph.store.memory.persistent import open_persistent
 
     items: dict[str, dict[str, int]] = {}
     with open_persistent(store) as kg:
@@ -116,7 +116,7 @@ def esco_view(store: Path, nodes: int = 10_000):
     explorer's networkx MultiDiGraph (node type/label, requires_skill edges with levels)."""
     import networkx as nx
 
-    from datateam.graph.persistent import open_persistent
+    from datateam.graph.store.memory.persistent import open_persistent
 
     with open_persistent(store) as kg:
         labels = {str(r["x"]): str(r["l"]) for r in kg.select(

@@ -35,7 +35,7 @@ see below) and
                                           {value: [source ids]}
     works_with          role -> role      as stated (dt:worksWith is symmetric; read it undirected)
 
-Skills, tools, responsibilities and handoffs also carry what the sources qualify (graph/qualifiers.py):
+Skills, tools, responsibilities and handoffs also carry what the sources qualify (graph/lookup/qualifiers.py):
 
     qualified           {source id: {conditions, stances, limiting, inferred, note, text}} for every
                         source that states the fact with a condition or a stance
@@ -74,7 +74,7 @@ import networkx as nx
 
 from ..ontology.namespaces import BASE, DT, ONTOLOGY_GRAPH
 from .errors import DatateamError
-from .qualifiers import PLAIN, Qualifier, Qualifiers, read_qualifiers, split_claims
+from .lookup.qualifiers import PLAIN, Qualifier, Qualifiers, read_qualifiers, split_claims
 
 # ---------------------------------------------------------------------------------------------
 # Vocabulary of the projection
@@ -139,7 +139,7 @@ def graph_source_ids(kg) -> dict[str, str]:
     >>> graph_source_ids(kg)["https://w3id.org/datateam-kg/graph/olx-interview"]
     'olx-interview'
     """
-    from .describe import source_index
+    from .lookup.sources import source_index
 
     out = {}
     for graph, source in source_index(kg).items():

@@ -42,31 +42,7 @@ from rdflib import Dataset, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, SKOS, XSD
 
 from . import source_format as fmt
-from .namespaces import (
-    ANSWER,
-    ARTIFACT,
-    ASSIGNMENT,
-    CATEGORY,
-    COMPARISON,
-    DEPLOYMENT,
-    DT,
-    FAMILY,
-    GRAPH,
-    HANDOFF,
-    PATTERN,
-    POSITION,
-    QUESTION,
-    REQUIREMENT,
-    RESPONSIBILITY,
-    ROLE,
-    SKILL,
-    SOURCE,
-    STAGE,
-    TOOL,
-    TOOL_USE,
-    WORKFLOW,
-    bind_prefixes,
-)
+from .namespaces import ANSWER, ARTIFACT, ASSIGNMENT, CATEGORY, COMPARISON, DEPLOYMENT, DT, FAMILY, GRAPH, HANDOFF, PATTERN, POSITION, QUESTION, REQUIREMENT, RESPONSIBILITY, ROLE, SKILL, SOURCE, STAGE, TOOL, TOOL_USE, WORKFLOW, bind_prefixes
 
 HERE = Path(__file__).resolve().parent
 SOURCES_DIR = HERE / "sources"

@@ -1,12 +1,7 @@
-"""The query layer: SPARQL run safely, the named queries, and the SPARQL endpoint.
+"""The query layer, in the order a query travels through it.
 
-- execute.py: `run_query`, the one entry point (checks, binding, reasoning, time limit).
-- safety.py / lexer.py: the checks on a query's tokens before anything is evaluated.
-- binding.py: parameters as RDF terms (substitution or a VALUES block).
-- worker.py / pool.py / snapshot.py: evaluation in a process that is killed at the time limit.
-- reasoning.py: RDFS and OWL 2 RL entailments with owlrl, in graph:inferred.
-- library.py and *.rq: the named queries and their headers. prefixes.py: the predeclared prefixes.
-- results.py: QueryResult and the W3C result formats. errors.py: the errors users see.
-- server.py and endpoint_*.py: `datateam serve`, the endpoint's logic; http_server.py, http_app.py,
-  admission.py, origin.py, limits.py: its HTTP layer (uvicorn), checks and bounds.
+    sparql/   the language tools: tokenizer, safety checks, parameter binding, syntax errors, results
+    engine/   run_query: evaluation in a walled, time-limited worker; reasoning; warm workers
+    named/    the library of named queries (*.rq) and their typed parameters
+    server/   `datateam serve`: the SPARQL 1.1 endpoint, its HTTP layer and the query page
 """

@@ -6,8 +6,8 @@ from collections import deque
 
 import pytest
 
-from datateam.graph.bridges import bridges
-from datateam.graph.overlap import projection_for_overlap
+from datateam.graph.analysis.bridges import bridges
+from datateam.graph.analysis.overlap import projection_for_overlap
 from test_analysis_oracle import catalogue, iri, skill_links, tool_links
 
 
@@ -89,7 +89,7 @@ def test_type_filter_and_clusters(kg, graph):
 
 
 def test_bridges_leave_conditional_facts_and_bare_roles_out_and_say_so(kg):
-    from datateam.graph.bridges import format_bridges
+    from datateam.graph.analysis.bridges import format_bridges
 
     result = bridges(kg, top=None)
     assert [f["text"] for f in result["conditional"]["facts"]] == [

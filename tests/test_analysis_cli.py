@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import shutil
 import socket
 import subprocess
@@ -19,11 +18,11 @@ from pathlib import Path
 import pytest
 
 from datateam.cli import main
-from datateam.graph.coverage import coverage
-from datateam.graph.exporting import export_graph
-from datateam.graph.handoffs import workflow_chain
-from datateam.graph.overlap import overlap, overlap_matrix
-from datateam.graph.transition import transition
+from datateam.graph.analysis.coverage import coverage
+from datateam.graph.output.export import export_graph
+from datateam.graph.analysis.handoffs import workflow_chain
+from datateam.graph.analysis.overlap import overlap, overlap_matrix
+from datateam.graph.analysis.transition import transition
 from test_analysis_oracle import role, role_weights, skill
 
 BIN = Path(sys.executable).parent

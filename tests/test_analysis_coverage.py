@@ -9,7 +9,7 @@ from collections import defaultdict
 
 import pytest
 
-from datateam.graph.coverage import COVERAGE_RELATIONS, coverage, format_coverage, greedy_set_cover, read_team_file
+from datateam.graph.analysis.coverage import COVERAGE_RELATIONS, coverage, format_coverage, greedy_set_cover, read_team_file
 from datateam.graph.errors import DatateamError
 from datateam.graph.projection import build_projection
 from test_analysis_oracle import (

@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 
 from datateam.graph.errors import DatateamError, NameNotFoundError
-from datateam.graph.handoffs import (chain_rows, conditional_handoffs, format_chain, format_handoff_rows, list_handoffs,
-                                     paths_between, to_mermaid, workflow_chain, workflows)
+from datateam.graph.analysis.handoffs import chain_rows, conditional_handoffs, format_chain, format_handoff_rows, list_handoffs, paths_between, to_mermaid, workflow_chain, workflows
 from datateam.graph.projection import build_projection
 from test_analysis_oracle import catalogue, curation, handoffs, label_of, seed_sources
 

@@ -14,18 +14,8 @@ import pytest
 
 from datateam.cli import main
 from datateam.graph.errors import DatateamError, NameNotFoundError
-from datateam.graph.heatmap import format_for, heatmap_bytes
-from datateam.graph.overlap import (
-    BY_CHOICES,
-    format_matrix_notes,
-    format_overlap,
-    matrix_as_dict,
-    overlap,
-    overlap_matrix,
-    overlap_summary,
-    pairwise_scores,
-    projection_for_overlap,
-)
+from datateam.graph.output.heatmap import format_for, heatmap_bytes
+from datateam.graph.analysis.overlap import BY_CHOICES, format_matrix_notes, format_overlap, matrix_as_dict, overlap, overlap_matrix, overlap_summary, pairwise_scores, projection_for_overlap
 from test_analysis_oracle import described_roles, role, role_weights, skill, stakeholders, tool
 
 
@@ -279,7 +269,7 @@ def test_heatmap_png_and_svg(kg, graph, tmp_path):
 
 
 def test_knn_similarity_graph_keeps_each_roles_top_neighbours():
-    from datateam.graph.overlap import OverlapMatrix, similarity_graph
+    from datateam.graph.analysis.overlap import OverlapMatrix, similarity_graph
 
     rnd = random.Random(3)
     roles = [f"r{i}" for i in range(12)]
@@ -316,6 +306,6 @@ def test_benchmark_is_importable_and_agrees_with_the_baseline():
 
 def test_the_overview_command_default_is_the_python_default():
     from datateam.cli import overview
-    from datateam.graph.overview import OVERVIEW_MIN_SHARED
+    from datateam.graph.output.overview import OVERVIEW_MIN_SHARED
 
     assert next(p.default for p in overview.params if p.name == "min_shared") == OVERVIEW_MIN_SHARED == 3

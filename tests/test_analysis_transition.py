@@ -9,7 +9,7 @@ import pytest
 
 from datateam.graph.errors import DatateamError
 from datateam.graph.projection import build_projection
-from datateam.graph.transition import learning_distance, transition
+from datateam.graph.analysis.transition import learning_distance, transition
 from test_analysis_oracle import role, role_weights, skill, skill_links, stakeholders, tool, tool_links
 
 LEVEL_ORDER = {"core": 0, "working": 1, None: 2, "basic": 3}

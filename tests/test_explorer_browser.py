@@ -9,8 +9,6 @@ to look at (they are not compared pixel by pixel).
 
 from __future__ import annotations
 
-import math
-import os
 import random
 from collections import Counter
 from pathlib import Path
@@ -21,7 +19,7 @@ import yaml
 
 from datateam.graph.explorer import write_explorer, write_graph_explorer
 from datateam.graph.projection import build_projection
-from datateam.graph.store import load_knowledge_graph
+from datateam.graph.store.memory.factory import load_knowledge_graph
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),

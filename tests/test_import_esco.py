@@ -25,9 +25,9 @@ from datateam.cli import main
 from datateam.graph.errors import DatateamError
 from datateam.graph.importers import ESCO_GRAPH, attributions, import_esco
 from datateam.graph.importers.common import BadRowError
-from datateam.graph.names import resolve
-from datateam.graph.persistent import open_persistent, read_manifest
-from datateam.graph.store import load_knowledge_graph
+from datateam.graph.lookup.names import resolve
+from datateam.graph.store.memory.persistent import open_persistent, read_manifest
+from datateam.graph.store.memory.factory import load_knowledge_graph
 
 SLICE = Path(__file__).resolve().parent / "data" / "esco-v1.1.1-slice"
 CLASSIFICATION = SLICE / "esco-v1.1.1-classification-en-csv.zip"
@@ -166,7 +166,7 @@ def test_jaccard_of_data_scientist_and_data_analyst(kg, oracle):
     expected = len(a & b) / len(a | b)
     assert (len(a & b), len(a | b)) == (38, 89)
     # Through the project's overlap analysis, with names resolving to ESCO's occupations.
-    from datateam.graph.overlap import overlap
+    from datateam.graph.analysis.overlap import overlap
 
     result = overlap(kg, "data scientist", "data analyst", by="skills")
     assert result["a"]["id"] == DATA_SCIENTIST and result["b"]["id"] == DATA_ANALYST

@@ -20,7 +20,7 @@ import pytest
 from rdflib import URIRef
 
 from datateam.graph.importers import ESCO_GRAPH, ONET_GRAPH, attributions, import_esco, import_onet
-from datateam.graph.persistent import open_persistent, store_info
+from datateam.graph.store.memory.persistent import open_persistent, store_info
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 ESCO_DIR = DATA / "esco-v1.1.1"
@@ -110,7 +110,7 @@ def test_jaccard_of_data_scientist_and_data_analyst_by_sparql(kg, release):
 def test_done_when_through_the_console_command(store, release):
     """`datateam --store kg overlap "data scientist" "data analyst"` prints the CSVs' Jaccard.
 
-    This runs the project's overlap analysis (graph/overlap.py) end to end in a fresh process.
+    This runs the project's overlap analysis (graph/analysis/overlap.py) end to end in a fresh process.
     """
     a = set(release["skills_of"][CHECKED_OCCUPATIONS["data scientist"]])
     b = set(release["skills_of"][CHECKED_OCCUPATIONS["data analyst"]])

@@ -16,8 +16,8 @@ from rdflib import URIRef
 from datateam.cli import main
 from datateam.graph.importers import ONET_GRAPH, attributions, import_onet
 from datateam.graph.importers.common import BadRowError
-from datateam.graph.names import resolve
-from datateam.graph.persistent import open_persistent, read_manifest
+from datateam.graph.lookup.names import resolve
+from datateam.graph.store.memory.persistent import open_persistent, read_manifest
 
 SLICE = Path(__file__).resolve().parent / "data" / "onet-29.2-slice"
 ONET = "https://w3id.org/datateam-kg/onet/"

@@ -15,10 +15,10 @@ import pytest
 import yaml
 
 from datateam.cli import main
-from datateam.graph.describe import describe, format_details, list_roles
+from datateam.graph.analysis.describe import describe, format_details, list_roles
 from datateam.graph.errors import AmbiguousNameError
-from datateam.graph.names import resolve
-from datateam.graph.statements import disputed_questions, role_comparisons, source_counts
+from datateam.graph.lookup.names import resolve
+from datateam.graph.analysis.statements import disputed_questions, role_comparisons, source_counts
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ROOT / "ontology" / "sources"
@@ -423,14 +423,14 @@ def test_counts_per_source_agree_with_the_yaml(kg):
     for sid, expected in _yaml_counts().items():
         assert {k: counts[sid][k] for k in expected} == expected, sid
     # disagreements counted a second way: every row of source-disagreements names two sources
-    from datateam.queries.library import load_named_query
+    from datateam.queries.named.library import load_named_query
 
     rows = kg.select(load_named_query("source-disagreements").text)
     assert sum(c["disagreements"] for c in counts.values()) == 2 * len(rows) == 2 * 33
 
 
 def test_the_shapes_check_conditions_stances_and_comparisons(tmp_path):
-    from datateam.graph.validate import validate_files
+    from datateam.graph.store.memory.validate import validate_files
 
     path = tmp_path / "bad.ttl"
     path.write_text("""

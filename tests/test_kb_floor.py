@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from datateam.ontology.namespaces import BASE
 
 SOURCES_DIR = Path(__file__).resolve().parent.parent / "ontology" / "sources"
 SEED_GRAPHS = {"datamax-hats", "olx-interview", "hitchhiker-roles", "ds-vs-de-teams", "jetbrains-roles"}
@@ -64,7 +63,7 @@ def test_roles_are_counted_the_same_way_in_sparql_and_in_the_yaml_catalogue(kg):
     ("executive team", "business stakeholder"), ("data engineering hat", "data engineer"),
 ])
 def test_role_aliases(kg, alias, role):
-    from datateam.graph.names import resolve
+    from datateam.graph.lookup.names import resolve
 
     assert resolve(kg, alias, ["role"]).label == role
 
@@ -461,7 +460,7 @@ def test_esco_alignment_uris_exist_in_esco(kg):
 # ---------------------------------------------------------------- the shapes, the build, own words
 
 def test_shipped_knowledge_base_conforms_to_the_shapes():
-    from datateam.graph.validate import validate_files
+    from datateam.graph.store.memory.validate import validate_files
 
     report = validate_files([])
     assert report["violations"] == []

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from datateam.ontology import compile as kb
-from datateam.ontology.source_format import SourceFormatError, json_schemas, load_source_file, read_yaml
+from datateam.ontology.source_format import json_schemas, load_source_file, read_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ROOT / "ontology" / "sources"

@@ -1,4 +1,4 @@
-"""Every named query of queries/*.rq gives its exact expected answer on the shipped knowledge base.
+"""Every named query of queries/named/*.rq gives its exact expected answer on the shipped knowledge base.
 
 The expected answers are computed independently from the authoring files (ontology/sources/*.yaml,
 read with PyYAML, and the ontology's labels read with rdflib), never from the store; a few stable
@@ -18,9 +18,8 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import RDFS
 
 from datateam.graph.errors import NameNotFoundError
-from datateam.queries.execute import run_query
-from datateam.queries.library import (bind_parameters, describe_named_queries, list_named_queries,
-                                      load_named_query, parse_header)
+from datateam.queries.engine.execute import run_query
+from datateam.queries.named.library import bind_parameters, describe_named_queries, list_named_queries, load_named_query, parse_header
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ROOT / "ontology" / "sources"
@@ -240,7 +239,7 @@ def test_at_least_fifteen_named_queries_each_with_a_complete_header():
 
 
 def test_every_parameter_is_projected_so_the_engine_can_substitute_it(kg):
-    from datateam.queries.safety import inspect_query
+    from datateam.queries.sparql.safety import inspect_query
 
     for q in list_named_queries():
         info = inspect_query(q.text, [str(g) for g in kg.graph_names()])
@@ -259,7 +258,7 @@ def test_queries_listing_matches_the_files():
 
 
 def test_header_errors_name_the_file_and_line():
-    from datateam.queries.errors import QueryError
+    from datateam.queries.sparql.errors import QueryError
 
     with pytest.raises(QueryError, match=r"x\.rq:3: cannot read the parameter"):
         parse_header("# title: t\n# description: d\n# param: role role\nSELECT * {}", "x.rq")
@@ -270,7 +269,7 @@ def test_header_errors_name_the_file_and_line():
 
 
 def test_unknown_named_query_suggests_close_names():
-    from datateam.queries.errors import QueryError
+    from datateam.queries.sparql.errors import QueryError
 
     with pytest.raises(QueryError, match="did you mean tools-of-role") as info:
         load_named_query("tools-of-roles")
@@ -756,7 +755,7 @@ def test_team_guidance_size_by_word_or_iri(kg):
     large = rows(run_named(kg, "team-guidance", size="large"))
     assert rows(run_named(kg, "team-guidance", size="dt:LargeOrganisation")) == large
     assert {r["applies_to"] for r in large} == {"large organisation", "any organisation"}
-    from datateam.queries.errors import QueryParameterError
+    from datateam.queries.sparql.errors import QueryParameterError
 
     with pytest.raises(QueryParameterError, match="matches none of"):
         run_named(kg, "team-guidance", size="huge")

@@ -18,18 +18,8 @@ from rdflib import URIRef
 from datateam.cli import main
 from datateam.graph.errors import DatateamError, ValidationError
 from datateam.graph.importers import ONET_GRAPH, import_onet
-from datateam.graph.persistent import (
-    METADATA_GRAPH,
-    GraphRecord,
-    NotAStoreError,
-    StoreBusyError,
-    kb_digest,
-    open_persistent,
-    read_manifest,
-    shipped_graphs,
-    store_info,
-)
-from datateam.graph.store import load_knowledge_graph
+from datateam.graph.store.memory.persistent import METADATA_GRAPH, GraphRecord, NotAStoreError, StoreBusyError, kb_digest, open_persistent, read_manifest, shipped_graphs, store_info
+from datateam.graph.store.memory.factory import load_knowledge_graph
 
 ROOT = Path(__file__).resolve().parent.parent
 ONET_SLICE = ROOT / "tests" / "data" / "onet-29.2-slice"
@@ -53,7 +43,7 @@ ex:data-wrangler a dt:Role ;
 HOLDER = textwrap.dedent("""
     import fcntl, sys
     from pathlib import Path
-    from datateam.graph.persistent import open_persistent
+    from datateam.graph.store.persistent import open_persistent
     if sys.argv[2] == "shared-lock":   # a reader that has not looked at the store yet
         handle = open(Path(sys.argv[1]) / "lock")
         fcntl.flock(handle, fcntl.LOCK_SH)

@@ -7,15 +7,14 @@ from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import XSD
 from rdflib.plugins.sparql.parser import parseQuery
 
-from datateam.graph.store import load_knowledge_graph
+from datateam.graph.store.memory.factory import load_knowledge_graph
 from datateam.ontology.namespaces import BASE
-from datateam.queries.binding import bind_as_values
-from datateam.queries.errors import QueryParameterError, UnsafeQueryError
-from datateam.queries.execute import run_query
-from datateam.queries.lexer import tokenize
-from datateam.queries.library import (Parameter, bind_parameters, convert_value, list_named_queries,
-                                      parse_param_args)
-from datateam.queries.safety import inspect_query
+from datateam.queries.sparql.binding import bind_as_values
+from datateam.queries.sparql.errors import QueryParameterError, UnsafeQueryError
+from datateam.queries.engine.execute import run_query
+from datateam.queries.sparql.lexer import tokenize
+from datateam.queries.named.library import Parameter, bind_parameters, convert_value, list_named_queries, parse_param_args
+from datateam.queries.sparql.safety import inspect_query
 
 MALICIOUS = '"x" } ; DROP ALL #'
 ROLE = BASE + "role/"
@@ -164,7 +163,7 @@ def test_typed_parameter_values(kg):
 
 
 def test_unknown_parameter_of_a_named_query(kg):
-    from datateam.queries.library import load_named_query
+    from datateam.queries.named.library import load_named_query
 
     with pytest.raises(QueryParameterError, match="tools-of-role has no parameter tool .*its parameters: role"):
         bind_parameters(kg, load_named_query("tools-of-role"), {"tool": "airflow"})

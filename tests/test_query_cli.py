@@ -13,8 +13,8 @@ from rdflib.plugins.sparql.parser import parseQuery
 
 from datateam.cli import main
 from datateam.ontology.namespaces import BASE, PREFIXES
-from datateam.queries.execute import run_query
-from datateam.queries.library import bind_parameters, list_named_queries, load_named_query
+from datateam.queries.engine.execute import run_query
+from datateam.queries.named.library import bind_parameters, list_named_queries, load_named_query
 
 TOOLS_OF_DE = "SELECT ?tool WHERE { role:data-engineer dt:usesTool ?tool } ORDER BY ?tool"
 

@@ -8,12 +8,12 @@ import threading
 import pytest
 
 from datateam.graph.errors import DatateamError
-from datateam.graph.store import load_knowledge_graph
+from datateam.graph.store.memory.factory import load_knowledge_graph
 from datateam.ontology.namespaces import BASE
-from datateam.queries.errors import QuerySyntaxError, QueryTimeoutError
-from datateam.queries.execute import run_query
-from datateam.queries.library import bind_parameters, list_named_queries
-from datateam.queries.pool import disable_warm_workers, enable_warm_workers
+from datateam.queries.sparql.errors import QuerySyntaxError, QueryTimeoutError
+from datateam.queries.engine.execute import run_query
+from datateam.queries.named.library import bind_parameters, list_named_queries
+from datateam.queries.engine.pool import disable_warm_workers, enable_warm_workers
 
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
 ROLES = "SELECT DISTINCT ?r WHERE { ?r a dt:Role }"
@@ -106,7 +106,7 @@ def test_busy_warm_workers_fall_back_to_a_fork(warm):
 
 
 def test_warm_workers_need_a_store_that_does_not_change(tmp_path):
-    from datateam.graph.persistent import open_persistent
+    from datateam.graph.store.memory.persistent import open_persistent
 
     with open_persistent(tmp_path / "kg", writable=True) as kg:
         with pytest.raises(DatateamError, match="does not change"):

@@ -12,11 +12,11 @@ import pytest
 import yaml
 
 from datateam.cli import main
-from datateam.graph.store import load_knowledge_graph
+from datateam.graph.store.memory.factory import load_knowledge_graph
 from datateam.ontology.namespaces import BASE
-from datateam.queries import reasoning
-from datateam.queries.errors import QueryError, QueryTimeoutError
-from datateam.queries.execute import run_query
+from datateam.queries.engine import reasoning
+from datateam.queries.sparql.errors import QueryError, QueryTimeoutError
+from datateam.queries.engine.execute import run_query
 
 SOURCES = Path(__file__).resolve().parent.parent / "ontology" / "sources"
 CATALOGUE = yaml.safe_load((SOURCES / "entities.yaml").read_text(encoding="utf-8"))

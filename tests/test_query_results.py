@@ -17,12 +17,11 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import XSD
 
-from datateam.graph.store import KnowledgeGraph
+from datateam.graph.store.memory.memory import KnowledgeGraph
 from datateam.ontology.namespaces import PREFIXES
-from datateam.queries.errors import QueryError
-from datateam.queries.execute import run_query
-from datateam.queries.results import (ALL_FORMATS, MEDIA_TYPES, QueryResult, choose_format, compact_iri,
-                                      tsv_term)
+from datateam.queries.sparql.errors import QueryError
+from datateam.queries.engine.execute import run_query
+from datateam.queries.sparql.results import ALL_FORMATS, MEDIA_TYPES, QueryResult, choose_format, compact_iri, tsv_term
 
 E = "http://example.org/"
 G = ox.NamedNode("https://w3id.org/datateam-kg/graph/user/test")

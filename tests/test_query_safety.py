@@ -20,13 +20,13 @@ import pytest
 from rdflib import URIRef
 
 from datateam.cli import main
-from datateam.graph.store import load_knowledge_graph
+from datateam.graph.store.memory.factory import load_knowledge_graph
 from datateam.ontology.namespaces import BASE
-from datateam.queries import execute, worker
-from datateam.queries.errors import QuerySyntaxError, QueryTimeoutError, UnsafeQueryError
-from datateam.queries.execute import run_query
-from datateam.queries.lexer import tokenize
-from datateam.queries.safety import inspect_query
+from datateam.queries.engine import execute, worker
+from datateam.queries.sparql.errors import QuerySyntaxError, QueryTimeoutError, UnsafeQueryError
+from datateam.queries.engine.execute import run_query
+from datateam.queries.sparql.lexer import tokenize
+from datateam.queries.sparql.safety import inspect_query
 
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
 
@@ -203,7 +203,7 @@ def test_allowed_update_applies_in_one_transaction():
     assert result.kind == "update"
     assert (int(result.rows[0]["triples_before"]), int(result.rows[0]["triples_after"])) == (n, n + 1)
     # a failing second operation undoes the first: all of the update or nothing
-    from datateam.queries.errors import QueryError
+    from datateam.queries.sparql.errors import QueryError
 
     with pytest.raises(QueryError, match="nothing was changed"):
         run_query(kg, "INSERT DATA { role:other a dt:Role } ; CREATE GRAPH <https://w3id.org/datateam-kg/graph/user/mine>",
@@ -234,7 +234,7 @@ def test_update_on_a_persistent_store_through_the_console_command(tmp_path):
 
 
 def test_queries_and_updates_interleaved_on_a_writable_persistent_store(tmp_path):
-    from datateam.graph.persistent import open_persistent
+    from datateam.graph.store.memory.persistent import open_persistent
 
     with open_persistent(tmp_path / "kg", writable=True) as kg:
         counts = []

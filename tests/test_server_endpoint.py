@@ -33,11 +33,12 @@ from rdflib.query import Result
 
 from datateam.cli import main
 from datateam.ontology.namespaces import BASE
-from datateam.queries import endpoint_negotiation as neg
-from datateam.queries.binding import bind_as_values
-from datateam.queries.execute import run_query
-from datateam.queries.library import bind_parameters, list_named_queries, load_named_query
-from datateam.queries.server import DEFAULT_WARM_WORKERS, make_server
+from datateam.queries.server.endpoint import negotiation as neg
+from datateam.queries.sparql.binding import bind_as_values
+from datateam.queries.engine.execute import run_query
+from datateam.queries.named.library import bind_parameters, list_named_queries, load_named_query
+from datateam.queries.server.endpoint.endpoint import DEFAULT_WARM_WORKERS
+from datateam.queries.server.endpoint.http_server import make_server
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ROOT / "ontology" / "sources"
@@ -429,7 +430,7 @@ def test_dataset_parameters_only_for_the_whole_dataset(base, kg):
 
 
 def test_warm_workers_outlive_the_connections_that_used_them(kg):
-    from datateam.queries.pool import warm_workers
+    from datateam.queries.engine.pool import warm_workers
 
     expected = [(("uri", BASE + "tool/" + t, None, None),)
                 for t in sorted(t for r, t in yaml_role_tool_links() if r == "data-engineer")]

@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 from datateam.ontology.namespaces import BASE
-from datateam.queries.library import list_named_queries
-from datateam.queries.server import make_server
+from datateam.queries.named.library import list_named_queries
+from datateam.queries.server.endpoint.http_server import make_server
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"

@@ -34,13 +34,13 @@ __all__ = [
 def _resolve(kg, name: str | None, types=None) -> str | None:
     if name is None:
         return None
-    from ..names import resolve
+    from ..lookup.names import resolve
 
     return str(resolve(kg, name, types).iri)
 
 
 def _source_titles(kg) -> dict[str, str]:
-    from ..describe import source_index
+    from ..lookup.sources import source_index
 
     titles = {}
     for source in source_index(kg).values():
@@ -82,8 +82,8 @@ def annotate_roles(kg, graph: nx.MultiDiGraph) -> None:
     """Add to each role node what the details panel shows beyond its links: a note when the sources
     give it no skills or tools, the sources' comparisons with other roles, and the disputed questions
     about it with each source's answer."""
-    from ..describe import described_only_note
-    from ..statements import disputed_questions, role_comparisons
+    from ..analysis.describe import described_only_note
+    from ..analysis.statements import disputed_questions, role_comparisons
 
     counts: dict[str, dict] = {}
     for u, _, d in graph.edges(data=True):

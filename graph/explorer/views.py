@@ -6,8 +6,8 @@ Views (all work on any graph with the projection's attributes, see graph/project
     role       one role and its neighbourhood (--depth steps, default 1), plus the categories of its
                tools and the stages and artifacts of its responsibilities
     overlap    two roles and their skills, tools and responsibilities, each marked shared, only-A or
-               only-B (computed by graph/overlap.py)
-    handoffs   the roles that hand work to each other (graph/handoffs.py), as arrows labelled with
+               only-B (computed by graph/analysis/overlap.py)
+    handoffs   the roles that hand work to each other (graph/analysis/handoffs.py), as arrows labelled with
                the artifact, laid out left to right
     tools      roles, the tools they use and the tools' categories
 
@@ -150,7 +150,7 @@ def _overlap_view(graph: nx.MultiDiGraph, compare, result: dict | None) -> View:
     if a == b:
         raise DatateamError(f"--compare needs two different roles, got {graph.nodes[a]['label']!r} twice")
     if result is None:
-        from ..overlap import overlap_of
+        from ..analysis.overlap import overlap_of
 
         result = overlap_of(graph, a, b, "all")
     sides = {a: "a", b: "b"}
@@ -179,7 +179,7 @@ def _overlap_view(graph: nx.MultiDiGraph, compare, result: dict | None) -> View:
 
 
 def _handoff_view(graph: nx.MultiDiGraph) -> View:
-    from ..handoffs import handoff_graph
+    from ..analysis.handoffs import handoff_graph
 
     handoffs = handoff_graph(None, graph)
     handoffs.remove_nodes_from([n for n in list(handoffs) if handoffs.degree(n) == 0])

@@ -9,7 +9,7 @@ and never duplicates it, and a failed import leaves the store exactly as it was.
 Re-importing the same release files with the same version of datateam is recognised by a digest of
 the inputs and skipped (pass force=True to import again).
 
->>> from datateam.graph.persistent import open_persistent
+>>> from datateam.graph.store.persistent import open_persistent
 >>> with open_persistent(Path("kg"), writable=True) as kg:
 ...     report = import_esco(kg, ["../shared/data/esco-v1.1.1"])
 >>> report.counts["occupations"]
@@ -134,7 +134,7 @@ def _import_persistent(kg, framework: Framework, paths, progress, force: bool) -
     loader works on the copy that replace_graphs made, so a bad row found half-way leaves the live
     store untouched: the copy is thrown away.
     """
-    from ..persistent import GraphRecord
+    from ..store.persistent import GraphRecord
 
     files = framework.find(paths)
     digest = inputs_digest(files)

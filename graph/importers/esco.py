@@ -37,25 +37,7 @@ from pathlib import Path
 from typing import IO
 
 from ...ontology.namespaces import BASE
-from .common import (
-    IMPORT_GRAPH_BASE,
-    RDF_TYPE,
-    BadRowError,
-    DataFileError,
-    ImportReport,
-    InputFile,
-    ProgressTracker,
-    QuadWriter,
-    dct,
-    dt,
-    find_inputs,
-    literal,
-    prov,
-    read_rows,
-    release_name,
-    skos,
-    split_labels,
-)
+from .common import IMPORT_GRAPH_BASE, RDF_TYPE, BadRowError, DataFileError, ImportReport, InputFile, ProgressTracker, QuadWriter, dct, dt, find_inputs, literal, prov, read_rows, release_name, skos, split_labels
 
 ESCO_GRAPH = IMPORT_GRAPH_BASE + "esco"
 ESCO_SOURCE = BASE + "source/esco"

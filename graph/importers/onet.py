@@ -29,26 +29,7 @@ from pathlib import Path
 from typing import IO
 
 from ...ontology.namespaces import BASE
-from .common import (
-    IMPORT_GRAPH_BASE,
-    RDF_TYPE,
-    BadRowError,
-    DataFileError,
-    ImportReport,
-    InputFile,
-    ProgressTracker,
-    QuadWriter,
-    boolean,
-    dct,
-    dt,
-    find_inputs,
-    literal,
-    prov,
-    read_rows,
-    release_name,
-    skos,
-    slug,
-)
+from .common import IMPORT_GRAPH_BASE, RDF_TYPE, BadRowError, DataFileError, ImportReport, InputFile, ProgressTracker, QuadWriter, boolean, dct, dt, find_inputs, literal, prov, read_rows, release_name, skos, slug
 
 ONET_GRAPH = IMPORT_GRAPH_BASE + "onet"
 ONET_SOURCE = BASE + "source/onet"

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from datateam.queries.server import make_server
+from datateam.queries.server.endpoint.http_server import make_server
 
 DATATEAM = Path(sys.executable).parent / "datateam"
 # Four unconstrained patterns over ~5,000 triples: 10^14 solutions, never finishes on its own.
@@ -219,7 +219,7 @@ class QuerySpy:
 @pytest.fixture()
 def spy(monkeypatch):
     """A QuerySpy in place of run_query (the server imports it from its module at each query)."""
-    import datateam.queries.execute as execute
+    import datateam.queries.engine.execute as execute
 
     recorder = QuerySpy(execute.run_query)
     monkeypatch.setattr(execute, "run_query", recorder)

@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from datateam.cli import main
-from datateam.graph.render import FORMULA_STARTS, spreadsheet_cell, write_spreadsheet_csv
+from datateam.graph.text import FORMULA_STARTS, spreadsheet_cell, write_spreadsheet_csv
 
 LABEL = '=HYPERLINK("http://127.0.0.1:9/x","click")'
 ALIAS = "@SUM(1+1)*cmd|' /C calc'!A0"

@@ -10,11 +10,11 @@ import time
 
 import pytest
 
-from .http_attacks import raw_exchange, running_server, served_command, small_query_answered
+from http_attacks import raw_exchange, running_server, served_command, small_query_answered
 
 
 def HttpLimits(**bounds):  # noqa: N802 - imported late, so the attacks above also run against older code
-    from datateam.queries.limits import HttpLimits as limits
+    from datateam.queries.engine.limits import HttpLimits as limits
 
     return limits(**bounds)
 

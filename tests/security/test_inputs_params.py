@@ -22,9 +22,9 @@ from rdflib import Literal, URIRef
 from rdflib.namespace import XSD
 
 from datateam.cli import main
-from datateam.queries.binding import MAX_VALUE_LENGTH, decimal_literal, integer_literal, iri_term
-from datateam.queries.errors import QueryParameterError
-from datateam.queries.library import Parameter, bind_parameters, convert_value
+from datateam.queries.sparql.binding import MAX_VALUE_LENGTH, decimal_literal, integer_literal, iri_term
+from datateam.queries.sparql.errors import QueryParameterError
+from datateam.queries.named.library import Parameter, bind_parameters, convert_value
 
 MEMORY_LIMIT = 4 * 1024 ** 3
 HUGE = "1e9999999999"

@@ -13,10 +13,9 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-import datateam.graph.names as names
+import datateam.graph.lookup.names as names
 from datateam.cli import main
-from datateam.graph.coverage import (MAX_HATS_PER_PERSON, MAX_PEOPLE, MAX_TEAM_FILE_BYTES, TeamFileError, coverage,
-                                     read_team_file)
+from datateam.graph.analysis.coverage import MAX_HATS_PER_PERSON, MAX_PEOPLE, MAX_TEAM_FILE_BYTES, TeamFileError, coverage, read_team_file
 
 HATS = ["data scientist", "data engineer", "ML engineer"]
 

@@ -19,13 +19,13 @@ import pytest
 from rdflib import URIRef
 
 from datateam.cli import main
-from datateam.graph.remote import RemoteKnowledgeGraph
-from datateam.graph.store import KnowledgeGraph
+from datateam.graph.store.memory.remote import RemoteKnowledgeGraph
+from datateam.graph.store.memory.memory import KnowledgeGraph
 from datateam.ontology.namespaces import BASE, PREFIXES
-from datateam.queries import execute
-from datateam.queries.errors import QuerySyntaxError, UnsafeQueryError
-from datateam.queries.execute import run_query
-from datateam.queries.safety import inspect_query
+from datateam.queries.engine import execute
+from datateam.queries.sparql.errors import QuerySyntaxError, UnsafeQueryError
+from datateam.queries.engine.execute import run_query
+from datateam.queries.sparql.safety import inspect_query
 
 S = "{ ?s ?p ?o }"
 
@@ -276,7 +276,7 @@ def test_the_check_runs_before_a_query_goes_to_a_remote_endpoint(trap, oxigraph_
     ("SELECT * {\x0c}", ["SELECT", "*", "{", "\x0c", "}"]),  # a form feed is no white space for Oxigraph
 ])
 def test_the_tokenizer_cuts_the_text_as_oxigraph_does(text, expected):
-    from datateam.queries.lexer import tokenize
+    from datateam.queries.sparql.lexer import tokenize
 
     assert [t.text for t in tokenize(text)] == expected
 

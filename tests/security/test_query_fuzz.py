@@ -25,12 +25,12 @@ import pyoxigraph as ox
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from datateam.graph.store import KnowledgeGraph
+from datateam.graph.store.memory.memory import KnowledgeGraph
 from datateam.ontology.namespaces import PREFIXES
-from datateam.queries.errors import QueryError
-from datateam.queries.execute import run_query
-from datateam.queries.safety import inspect_query
-from datateam.queries.worker import run_in_worker
+from datateam.queries.sparql.errors import QueryError
+from datateam.queries.engine.execute import run_query
+from datateam.queries.sparql.safety import inspect_query
+from datateam.queries.engine.worker import run_in_worker
 
 OK_GRAPH = "http://fuzz.example/ok/g"
 SECRET_GRAPH = "http://fuzz.example/secret/g"

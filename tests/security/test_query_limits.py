@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from datateam.queries import worker
-from datateam.queries.errors import QueryError
-from datateam.queries.execute import run_query
-from datateam.queries.pool import WarmWorkers
+from datateam.queries.engine import worker
+from datateam.queries.sparql.errors import QueryError
+from datateam.queries.engine.execute import run_query
+from datateam.queries.engine.pool import WarmWorkers
 
 HUNGRY = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } ORDER BY ?a ?d LIMIT 1"
 DATATEAM = Path(sys.executable).parent / "datateam"

@@ -23,8 +23,8 @@ import pytest
 from click.testing import CliRunner
 
 from datateam.cli import main
-from datateam.graph.remote import RemoteEndpointError, RemoteKnowledgeGraph
-from datateam.queries.errors import QueryTimeoutError
+from datateam.graph.store.memory.remote import RemoteEndpointError, RemoteKnowledgeGraph
+from datateam.queries.sparql.errors import QueryTimeoutError
 
 OXIGRAPH = Path(sys.executable).parent / "oxigraph"
 

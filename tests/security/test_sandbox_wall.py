@@ -18,12 +18,12 @@ import urllib.request
 import pytest
 
 from datateam.cli import main
-from datateam.graph.store import KnowledgeGraph
-from datateam.queries import execute, sandbox, worker
-from datateam.queries.errors import UnsafeQueryError
-from datateam.queries.execute import evaluate_local, run_query, run_update
-from datateam.queries.pool import disable_warm_workers, enable_warm_workers, warm_workers
-from datateam.queries.reasoning import reasoned_graph
+from datateam.graph.store.memory.memory import KnowledgeGraph
+from datateam.queries.engine import execute, sandbox, worker
+from datateam.queries.sparql.errors import UnsafeQueryError
+from datateam.queries.engine.execute import evaluate_local, run_query, run_update
+from datateam.queries.engine.pool import disable_warm_workers, enable_warm_workers, warm_workers
+from datateam.queries.engine.reasoning import reasoned_graph
 
 
 def service(url: str) -> str:

@@ -1,0 +1,10 @@
+"""The analyses: plain data out (dicts and lists), formatted by their `format_*` functions.
+
+    describe.py    `show` and `roles`: everything known about one entity, the role list
+    statements.py  the sources' own comparisons and their answers to disputed questions
+    overlap.py     overlap of two roles, the all-pairs matrix, clusters
+    transition.py  from one role to another: what carries over, what to learn
+    coverage.py    which hats a team covers, which it lacks, whom to hire next
+    handoffs.py    who hands what to whom: workflows and routes between roles
+    bridges.py     the skills and tools that connect the most roles
+"""

@@ -1,0 +1,362 @@
+"""Who hands what to whom: the handoff graph, the workflow chains in step order, paths between roles.
+
+Built on the projection's `hands_off_to` edges (one per dt:Handoff node, with artifact, stage, mode,
+workflow, step and sources). Where sources disagree, nothing is merged silently:
+
+- a handoff whose sources give different modes has mode "disputed" and lists every source's mode;
+- a handoff whose sources put it at different steps of a workflow appears at each of those steps,
+  marked with the other placements.
+
+A workflow chain shows only the handoffs placed in that workflow: another source's handoff between
+the same two roles is not part of the worked example. Steps the example does not narrate are the
+project's inference (curation graph) and are marked as such. A handoff every stating source
+qualifies (for example a source's picture of the set-up it argues against) is left out unless
+`include_conditional=True`, and the results say so.
+
+>>> chain = workflow_chain(kg, "listing categorisation")
+>>> [s["step"] for s in chain["steps"]][:3]
+[1, 2, 3]
+"""
+
+from __future__ import annotations
+
+import re
+
+import networkx as nx
+
+from ..errors import DatateamError
+from .overlap import conditional_facts
+from ..projection import build_projection
+
+MAX_HOPS = 4
+MAX_PATHS = 20
+
+
+def handoff_graph(kg, graph=None, include_conditional: bool = False) -> nx.MultiDiGraph:
+    """Roles and their handoff edges (a MultiDiGraph: one edge per dt:Handoff node).
+
+    `graph` may be a full projection to reuse; otherwise one with just the handoffs is built.
+    The result's G.graph keeps the projection's record of conditional handoffs.
+    """
+    if graph is None:
+        graph = build_projection(kg, relations=["hands_off_to"], include_conditional=include_conditional)
+    roles = [n for n, t in graph.nodes(data="type") if t == "role"]
+    sub = nx.MultiDiGraph(**graph.graph)
+    sub.add_nodes_from((n, graph.nodes[n]) for n in roles)
+    sub.add_edges_from((u, v, k, d) for u, v, k, d in graph.edges(keys=True, data=True)
+                       if d["relation"] == "hands_off_to")
+    return sub
+
+
+def handoff_row(graph, u: str, v: str, data: dict) -> dict:
+    """One handoff as plain data: from/to (labels and ids), artifact, stage, mode, workflow, step, sources."""
+    return {
+        "from": graph.nodes[u]["label"],
+        "to": graph.nodes[v]["label"],
+        "from_id": u,
+        "to_id": v,
+        "artifact": data["artifact_label"],
+        "artifact_id": data["artifact"],
+        "stage": data["stage_label"],
+        "stage_id": data["stage"],
+        "mode": data["mode"],
+        "modes": [{"mode": m, "sources": s} for m, s in data["modes"].items()],
+        "workflow": data["workflow_label"],
+        "workflow_id": data["workflow"],
+        "step": data["step"],
+        "steps": [{"step": n, "sources": s} for n, s in sorted(data["steps"].items())],
+        "sources": list(data["sources"]),
+        "note": data.get("note"),
+        "notes": dict(data.get("notes") or {}),
+        "conditional": bool(data.get("conditional")),
+        "inferred": bool(data.get("inferred")),
+        "placement_inferred": bool(data["steps"]) and all(
+            set(s) <= set(data.get("inferred_sources") or []) for s in data["steps"].values()),
+        "qualifiers": [q for q in (data.get("qualified") or {}).values() if q["limiting"]],
+        "id": data["handoff"],
+    }
+
+
+def _sort_key(row: dict):
+    return (row["workflow"] or "~", row["step"] if row["step"] is not None else 999, row["from"].casefold(),
+            row["to"].casefold(), (row["artifact"] or "").casefold())
+
+
+def list_handoffs(kg, from_role: str | None = None, to_role: str | None = None, workflow: str | None = None,
+                  *, graph=None, include_conditional: bool = False) -> list[dict]:
+    """Every handoff (rows of `handoff_row`), optionally only from a role, to a role or in a workflow.
+
+    Names are resolved like everywhere else ("DE", "data engineer", "role:data-engineer").
+
+    >>> {r["to"] for r in list_handoffs(kg, from_role="ML engineer")} >= {"DevOps engineer"}
+    True
+    """
+    from ..lookup.names import resolve
+
+    hg = handoff_graph(kg, graph, include_conditional)
+    src = str(resolve(kg, from_role, ["role"]).iri) if from_role else None
+    dst = str(resolve(kg, to_role, ["role"]).iri) if to_role else None
+    wf = str(resolve(kg, workflow, ["workflow"]).iri) if workflow else None
+    rows = []
+    for u, v, d in hg.edges(data=True):
+        if src and u != src or dst and v != dst:
+            continue
+        if wf and wf not in d["workflows"]:
+            continue
+        rows.append(handoff_row(hg, u, v, d))
+    return sorted(rows, key=_sort_key)
+
+
+def _workflow_details(kg) -> dict[str, dict]:
+    rows = kg.select("""
+        SELECT ?wf ?label ?definition ?example WHERE {
+          ?wf a dt:Workflow .
+          OPTIONAL { ?wf skos:prefLabel ?label FILTER(lang(?label) = "" || langMatches(lang(?label), "en")) }
+          OPTIONAL { ?wf skos:definition ?definition }
+          OPTIONAL { ?wf dt:example ?example }
+        }""")
+    out: dict[str, dict] = {}
+    for row in rows:
+        key = str(row["wf"])
+        entry = out.setdefault(key, {"id": key, "label": str(row.get("label", re.split(r"[/#]", key)[-1])),
+                                     "definition": "", "examples": []})
+        if "definition" in row and not entry["definition"]:
+            entry["definition"] = str(row["definition"])
+        if "example" in row and str(row["example"]) not in entry["examples"]:
+            entry["examples"].append(str(row["example"]))
+    for entry in out.values():
+        entry["examples"].sort()
+    return out
+
+
+def workflow_chain(kg, workflow: str, *, graph=None) -> dict:
+    """The handoffs of one workflow in step order.
+
+    Returns {"workflow": {id, label, definition, examples},
+             "steps": [{"step": n, "handoffs": [row + "placed_elsewhere"]}],
+             "roles": [labels in order of first appearance], "disagreements": [text]}.
+    Handoffs sharing a step number happen in parallel; a step the project infers has
+    placement_inferred (and, when no source states the handoff at all, inferred) set.
+
+    >>> workflow_chain(kg, "listing categorisation")["steps"][0]["handoffs"][0]["from"]
+    'product manager'
+    """
+    from ..lookup.names import resolve
+
+    entity = resolve(kg, workflow, ["workflow"])
+    wf = str(entity.iri)
+    hg = handoff_graph(kg, graph)
+    details = _workflow_details(kg).get(wf, {"id": wf, "label": entity.label, "definition": "", "examples": []})
+    by_step: dict[int, list] = {}
+    disagreements = []
+    for u, v, d in hg.edges(data=True):
+        row = handoff_row(hg, u, v, d)
+        if wf in d["workflows"]:
+            steps = sorted(d["steps"]) or [None]
+            for step in steps:
+                placed = dict(row, step=step,
+                              placed_elsewhere=[s for s in row["steps"] if s["step"] != step])
+                by_step.setdefault(step if step is not None else 999, []).append(placed)
+            if len(steps) > 1:
+                disagreements.append(f"{row['from']} → {row['to']} ({row['artifact']}): sources place it at steps "
+                                     + "; ".join(f"{s['step']} [{', '.join(s['sources'])}]" for s in row["steps"]))
+    steps_out = []
+    roles_seen: list[str] = []
+    for step in sorted(by_step):
+        handoffs = sorted(by_step[step], key=lambda r: (r["from"].casefold(), r["to"].casefold()))
+        for row in handoffs:
+            if row["mode"] == "disputed":
+                disagreements.append(f"step {row['step']}: {row['from']} → {row['to']} ({row['artifact']}): "
+                                     + "; ".join(f"{m['mode']} [{', '.join(m['sources'])}]" for m in row["modes"]))
+            for name in (row["from"], row["to"]):
+                if name not in roles_seen:
+                    roles_seen.append(name)
+        steps_out.append({"step": step if step != 999 else None, "handoffs": handoffs})
+    if not steps_out:
+        raise DatateamError(f"workflow {entity.label!r} has no handoffs in the knowledge graph")
+    return {"workflow": details, "steps": steps_out, "roles": roles_seen, "disagreements": disagreements}
+
+
+def workflows(kg, *, graph=None) -> list[dict]:
+    """The chain of every workflow that has handoffs (see `workflow_chain`), by label."""
+    hg = handoff_graph(kg, graph)
+    found = sorted({wf for _, _, d in hg.edges(data=True) for wf in d["workflows"]})
+    chains = [workflow_chain(kg, wf, graph=graph) for wf in found]
+    return sorted(chains, key=lambda c: c["workflow"]["label"].casefold())
+
+
+def paths_between(kg, from_role: str, to_role: str, max_hops: int = MAX_HOPS, *, graph=None,
+                  include_conditional: bool = False) -> dict:
+    """The chains of handoffs that lead from one role to another (simple paths, at most `max_hops`).
+
+    Returns {"from": {id, label}, "to": {id, label}, "paths": [{"roles": [labels], "hops": [[row, ...]]}]}
+    with the shortest paths first (at most MAX_PATHS); each hop lists every handoff between its two
+    roles (artifacts, stages, modes and sources). An empty list means no chain of handoffs connects them.
+
+    >>> paths_between(kg, "product manager", "ML engineer")["paths"][0]["roles"]
+    ['product manager', 'data scientist', 'ML engineer']
+    """
+    from ..lookup.names import resolve
+
+    a = resolve(kg, from_role, ["role"])
+    b = resolve(kg, to_role, ["role"])
+    src, dst = str(a.iri), str(b.iri)
+    hg = handoff_graph(kg, graph, include_conditional)
+    if src == dst:
+        raise DatateamError(f"--from and --to name the same role ({a.label})")
+    simple = nx.DiGraph(hg)
+    found = []
+    if src in simple and dst in simple:
+        for path in nx.all_simple_paths(simple, src, dst, cutoff=max_hops):
+            found.append(path)
+    found.sort(key=lambda p: (len(p), [hg.nodes[n]["label"].casefold() for n in p]))
+    paths = []
+    for path in found[:MAX_PATHS]:
+        hops = []
+        for u, v in zip(path, path[1:]):
+            rows = [handoff_row(hg, u, v, d) for d in hg.get_edge_data(u, v).values()]
+            hops.append(sorted(rows, key=_sort_key))
+        paths.append({"roles": [hg.nodes[n]["label"] for n in path], "hops": hops})
+    return {"from": {"id": src, "label": a.label}, "to": {"id": dst, "label": b.label}, "paths": paths,
+            "truncated": len(found) > MAX_PATHS, "conditional": conditional_facts(hg)}
+
+
+def conditional_handoffs(kg, *, graph=None, include_conditional: bool = False) -> dict:
+    """The handoffs every stating source qualifies: {"included": bool, "facts": [...]} (see graph/lookup/qualifiers.py)."""
+    return conditional_facts(handoff_graph(kg, graph, include_conditional))
+
+
+# ---------------------------------------------------------------------------------------------
+# Mermaid
+
+
+def _mermaid_id(iri: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_]", "_", re.split(r"[/#]", iri.rstrip("/"))[-1]) or "node"
+
+
+def _mermaid_text(text: str) -> str:
+    return (text or "").replace('"', "#quot;").replace("|", "#124;").replace("<", "#lt;").replace(">", "#gt;")
+
+
+def to_mermaid(rows: list[dict], numbered: bool = False) -> str:
+    """A Mermaid flowchart of handoff rows: solid arrows for sequential handoffs, dotted for side by
+    side, thick for disputed ones; each edge labelled with the artifact (and the step when numbered).
+
+    >>> to_mermaid(list_handoffs(kg, workflow="listing categorisation"), numbered=True).splitlines()[0]
+    'flowchart LR'
+    """
+    lines = ["flowchart LR"]
+    ids: dict[str, str] = {}
+    used: set[str] = set()
+    for row in rows:
+        for iri, name in ((row["from_id"], row["from"]), (row["to_id"], row["to"])):
+            if iri in ids:
+                continue
+            base = _mermaid_id(iri)
+            key, n = base, 2
+            while key in used:
+                key, n = f"{base}_{n}", n + 1
+            used.add(key)
+            ids[iri] = key
+            lines.append(f'    {key}["{_mermaid_text(name)}"]')
+    for row in rows:
+        label = row["artifact"] or ""
+        if numbered and row.get("step") is not None:
+            label = f"{row['step']}. {label}"
+        arrow = {"sequential": "-->", "side by side": "-.->", "disputed": "==>"}.get(row["mode"], "-->")
+        lines.append(f'    {ids[row["from_id"]]} {arrow}|"{_mermaid_text(label)}"| {ids[row["to_id"]]}')
+    return "\n".join(lines) + "\n"
+
+
+def chain_rows(chain: dict) -> list[dict]:
+    """The handoffs of a chain as flat rows in step order (for tables, CSV and Mermaid)."""
+    return [row for step in chain["steps"] for row in step["handoffs"]]
+
+
+__all__ = [
+    "chain_rows", "conditional_handoffs", "handoff_graph", "handoff_row", "list_handoffs", "paths_between",
+    "to_mermaid", "workflow_chain", "workflows",
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# Text
+
+
+def _srcs(row) -> str:
+    return ", ".join(row["sources"])
+
+
+def _mode_text(row) -> str:
+    if row["mode"] == "disputed":
+        return "disputed: " + "; ".join(f"{m['mode']} [{', '.join(m['sources'])}]" for m in row["modes"])
+    return row["mode"] or "-"
+
+
+def _marks(row) -> str:
+    """What is special about a handoff row: inferred, placed by the project, conditional."""
+    if row.get("inferred"):
+        return "  — inferred by the project (no source narrates this step)"
+    marks = []
+    if row.get("placement_inferred"):
+        marks.append("the source states it in general; the project places it at this step")
+    if row.get("conditional"):
+        marks.append("conditional: " + "; ".join(f"{q['source']}: {q['text']}" for q in row.get("qualifiers", [])))
+    return f"  — {'; '.join(marks)}" if marks else ""
+
+
+def format_chain(chain: dict) -> str:
+    """A workflow chain as text: one line per handoff in step order, inferred steps marked."""
+    wf = chain["workflow"]
+    lines = [f"Workflow: {wf['label']}"]
+    for example in wf.get("examples", []):
+        lines.append(f"  e.g. {example}")
+    for step in chain["steps"]:
+        for row in step["handoffs"]:
+            number = f"{step['step']:>3}." if step["step"] is not None else "   -"
+            lines.append(f"{number} {row['from']} → {row['to']}: {row['artifact']} "
+                         f"[{row['stage']}; {_mode_text(row)}]  ({_srcs(row)}){_marks(row)}")
+            for other in row.get("placed_elsewhere", []):
+                lines.append(f"       also placed at step {other['step']} by {', '.join(other['sources'])}")
+    if chain["disagreements"]:
+        lines.append("  Sources disagree:")
+        lines += [f"    {d}" for d in chain["disagreements"]]
+    return "\n".join(lines) + "\n"
+
+
+def format_handoff_rows(rows: list[dict], title: str | None = None) -> str:
+    """Handoff rows as text lines: from → to: artifact [stage; mode] (sources)."""
+    lines = [title] if title else []
+    for row in rows:
+        step = f" (step {row['step']} of {row['workflow']})" if row["workflow"] else ""
+        lines.append(f"  {row['from']} → {row['to']}: {row['artifact']} [{row['stage']}; {_mode_text(row)}]{step}"
+                     f"  ({_srcs(row)}){_marks(row)}")
+    if not rows:
+        lines.append("  (none)")
+    return "\n".join(lines) + "\n"
+
+
+def format_paths(result: dict) -> str:
+    """The result of `paths_between` as text."""
+    a, b = result["from"]["label"], result["to"]["label"]
+    if not result["paths"]:
+        return f"No chain of handoffs leads from {a} to {b} (within {MAX_HOPS} handoffs).\n"
+    lines = [f"Handoff chains from {a} to {b} ({len(result['paths'])}{'+' if result['truncated'] else ''}, shortest first)"]
+    for number, path in enumerate(result["paths"], start=1):
+        lines.append(f"{number}. {' → '.join(path['roles'])}")
+        for hop in path["hops"]:
+            for row in hop:
+                lines.append(f"     {row['from']} → {row['to']}: {row['artifact']} [{row['stage']}; {_mode_text(row)}]"
+                             f"  ({_srcs(row)}){_marks(row)}")
+    note = format_conditional(result.get("conditional"))
+    return "\n".join(lines) + "\n" + (f"\n{note}" if note else "")
+
+
+def format_conditional(info: dict | None) -> str:
+    """The note on conditional handoffs left out or included ('' when there are none)."""
+    import textwrap
+
+    from ..lookup.qualifiers import conditional_summary
+
+    note = conditional_summary((info or {}).get("facts", []), (info or {}).get("included", False))
+    return "\n".join(textwrap.wrap(note, 100)) + "\n" if note else ""

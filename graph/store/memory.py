@@ -1,0 +1,128 @@
+"""The embedded store: the knowledge base in an rdflib Dataset over an in-memory Oxigraph store.
+
+Every query sees the union of all named graphs as its default graph (one named graph per source,
+plus the ontology and any user data), so a plain `?role dt:usesTool ?tool` pattern sees every
+source's claims while `GRAPH ?g { ... }` still tells them apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import pyoxigraph as ox
+from oxrdflib import OxigraphStore
+from oxrdflib._converter import from_ox, to_ox
+from rdflib import Dataset, Graph, URIRef
+from rdflib.term import Node
+
+from ...ontology.namespaces import BASE, ONTOLOGY_GRAPH, PREFIXES, bind_prefixes
+from .backend import Bindings, count_triples
+from .rdf_files import ONTOLOGY_FILE, knowledge_base_files, parse_file, user_graph_iri
+
+
+class KnowledgeGraph:
+    """Read access to a knowledge graph held in a local Oxigraph store.
+
+    `select`, `ask` and `construct` run SPARQL with the project's prefixes predeclared and the
+    union of all named graphs as the default graph. Bindings are substituted as RDF terms, never
+    pasted into the query text. The rdflib `Dataset` view over the same store is `.dataset`.
+
+    >>> kg = load_knowledge_graph()
+    >>> rows = kg.select("SELECT ?r WHERE { ?r a dt:Role } LIMIT 1")
+    """
+
+    def __init__(self, store: ox.Store | None = None, *, location: Path | None = None,
+                 description: str = "embedded in-memory store"):
+        self.store = store if store is not None else ox.Store()
+        self.location = Path(location) if location is not None else None  # None: in memory
+        self.description = description
+        self._dataset: Dataset | None = None
+
+    # -- queries -----------------------------------------------------------------------------
+    def _run(self, query: str, bindings: Bindings | None):
+        substitutions = {ox.Variable(k): to_ox(v) for k, v in (bindings or {}).items()}
+        return self.store.query(
+            query,
+            prefixes=PREFIXES,
+            use_default_graph_as_union=True,
+            substitutions=substitutions or None,
+        )
+
+    def select(self, query: str, bindings: Bindings | None = None) -> list[dict[str, Node]]:
+        """Run a SELECT query; return one dict per solution mapping variable names to rdflib terms.
+
+        Unbound variables are absent from the dict. A bound variable must appear in the SELECT
+        clause (Oxigraph substitutes it as an RDF term before evaluation, as in SEP-0007).
+        """
+        result = self._run(query, bindings)
+        if not isinstance(result, ox.QuerySolutions):
+            raise TypeError("select() needs a SELECT query")
+        names = [v.value for v in result.variables]
+        rows = []
+        for solution in result:
+            row = {}
+            for name, value in zip(names, solution):
+                if value is not None:
+                    row[name] = from_ox(value)
+            rows.append(row)
+        return rows
+
+    def ask(self, query: str, bindings: Bindings | None = None) -> bool:
+        """Run an ASK query and return its answer."""
+        result = self._run(query, bindings)
+        if not isinstance(result, ox.QueryBoolean):
+            raise TypeError("ask() needs an ASK query")
+        return bool(result)
+
+    def construct(self, query: str, bindings: Bindings | None = None) -> Graph:
+        """Run a CONSTRUCT or DESCRIBE query and return the triples as an rdflib Graph."""
+        result = self._run(query, bindings)
+        if not isinstance(result, ox.QueryTriples):
+            raise TypeError("construct() needs a CONSTRUCT or DESCRIBE query")
+        graph = Graph()
+        bind_prefixes(graph)
+        for triple in result:
+            graph.add(from_ox(triple))
+        return graph
+
+    # -- contents ----------------------------------------------------------------------------
+    def graph_names(self) -> list[URIRef]:
+        """Return the IRIs of the named graphs in the store, sorted."""
+        return sorted(URIRef(g.value) for g in self.store.named_graphs() if isinstance(g, ox.NamedNode))
+
+    def triple_count(self, graph: URIRef | None = None) -> int:
+        """Count the triples in one named graph (0 if empty), or the distinct triples of the union."""
+        return count_triples(self, graph)
+
+    @property
+    def dataset(self) -> Dataset:
+        """An rdflib Dataset over the same Oxigraph store (default graph = union of named graphs)."""
+        if self._dataset is None:
+            self._dataset = Dataset(store=OxigraphStore(store=self.store), default_union=True)
+            bind_prefixes(self._dataset)
+        return self._dataset
+
+    # -- loading -----------------------------------------------------------------------------
+    def add_quads(self, quads: Iterable[ox.Quad]) -> None:
+        """Add quads in one transaction."""
+        self.store.extend(list(quads))
+
+    def load_file(self, path: Path, graph: URIRef | None = None) -> list[URIRef]:
+        """Load an RDF file; return the named graphs it wrote to.
+
+        Triples outside any named graph go to `graph`, or to a user graph named after the file.
+        """
+        path = Path(path)
+        quads = parse_file(path, graph or user_graph_iri(path))
+        self.add_quads(quads)
+        return sorted({URIRef(q.graph_name.value) for q in quads})
+
+
+def load_shipped(kg: KnowledgeGraph) -> None:
+    """Load the ontology and the shipped knowledge base (one named graph per source) into `kg`."""
+    kg.add_quads(parse_file(ONTOLOGY_FILE, ONTOLOGY_GRAPH))
+    for path in knowledge_base_files():
+        kg.add_quads(parse_file(path, URIRef(BASE + "graph/" + path.stem)))
+
+

@@ -1,0 +1,204 @@
+"""Running a SPARQL query safely: checks first, then evaluation under a time limit that really stops it.
+
+`run_query(kg, text, ...)` is the one entry point the CLI, the endpoint and notebooks use:
+
+1. queries/sparql/safety.py inspects the query's tokens: SERVICE and LOAD are refused, FROM / FROM NAMED
+   must name the store's own graphs, updates need `allow_update`, unknown prefixes are reported,
+   text over 1 MB is refused. Nothing has been evaluated when one of these errors is raised.
+2. Parameters are bound as RDF terms: Oxigraph substitutions when every bound variable is
+   projected, otherwise a VALUES block written with rdflib's `.n3()` (queries/sparql/binding.py); a
+   rewritten text is checked again before it goes anywhere.
+3. With `reasoning`, the query runs on a copy of the store that also holds the RDFS or OWL 2 RL
+   entailments (queries/engine/reasoning.py).
+4. A local store is queried in a forked worker process that cannot open a network connection
+   (queries/engine/sandbox.py) and is killed when the time limit passes (queries/engine/worker.py); an on-disk
+   store is reopened read-only in the worker. Any other backend (a remote endpoint) is asked
+   through its `query_result(text, timeout=)` method, with parameters already written into the
+   checked text.
+
+Updates (only with `allow_update`) run in the calling process as one transaction, on a thread
+that cannot open a network connection either: Oxigraph applies all of an update or none of it.
+The time limit does not apply to them.
+
+>>> result = run_query(kg, "SELECT ?r WHERE { ?r a dt:Role } ORDER BY ?r LIMIT 1")
+>>> result.kind, result.variables
+('select', ['r'])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pyoxigraph as ox
+from oxrdflib._converter import to_ox
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.term import Node
+
+from ...ontology.namespaces import PREFIXES, bind_prefixes
+from ..sparql.binding import bind_as_values, check_variable_name
+from ..sparql.errors import QueryError, QueryParameterError, UnsafeQueryError
+from ..sparql.results import QueryResult
+from ..sparql.safety import QueryInfo, inspect_query
+from ..sparql.syntax import syntax_error
+from . import sandbox
+from .evaluate import _WALL_MESSAGE, _WALL_STOPPED, DEFAULT_TIMEOUT, _engine_error, _result_from_payload, evaluate_local
+from .worker import WorkerFailed
+REASONING_MODES = ("none", "rdfs", "owlrl")
+
+__all__ = ["DEFAULT_TIMEOUT", "REASONING_MODES", "run_query", "is_local", "normalise_bindings"]
+
+
+def is_local(kg) -> bool:
+    """True for a knowledge graph held in a local Oxigraph store (in memory or on disk)."""
+    return isinstance(getattr(kg, "store", None), ox.Store)
+
+
+def normalise_bindings(bindings: Mapping[str, Any] | None) -> dict[str, Node]:
+    """Variable names without ?/$ mapped to rdflib terms; plain Python values become literals."""
+    out: dict[str, Node] = {}
+    for name, value in (bindings or {}).items():
+        key = check_variable_name(name)
+        if isinstance(value, (URIRef, Literal, BNode)):
+            out[key] = value
+        elif isinstance(value, (str, int, float, bool)):
+            out[key] = Literal(value)
+        else:
+            raise QueryParameterError(f"cannot bind ?{key} to {value!r}: give an rdflib URIRef or Literal")
+    return out
+
+
+def run_query(kg, text: str, *, bindings: Mapping[str, Any] | None = None, timeout: float | None = DEFAULT_TIMEOUT,
+              reasoning: str = "none", allow_update: bool = False, max_rows: int | None = None) -> QueryResult:
+    """Run a SPARQL query (or, with allow_update, an update) and return a QueryResult.
+
+    kg: a KnowledgeGraph (local, in memory or on disk) or any backend with `query_result`.
+    text: the query; the project's prefixes are predeclared.
+    bindings: variable name -> rdflib term (IRI or literal), bound as RDF terms.
+    timeout: seconds before evaluation is stopped (None: no limit).
+    reasoning: "none", "rdfs" or "owlrl" (local stores only).
+    allow_update: accept SPARQL Update (the caller checks that the store is the user's own).
+    max_rows: cut SELECT results (and CONSTRUCT triples) after this many; `truncated` says so.
+
+    Raises UnsafeQueryError, QuerySyntaxError, QueryTimeoutError, QueryParameterError or
+    QueryError; nothing is evaluated when the checks fail.
+
+    >>> run_query(kg, "ASK { role:data-engineer dt:usesTool tool:apache-airflow }").boolean
+    True
+    """
+    if reasoning not in REASONING_MODES:
+        raise QueryError(f"unknown reasoning {reasoning!r}; use one of {', '.join(REASONING_MODES)}")
+    if timeout is not None and timeout <= 0:
+        raise QueryError(f"the time limit must be a positive number of seconds, not {timeout}")
+    if max_rows is not None and max_rows < 0:
+        raise QueryError("max_rows must not be negative")
+    values = normalise_bindings(bindings)
+
+    def store_graphs() -> list[str]:  # asked only when the query names graphs with FROM/USING
+        graphs = [str(g) for g in kg.graph_names()]
+        if reasoning != "none":
+            from .reasoning import INFERRED_GRAPH
+
+            graphs.append(str(INFERRED_GRAPH))
+        return graphs
+
+    info = inspect_query(text, store_graphs, allow_update=allow_update)
+    if info.is_update:
+        if values:
+            raise QueryParameterError("parameters cannot be bound in an update")
+        if reasoning != "none":
+            raise QueryError("--reasoning applies to queries, not to updates")
+        return run_update(kg, text)
+
+    if not is_local(kg):
+        if reasoning != "none":
+            raise QueryError("--reasoning needs the embedded store or a --store directory; a remote endpoint "
+                             "does its own reasoning, if any")
+        result = kg.query_result(text, bindings=values or None, timeout=timeout)
+        return _cap(result, max_rows)
+
+    target = kg
+    if reasoning != "none":
+        from .reasoning import reasoned_graph
+
+        target = reasoned_graph(kg, reasoning, timeout=timeout)
+    query_text, substitutions = _prepare(text, info, values)
+    if query_text != text:
+        inspect_query(query_text, store_graphs)
+    from .pool import warm_workers
+    from .snapshot import worker_location
+
+    pool = warm_workers(kg) if target is kg else None
+    if pool is not None:
+        try:
+            payload = pool.evaluate(query_text, text, substitutions, not info.has_dataset_clause, max_rows, timeout)
+        except WorkerFailed as exc:
+            raise _engine_error(text, exc) from None
+        if payload is not None:
+            return _result_from_payload(payload)
+    return evaluate_local(target.store, worker_location(target), query_text, original=text,
+                          substitutions=substitutions, union=not info.has_dataset_clause,
+                          timeout=timeout, max_rows=max_rows)
+
+
+def _prepare(text: str, info: QueryInfo, values: dict[str, Node]) -> tuple[str, dict]:
+    """Choose how to bind: substitutions when the engine accepts them, else a VALUES block."""
+    if not values:
+        return text, {}
+    projected = info.projection
+    if info.form == "select" and projected is not None and not set(values) <= set(projected):
+        return bind_as_values(text, values), {}
+    return text, {ox.Variable(k): to_ox(v) for k, v in values.items()}
+
+
+def _cap(result: QueryResult, max_rows: int | None) -> QueryResult:
+    if max_rows is None:
+        return result
+    if result.kind == "select" and len(result.rows) > max_rows:
+        result.rows = result.rows[:max_rows]
+        result.truncated = True
+    elif result.kind == "graph" and result.graph is not None and len(result.graph) > max_rows:
+        kept = Graph()
+        bind_prefixes(kept)
+        for i, triple in enumerate(sorted(result.graph)):
+            if i >= max_rows:
+                break
+            kept.add(triple)
+        result.graph, result.truncated = kept, True
+    return result
+
+
+# -- updates ---------------------------------------------------------------------------------------
+
+def run_update(kg, text: str) -> QueryResult:
+    """Apply a (checked) SPARQL Update to a local store in one transaction; report triple counts.
+
+    The update runs on a thread that cannot open a network connection (queries/engine/sandbox.py), so
+    even a LOAD or SERVICE that got past the checks fails there.
+    Returns a QueryResult of kind "update" with one row: triples_before, triples_after.
+    """
+    store = getattr(kg, "store", None)
+    if not isinstance(store, ox.Store):
+        raise QueryError("updates can only be applied to a local store (--store DIR)")
+    before = len(store)
+    try:
+        sandbox.call_walled(lambda: store.update(text, prefixes=PREFIXES))
+    except SyntaxError as exc:
+        raise syntax_error(text, str(exc)) from None
+    except (OSError, RuntimeError, ValueError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if _WALL_STOPPED in first:
+            raise UnsafeQueryError(_WALL_MESSAGE + "; nothing was changed") from None
+        raise QueryError(f"the update failed and nothing was changed: {first}") from None
+    if hasattr(store, "flush"):
+        store.flush()
+    after = len(store)
+    from .pool import retire_warm_workers
+    from .reasoning import forget
+    from .snapshot import forget_snapshot
+
+    forget(kg)
+    forget_snapshot(kg)
+    retire_warm_workers(kg)
+    return QueryResult("update", variables=["triples_before", "triples_after"],
+                       rows=[{"triples_before": Literal(before), "triples_after": Literal(after)}])
