@@ -71,9 +71,9 @@ def run(extra_quads: int = 1_000_000, runs: int = 50) -> list[dict]:
     """Measure and return the rows (see the module's docstring)."""
     import pyoxigraph as ox
 
-    from datateam.graph.store.memory.persistent import open_persistent
-    from datateam.graph.store.memory.memory import KnowledgeGraph
-    from datateam.graph.store.memory.factory import load_knowledge_graph
+    from datateam.graph.store.persistent import open_persistent
+    from datateam.graph.store.memory import KnowledgeGraph
+    from datateam.graph.store.factory import load_knowledge_graph
     from datateam.queries.engine import reasoning
 
     kg = load_knowledge_graph()

@@ -196,7 +196,7 @@ def run(data: Path, work: Path, *, cold_runs: int = 5, query_runs: int = 30, bas
 def _named_query_rows(store: Path, runs: int, base: dict) -> list[dict]:
     from rdflib import URIRef
 
-    from datateam.graph.store.memory.persistent import open_persistent
+    from datateam.graph.store.persistent import open_persistent
     from datateam.queries.engine.execute import run_query
     from datateam.queries.named.library import load_named_query
 

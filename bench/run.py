@@ -84,7 +84,7 @@ def part_store(data: Path, work: Path) -> list[dict]:
 
 def esco_items(store: Path) -> dict[str, dict[str, int]]:
     """role -> {skill: 3 (essential/core) or 2 (optional/working)} for the ESCO occupations in the store."""
-    from datateam.graph.store.memory.persistent import open_persistent
+    from datateam.graph.store.persistent import open_persistent
 
     items: dict[str, dict[str, int]] = {}
     with open_persistent(store) as kg:
@@ -116,7 +116,7 @@ def esco_view(store: Path, nodes: int = 10_000):
     explorer's networkx MultiDiGraph (node type/label, requires_skill edges with levels)."""
     import networkx as nx
 
-    from datateam.graph.store.memory.persistent import open_persistent
+    from datateam.graph.store.persistent import open_persistent
 
     with open_persistent(store) as kg:
         labels = {str(r["x"]): str(r["l"]) for r in kg.select(

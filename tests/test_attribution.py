@@ -53,8 +53,8 @@ def test_the_query_server_reports_the_attribution(esco_store):
     import threading
     import urllib.request
 
-    from datateam.graph.store.memory.persistent import open_persistent
-    from datateam.queries.server.endpoint.http_server import make_server
+    from datateam.graph.store.persistent import open_persistent
+    from datateam.queries.server.http_server import make_server
 
     kg = open_persistent(esco_store)
     server = make_server(kg, "127.0.0.1", 0, log=False, warm_workers=0)

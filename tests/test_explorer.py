@@ -38,7 +38,7 @@ from datateam.graph.explorer.layout import compute_positions
 from datateam.graph.explorer.page import network_options, vis_network_script
 from datateam.graph.explorer.views import handoff_levels
 from datateam.graph.projection import build_projection
-from datateam.graph.store.memory.factory import load_knowledge_graph
+from datateam.graph.store.factory import load_knowledge_graph
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ROOT / "ontology" / "sources"

@@ -19,7 +19,7 @@ import yaml
 
 from datateam.graph.explorer import write_explorer, write_graph_explorer
 from datateam.graph.projection import build_projection
-from datateam.graph.store.memory.factory import load_knowledge_graph
+from datateam.graph.store.factory import load_knowledge_graph
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),

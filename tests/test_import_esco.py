@@ -26,8 +26,8 @@ from datateam.graph.errors import DatateamError
 from datateam.graph.importers import ESCO_GRAPH, attributions, import_esco
 from datateam.graph.importers.common import BadRowError
 from datateam.graph.lookup.names import resolve
-from datateam.graph.store.memory.persistent import open_persistent, read_manifest
-from datateam.graph.store.memory.factory import load_knowledge_graph
+from datateam.graph.store.persistent import open_persistent, read_manifest
+from datateam.graph.store.factory import load_knowledge_graph
 
 SLICE = Path(__file__).resolve().parent / "data" / "esco-v1.1.1-slice"
 CLASSIFICATION = SLICE / "esco-v1.1.1-classification-en-csv.zip"

@@ -20,7 +20,7 @@ import pytest
 from rdflib import URIRef
 
 from datateam.graph.importers import ESCO_GRAPH, ONET_GRAPH, attributions, import_esco, import_onet
-from datateam.graph.store.memory.persistent import open_persistent, store_info
+from datateam.graph.store.persistent import open_persistent, store_info
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 ESCO_DIR = DATA / "esco-v1.1.1"

@@ -17,7 +17,7 @@ from datateam.cli import main
 from datateam.graph.importers import ONET_GRAPH, attributions, import_onet
 from datateam.graph.importers.common import BadRowError
 from datateam.graph.lookup.names import resolve
-from datateam.graph.store.memory.persistent import open_persistent, read_manifest
+from datateam.graph.store.persistent import open_persistent, read_manifest
 
 SLICE = Path(__file__).resolve().parent / "data" / "onet-29.2-slice"
 ONET = "https://w3id.org/datateam-kg/onet/"

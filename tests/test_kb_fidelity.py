@@ -430,7 +430,7 @@ def test_counts_per_source_agree_with_the_yaml(kg):
 
 
 def test_the_shapes_check_conditions_stances_and_comparisons(tmp_path):
-    from datateam.graph.store.memory.validate import validate_files
+    from datateam.graph.store.validate import validate_files
 
     path = tmp_path / "bad.ttl"
     path.write_text("""

@@ -460,7 +460,7 @@ def test_esco_alignment_uris_exist_in_esco(kg):
 # ---------------------------------------------------------------- the shapes, the build, own words
 
 def test_shipped_knowledge_base_conforms_to_the_shapes():
-    from datateam.graph.store.memory.validate import validate_files
+    from datateam.graph.store.validate import validate_files
 
     report = validate_files([])
     assert report["violations"] == []

@@ -18,8 +18,8 @@ from rdflib import URIRef
 from datateam.cli import main
 from datateam.graph.errors import DatateamError, ValidationError
 from datateam.graph.importers import ONET_GRAPH, import_onet
-from datateam.graph.store.memory.persistent import METADATA_GRAPH, GraphRecord, NotAStoreError, StoreBusyError, kb_digest, open_persistent, read_manifest, shipped_graphs, store_info
-from datateam.graph.store.memory.factory import load_knowledge_graph
+from datateam.graph.store.persistent import METADATA_GRAPH, GraphRecord, NotAStoreError, StoreBusyError, kb_digest, open_persistent, read_manifest, shipped_graphs, store_info
+from datateam.graph.store.factory import load_knowledge_graph
 
 ROOT = Path(__file__).resolve().parent.parent
 ONET_SLICE = ROOT / "tests" / "data" / "onet-29.2-slice"

@@ -17,7 +17,7 @@ from datateam.graph.projection import (
     edges_of,
     nodes_of_type,
 )
-from datateam.graph.store.memory.memory import KnowledgeGraph, load_shipped
+from datateam.graph.store.memory import KnowledgeGraph, load_shipped
 from test_analysis_oracle import (
     catalogue,
     conditional_facts,

@@ -24,9 +24,9 @@ from rdflib import URIRef
 from datateam.cli import main
 from datateam.graph.errors import DatateamError
 from datateam.graph.output.push import graph_store_request_url, graph_store_url_for, parse_auth, push_knowledge_graph
-from datateam.graph.store.memory.remote import RemoteKnowledgeGraph
-from datateam.graph.store.memory.factory import load_knowledge_graph
-from datateam.graph.store.memory.rdf_files import user_graph_iri
+from datateam.graph.store.remote import RemoteKnowledgeGraph
+from datateam.graph.store.factory import load_knowledge_graph
+from datateam.graph.store.rdf_files import user_graph_iri
 from datateam.ontology.namespaces import BASE
 
 OXIGRAPH = Path(sys.executable).parent / "oxigraph"

@@ -7,7 +7,7 @@ from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import XSD
 from rdflib.plugins.sparql.parser import parseQuery
 
-from datateam.graph.store.memory.factory import load_knowledge_graph
+from datateam.graph.store.factory import load_knowledge_graph
 from datateam.ontology.namespaces import BASE
 from datateam.queries.sparql.binding import bind_as_values
 from datateam.queries.sparql.errors import QueryParameterError, UnsafeQueryError

@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from datateam.graph.errors import DatateamError
-from datateam.graph.store.memory.factory import load_knowledge_graph
+from datateam.graph.store.factory import load_knowledge_graph
 from datateam.ontology.namespaces import BASE
 from datateam.queries.sparql.errors import QuerySyntaxError, QueryTimeoutError
 from datateam.queries.engine.execute import run_query
@@ -106,7 +106,7 @@ def test_busy_warm_workers_fall_back_to_a_fork(warm):
 
 
 def test_warm_workers_need_a_store_that_does_not_change(tmp_path):
-    from datateam.graph.store.memory.persistent import open_persistent
+    from datateam.graph.store.persistent import open_persistent
 
     with open_persistent(tmp_path / "kg", writable=True) as kg:
         with pytest.raises(DatateamError, match="does not change"):

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from datateam.cli import main
-from datateam.graph.store.memory.factory import load_knowledge_graph
+from datateam.graph.store.factory import load_knowledge_graph
 from datateam.ontology.namespaces import BASE
 from datateam.queries.engine import reasoning
 from datateam.queries.sparql.errors import QueryError, QueryTimeoutError

@@ -17,7 +17,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import XSD
 
-from datateam.graph.store.memory.memory import KnowledgeGraph
+from datateam.graph.store.memory import KnowledgeGraph
 from datateam.ontology.namespaces import PREFIXES
 from datateam.queries.sparql.errors import QueryError
 from datateam.queries.engine.execute import run_query

@@ -20,7 +20,7 @@ import pytest
 from rdflib import URIRef
 
 from datateam.cli import main
-from datateam.graph.store.memory.factory import load_knowledge_graph
+from datateam.graph.store.factory import load_knowledge_graph
 from datateam.ontology.namespaces import BASE
 from datateam.queries.engine import execute, worker
 from datateam.queries.sparql.errors import QuerySyntaxError, QueryTimeoutError, UnsafeQueryError
@@ -234,7 +234,7 @@ def test_update_on_a_persistent_store_through_the_console_command(tmp_path):
 
 
 def test_queries_and_updates_interleaved_on_a_writable_persistent_store(tmp_path):
-    from datateam.graph.store.memory.persistent import open_persistent
+    from datateam.graph.store.persistent import open_persistent
 
     with open_persistent(tmp_path / "kg", writable=True) as kg:
         counts = []

@@ -26,12 +26,12 @@ from rdflib import Literal, URIRef
 
 from datateam.cli import main
 from datateam.graph.errors import DatateamError
-from datateam.graph.store.memory.remote import RemoteEndpointError, RemoteKnowledgeGraph
-from datateam.graph.store.memory.factory import load_knowledge_graph
+from datateam.graph.store.remote import RemoteEndpointError, RemoteKnowledgeGraph
+from datateam.graph.store.factory import load_knowledge_graph
 from datateam.ontology.namespaces import BASE
 from datateam.queries.sparql.errors import QuerySyntaxError, QueryTimeoutError
 from datateam.queries.named.library import list_named_queries
-from datateam.queries.server.endpoint.http_server import make_server
+from datateam.queries.server.http_server import make_server
 
 ROOT = Path(__file__).resolve().parent.parent
 OXIGRAPH = Path(sys.executable).parent / "oxigraph"

@@ -33,12 +33,12 @@ from rdflib.query import Result
 
 from datateam.cli import main
 from datateam.ontology.namespaces import BASE
-from datateam.queries.server.endpoint import negotiation as neg
+from datateam.queries.server import negotiation as neg
 from datateam.queries.sparql.binding import bind_as_values
 from datateam.queries.engine.execute import run_query
 from datateam.queries.named.library import bind_parameters, list_named_queries, load_named_query
-from datateam.queries.server.endpoint.endpoint import DEFAULT_WARM_WORKERS
-from datateam.queries.server.endpoint.http_server import make_server
+from datateam.queries.server.endpoint import DEFAULT_WARM_WORKERS
+from datateam.queries.server.http_server import make_server
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ROOT / "ontology" / "sources"

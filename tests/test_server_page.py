@@ -13,7 +13,7 @@ import yaml
 
 from datateam.ontology.namespaces import BASE
 from datateam.queries.named.library import list_named_queries
-from datateam.queries.server.endpoint.http_server import make_server
+from datateam.queries.server.http_server import make_server
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"

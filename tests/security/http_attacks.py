@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from datateam.queries.server.endpoint.http_server import make_server
+from datateam.queries.server.http_server import make_server
 
 DATATEAM = Path(sys.executable).parent / "datateam"
 # Four unconstrained patterns over ~5,000 triples: 10^14 solutions, never finishes on its own.

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from http_attacks import running_server, spy  # noqa: F401 - spy is a fixture
+from .http_attacks import running_server, spy  # noqa: F401 - spy is a fixture
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

@@ -12,7 +12,7 @@ import urllib.parse
 
 import pytest
 
-from http_attacks import raw_exchange, request, running_server, served_command, small_query_answered
+from .http_attacks import raw_exchange, request, running_server, served_command, small_query_answered
 
 MIB = 1024 * 1024
 

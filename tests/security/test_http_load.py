@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from http_attacks import RUNAWAY_QUERY, post_query, running_server, served_command, small_query_answered, wait_for
+from .http_attacks import RUNAWAY_QUERY, post_query, running_server, served_command, small_query_answered, wait_for
 
 
 def HttpLimits(**bounds):  # noqa: N802 - imported late, so the attacks also run against older code

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from http_attacks import raw_exchange, running_server, served_command, small_query_answered
+from .http_attacks import raw_exchange, running_server, served_command, small_query_answered
 
 
 def HttpLimits(**bounds):  # noqa: N802 - imported late, so the attacks above also run against older code

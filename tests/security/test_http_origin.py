@@ -14,7 +14,7 @@ import pytest
 
 from datateam.cli import main
 
-from http_attacks import request, running_server, spy  # noqa: F401 - spy is a fixture
+from .http_attacks import request, running_server, spy  # noqa: F401 - spy is a fixture
 
 MARK = "SELECT ?who WHERE { BIND('origin-check' AS ?who) }"
 
@@ -153,7 +153,7 @@ def test_allow_host_names_a_reverse_proxy(kg, spy):
 
 
 def test_host_policy_when_listening_on_every_address():
-    from datateam.queries.server.endpoint.origin import HostPolicy
+    from datateam.queries.server.origin import HostPolicy
 
     policy = HostPolicy("0.0.0.0", 8000, ["kg.example.org"])
     assert policy.refusal("192.168.1.20:8000") is None   # an address: not a rebinding name

@@ -20,8 +20,8 @@ from click.testing import CliRunner
 
 from datateam.cli import main
 from datateam.graph.errors import DataFileError
-from datateam.graph.store.memory.rdf_files import parse_file
-from datateam.graph.store.memory.xml_guard import refuse_entity_declarations
+from datateam.graph.store.rdf_files import parse_file
+from datateam.graph.store.xml_guard import refuse_entity_declarations
 
 ROOT = Path(__file__).resolve().parents[2]
 ONET_SLICE = ROOT / "tests" / "data" / "onet-29.2-slice"

@@ -19,8 +19,8 @@ import pytest
 from rdflib import URIRef
 
 from datateam.cli import main
-from datateam.graph.store.memory.remote import RemoteKnowledgeGraph
-from datateam.graph.store.memory.memory import KnowledgeGraph
+from datateam.graph.store.remote import RemoteKnowledgeGraph
+from datateam.graph.store.memory import KnowledgeGraph
 from datateam.ontology.namespaces import BASE, PREFIXES
 from datateam.queries.engine import execute
 from datateam.queries.sparql.errors import QuerySyntaxError, UnsafeQueryError

@@ -25,7 +25,7 @@ import pyoxigraph as ox
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from datateam.graph.store.memory.memory import KnowledgeGraph
+from datateam.graph.store.memory import KnowledgeGraph
 from datateam.ontology.namespaces import PREFIXES
 from datateam.queries.sparql.errors import QueryError
 from datateam.queries.engine.execute import run_query

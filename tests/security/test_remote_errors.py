@@ -23,7 +23,7 @@ import pytest
 from click.testing import CliRunner
 
 from datateam.cli import main
-from datateam.graph.store.memory.remote import RemoteEndpointError, RemoteKnowledgeGraph
+from datateam.graph.store.remote import RemoteEndpointError, RemoteKnowledgeGraph
 from datateam.queries.sparql.errors import QueryTimeoutError
 
 OXIGRAPH = Path(sys.executable).parent / "oxigraph"

@@ -18,7 +18,7 @@ import urllib.request
 import pytest
 
 from datateam.cli import main
-from datateam.graph.store.memory.memory import KnowledgeGraph
+from datateam.graph.store.memory import KnowledgeGraph
 from datateam.queries.engine import execute, sandbox, worker
 from datateam.queries.sparql.errors import UnsafeQueryError
 from datateam.queries.engine.execute import evaluate_local, run_query, run_update
