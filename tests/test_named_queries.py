@@ -229,7 +229,7 @@ def local(iri: str) -> str:
 def test_at_least_fifteen_named_queries_each_with_a_complete_header():
     queries = list_named_queries()
     assert len(queries) >= 15
-    files = sorted(p.stem for p in (ROOT / "queries").glob("*.rq"))
+    files = sorted(p.stem for p in (ROOT / "queries" / "named").glob("*.rq"))
     assert [q.name for q in queries] == files
     for q in queries:
         assert q.title and q.description, q.name
@@ -254,7 +254,7 @@ def test_queries_listing_matches_the_files():
     assert by_name["tools-of-role"]["parameters"] == ["role (role) = data engineer"]
     assert by_name["deployment-owners"]["parameters"] == ["deployment (deployment) optional"]
     assert by_name["source-disagreements"]["parameters"] == []
-    assert len(rows_) == len(list((ROOT / "queries").glob("*.rq")))
+    assert len(rows_) == len(list((ROOT / "queries" / "named").glob("*.rq")))
 
 
 def test_header_errors_name_the_file_and_line():

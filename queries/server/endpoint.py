@@ -487,4 +487,4 @@ def _page_headers(csp: str) -> dict[str, str]:
 
 @functools.lru_cache(maxsize=None)
 def _asset_bytes(name: str) -> bytes:
-    return resources.files("datateam.queries").joinpath("page", name).read_bytes()
+    return resources.files("datateam.queries.server").joinpath("page", name).read_bytes()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import resource
+import statistics
 import socket
 import threading
 import time
@@ -174,7 +175,11 @@ def test_three_thousand_slow_clients_do_not_slow_a_probe():
             for sock in socks:
                 sock.close()
         assert held >= SLOW_CLIENTS * 0.95, held  # the server holds them all ...
-        assert max(probes) < 1.0, probes          # ... and still answers at once (bench: milliseconds)
+        # ... and still answers: a server the slow clients blocked would answer only once their heads
+        # time out (10 s). The bench measures the real figure (milliseconds); the bounds here leave
+        # room for a busy machine, where the probe during the burst waits for a core.
+        assert max(probes) < 5.0, probes
+        assert statistics.median(probes) < 1.0, probes
         assert "Traceback" not in served.log
 
 
