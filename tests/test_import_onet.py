@@ -6,6 +6,7 @@ Expected numbers come from the slice's tab-separated files, read here with the c
 from __future__ import annotations
 
 import csv
+import io
 import shutil
 from collections import defaultdict
 from pathlib import Path
@@ -15,7 +16,7 @@ from rdflib import URIRef
 
 from datateam.cli import main
 from datateam.graph.importers import ONET_GRAPH, attributions, import_onet
-from datateam.graph.importers.common import BadRowError
+from datateam.graph.importers.common import BadRowError, QuadWriter, write_source_record
 from datateam.graph.lookup.names import resolve
 from datateam.graph.store.persistent import open_persistent, read_manifest
 
@@ -187,3 +188,27 @@ def test_cli_import_onet_json(tmp_path, runner, oracle):
     assert data["counts"]["occupations"] == len(oracle[0])
     assert data["graph"] == ONET_GRAPH and data["skipped"] is False
     assert data["attribution"] == ONET_LINE
+
+
+def test_provenance_block_is_written_in_the_imported_graph():
+    out = io.StringIO()
+    w = QuadWriter(out, "https://example.org/graph/g")
+    write_source_record(w, "https://example.org/source/s", identifier="s", title="S \"one\"", publisher="P",
+                        rights="Use it.", license="https://example.org/licence", description="Line\nbreak",
+                        release="2.0")
+    w.flush()
+    g, s = "<https://example.org/graph/g>", "<https://example.org/source/s>"
+    dct = "http://purl.org/dc/terms/"
+    assert out.getvalue().splitlines() == [
+        f"{s} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <https://w3id.org/datateam-kg/ontology#Source> {g} .",
+        f'{s} <{dct}identifier> "s" {g} .',
+        f'{s} <{dct}title> "S \\"one\\""@en {g} .',
+        f'{s} <{dct}publisher> "P" {g} .',
+        f'{s} <{dct}rights> "Use it."@en {g} .',
+        f"{s} <{dct}license> <https://example.org/licence> {g} .",
+        f'{s} <{dct}description> "Line\\nbreak"@en {g} .',
+        f'{s} <https://w3id.org/datateam-kg/ontology#sourceKind> "imported classification" {g} .',
+        f'{s} <{dct}hasVersion> "2.0" {g} .',
+        f"{g} <http://www.w3.org/ns/prov#wasDerivedFrom> {s} {g} .",
+    ]
+    assert w.count == 10

@@ -257,10 +257,6 @@ def _basics(kg, entity: Entity, sources: _Sources) -> dict:
     }
 
 
-def _labelled(rows, key: str) -> list[dict]:
-    return sorted(rows, key=lambda r: (r[key].casefold() if isinstance(r[key], str) else r[key]))
-
-
 def _describe_role(kg, iri: URIRef, d: dict, sources: _Sources) -> None:
     family = kg.select("SELECT ?role ?label WHERE { ?role dt:roleFamily/skos:prefLabel ?label }", {"role": iri})
     d["family"] = str(family[0]["label"]) if family else None

@@ -263,14 +263,6 @@ def split_labels(value: str, separator: str = "\n") -> list[str]:
 # ---------------------------------------------------------------------------------------------
 # Writing N-Quads
 
-_IRI_OK = re.compile(r"^[a-z][a-z0-9+.-]*:[^\x00-\x20<>\"{}|^`\\]*$", re.IGNORECASE)
-
-
-def iri_ok(value: str) -> bool:
-    """True if `value` is an absolute IRI that N-Quads can carry without escaping."""
-    return bool(_IRI_OK.match(value))
-
-
 def literal(text: str, lang: str | None = "en") -> str:
     """An N-Quads literal: the text escaped, with a language tag (default @en) or as a plain string."""
     escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
@@ -341,6 +333,28 @@ def slug(text: str) -> str:
     """A readable IRI segment: lower case, C++ -> cpp, C# -> csharp, other runs of symbols -> '-'."""
     text = text.casefold().replace("++", "pp").replace("+", "plus").replace("#", "sharp")
     return re.sub(r"[^a-z0-9]+", "-", text).strip("-") or "x"
+
+
+def write_source_record(w: QuadWriter, source: str, *, identifier: str, title: str, publisher: str, rights: str,
+                        license: str, description: str, release: str | None) -> None:
+    """Write the provenance of an imported framework into its graph `w.graph`.
+
+    The source node `source` (an IRI) becomes a dt:Source with its identifier, title, publisher,
+    attribution line (dcterms:rights, which `attributions()` shows), licence, description and
+    release (dcterms:hasVersion, when known); the graph itself is prov:wasDerivedFrom it.
+    """
+    src = f"<{source}>"
+    w.add(src, RDF_TYPE, dt("Source"))
+    w.add(src, dct("identifier"), literal(identifier, None))
+    w.add(src, dct("title"), literal(title))
+    w.add(src, dct("publisher"), literal(publisher, None))
+    w.add(src, dct("rights"), literal(rights))
+    w.add(src, dct("license"), f"<{license}>")
+    w.add(src, dct("description"), literal(description))
+    w.add(src, dt("sourceKind"), literal("imported classification", None))
+    if release:
+        w.add(src, dct("hasVersion"), literal(release, None))
+    w.add(f"<{w.graph}>", prov("wasDerivedFrom"), src)
 
 
 @dataclass

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import IO
 
 from ...ontology.namespaces import BASE
-from .common import IMPORT_GRAPH_BASE, RDF_TYPE, BadRowError, DataFileError, ImportReport, InputFile, ProgressTracker, QuadWriter, dct, dt, find_inputs, literal, prov, read_rows, release_name, skos, split_labels
+from .common import IMPORT_GRAPH_BASE, RDF_TYPE, BadRowError, DataFileError, ImportReport, InputFile, ProgressTracker, QuadWriter, dct, dt, find_inputs, literal, read_rows, release_name, skos, split_labels, write_source_record
 
 ESCO_GRAPH = IMPORT_GRAPH_BASE + "esco"
 ESCO_SOURCE = BASE + "source/esco"
@@ -347,22 +347,13 @@ def skill_kind(skill_type: str, reuse_level: str) -> str | None:
 
 
 def _write_source(w: QuadWriter, release: str | None) -> None:
-    src = f"<{ESCO_SOURCE}>"
     title = f"ESCO {release} classification of occupations and skills" if release else \
         "ESCO classification of occupations and skills"
-    w.add(src, RDF_TYPE, dt("Source"))
-    w.add(src, dct("identifier"), literal("esco", None))
-    w.add(src, dct("title"), literal(title))
-    w.add(src, dct("publisher"), literal("European Commission", None))
-    w.add(src, dct("rights"), literal(ESCO_ATTRIBUTION))
-    w.add(src, dct("license"), f"<{ESCO_LICENSE}>")
-    w.add(src, dct("description"), literal(
-        "European Skills, Competences, Qualifications and Occupations: the European Commission's multilingual "
-        "classification, imported from its English CSV release."))
-    w.add(src, dt("sourceKind"), literal("imported classification", None))
-    if release:
-        w.add(src, dct("hasVersion"), literal(release, None))
-    w.add(f"<{ESCO_GRAPH}>", prov("wasDerivedFrom"), src)
+    write_source_record(
+        w, ESCO_SOURCE, identifier="esco", title=title, publisher="European Commission", rights=ESCO_ATTRIBUTION,
+        license=ESCO_LICENSE, release=release, description=(
+            "European Skills, Competences, Qualifications and Occupations: the European Commission's multilingual "
+            "classification, imported from its English CSV release."))
 
 
 def _write_skill_vocabularies(w: QuadWriter) -> None:

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import IO
 
 from ...ontology.namespaces import BASE
-from .common import IMPORT_GRAPH_BASE, RDF_TYPE, BadRowError, DataFileError, ImportReport, InputFile, ProgressTracker, QuadWriter, boolean, dct, dt, find_inputs, literal, prov, read_rows, release_name, skos, slug
+from .common import IMPORT_GRAPH_BASE, RDF_TYPE, BadRowError, DataFileError, ImportReport, InputFile, ProgressTracker, QuadWriter, boolean, dct, dt, find_inputs, literal, read_rows, release_name, skos, slug, write_source_record
 
 ONET_GRAPH = IMPORT_GRAPH_BASE + "onet"
 ONET_SOURCE = BASE + "source/onet"
@@ -243,17 +243,9 @@ def _tool_iri(example: str, slugs: dict[str, str]) -> str:
 
 
 def _write_source(w: QuadWriter, release: str | None, attribution: str) -> None:
-    src = f"<{ONET_SOURCE}>"
-    w.add(src, RDF_TYPE, dt("Source"))
-    w.add(src, dct("identifier"), literal("onet", None))
-    w.add(src, dct("title"), literal(f"O*NET {release} Database" if release else "O*NET Database"))
-    w.add(src, dct("publisher"), literal("U.S. Department of Labor, Employment and Training Administration", None))
-    w.add(src, dct("rights"), literal(attribution))
-    w.add(src, dct("license"), f"<{ONET_LICENSE}>")
-    w.add(src, dct("description"), literal(
-        "The Occupational Information Network database: U.S. occupations with their titles, descriptions and "
-        "the software and technology used in them, imported from its tab-separated text release."))
-    w.add(src, dt("sourceKind"), literal("imported classification", None))
-    if release:
-        w.add(src, dct("hasVersion"), literal(release, None))
-    w.add(f"<{ONET_GRAPH}>", prov("wasDerivedFrom"), src)
+    write_source_record(
+        w, ONET_SOURCE, identifier="onet", title=f"O*NET {release} Database" if release else "O*NET Database",
+        publisher="U.S. Department of Labor, Employment and Training Administration", rights=attribution,
+        license=ONET_LICENSE, release=release, description=(
+            "The Occupational Information Network database: U.S. occupations with their titles, descriptions and "
+            "the software and technology used in them, imported from its tab-separated text release."))

@@ -44,7 +44,6 @@ USER_GRAPHS = BASE + "graph/user/"
 IMPORT_GRAPHS = BASE + "graph/import/"
 
 MATCH_PREF, MATCH_ALT, MATCH_ID = 0, 1, 2
-MATCH_KIND = {MATCH_PREF: "label", MATCH_ALT: "alias", MATCH_ID: "id"}
 
 
 @dataclass(frozen=True)
