@@ -457,3 +457,138 @@ def test_a_large_graph_is_drawn_at_once_and_stays_searchable(browser, tmp_path):
         page.assert_quiet()
     finally:
         page.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# The hats view: the first view
+
+
+LABEL_BOXES = """() => {
+    // Every label drawn in the first view, as a DOM box computed from the network's positions and
+    // scale and the text measured with the label's own canvas font.
+    const net = explorer.network, scale = net.getScale();
+    const ctx = document.createElement('canvas').getContext('2d');
+    const story = explorer.data.view.story, face = explorer.data.options.nodes.font.face;
+    const measure = (text, font) => { ctx.font = font; return Math.max(...text.split('\\n').map(l => ctx.measureText(l).width)); };
+    const boxes = [];
+    const positions = net.getPositions();
+    for (const id of explorer.shownIds()) {
+        const node = net.body.nodes[id], label = node.options.label, f = node.labelModule.fontOptions;
+        const width = measure(label, `${f.mod || ''} ${f.size}px ${f.face}`.trim());
+        const lines = label.split('\\n').length;
+        // vis draws a dot's label under it: its top edge is the dot's bottom plus the label margin.
+        const p = net.canvasToDOM({x: positions[id].x, y: positions[id].y});
+        const top = net.canvasToDOM({x: 0, y: node.labelModule.size.top}).y;
+        boxes.push({what: 'node ' + label, x0: p.x - width * scale / 2, x1: p.x + width * scale / 2,
+                    y0: top, y1: top + lines * f.size * scale, vis: node.labelModule.size.width, width});
+    }
+    for (const id of net.body.edgeIndices) {
+        const edge = net.body.edges[id];
+        if (!edge.connected || !edge.options.label) continue;
+        const f = edge.labelModule.fontOptions, label = edge.options.label;
+        const point = edge.edgeType.getPoint(0.5);
+        const width = measure(label, `${f.mod || ''} ${f.size}px ${f.face}`.trim());
+        const lines = label.split('\\n').length;
+        const c = net.canvasToDOM({x: point.x, y: point.y + (f.vadjust || 0)});
+        const h = lines * f.size * scale;
+        boxes.push({what: 'edge ' + label, x0: c.x - width * scale / 2, x1: c.x + width * scale / 2,
+                    y0: c.y - h / 2, y1: c.y + h / 2, vis: edge.labelModule.size.width, width});
+    }
+    for (const c of story.columns) {
+        const width = measure(c.label, `600 ${story.fonts.column}px ${face}`);
+        const p = net.canvasToDOM({x: c.x, y: story.top});
+        boxes.push({what: 'column ' + c.label, x0: p.x - width * scale / 2, x1: p.x + width * scale / 2,
+                    y0: p.y, y1: p.y + story.fonts.column * scale});
+    }
+    return {boxes, scale, width: net.canvas.frame.canvas.clientWidth, height: net.canvas.frame.canvas.clientHeight};
+}"""
+
+
+def _overlaps(boxes):
+    found = []
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            if min(a["x1"], b["x1"]) - max(a["x0"], b["x0"]) > 0.5 and min(a["y1"], b["y1"]) - max(a["y0"], b["y0"]) > 0.5:
+                found.append((a["what"], b["what"]))
+    return found
+
+
+@pytest.fixture(scope="module")
+def hats_page(tmp_path_factory, kg):
+    folder = tmp_path_factory.mktemp("hats")
+    return Path(write_explorer(kg, folder / "hats.html")["path"])
+
+
+def test_the_first_view_shows_the_hats_along_the_lifecycle_without_overlapping_labels(browser, hats_page, projection):
+    page = Page(browser, hats_page)
+    try:
+        roles = {n for n, t in projection.nodes(data="type") if t == "role"}
+        shown = page.js("() => explorer.shownIds().map(id => explorer.data.nodes[id].iri)")
+        assert set(shown) == roles
+        drawn = page.js("() => explorer.network.body.edgeIndices.filter(id => explorer.network.body.edges[id].connected)"
+                        ".map(id => explorer.data.edges[id].relation)")
+        handoff_pairs = {(u, v) for u, v, r in projection.edges(data="relation") if r == "hands_off_to" and u != v}
+        assert sorted(drawn) == ["hands_off_to"] * len(handoff_pairs)
+        # Every arrow names what is handed over.
+        labels = page.js("() => explorer.data.edges.filter(e => e.relation === 'hands_off_to').map(e => [e.label, e.items.map(i => i.artifact)])")
+        for label, artifacts in labels:
+            assert label.replace("\n", " ").startswith(artifacts[0])
+        # Columns follow the lifecycle: the product manager frames, the data engineer prepares data,
+        # the ML engineer productionises, the SRE operates.
+        x = page.js("() => Object.fromEntries(explorer.data.nodes.filter(n => n.type === 'role').map(n => [n.iri, explorer.network.getPosition(n.id).x]))")
+        order = [iri("role", r) for r in ("product-manager", "data-engineer", "data-analyst", "data-scientist",
+                                          "ml-engineer", "site-reliability-engineer")]
+        assert [x[r] for r in order] == sorted(x[r] for r in order)
+        result = page.js(LABEL_BOXES)
+        boxes = result["boxes"]
+        assert len(boxes) == len(roles) + len(handoff_pairs) + 6
+        for b in boxes:
+            if "vis" in b:  # our measurement agrees with vis's own
+                assert abs(b["width"] - b["vis"]) < 1.0, b
+            # inside the network area, clear of the details panel
+            assert b["x0"] >= 0 and b["y0"] >= 0 and b["x1"] <= result["width"] and b["y1"] <= result["height"], b
+        assert _overlaps(boxes) == []
+        # Readable: the hats' names at 13 px or more on screen, the artifacts at 10 px or more.
+        fonts = page.js("() => explorer.data.view.story.fonts")
+        assert fonts["role"] * result["scale"] >= 13 and fonts["edge"] * result["scale"] >= 10, result["scale"]
+        legend = page.page.locator("#family-legend li .name").all_text_contents()
+        families = sorted({projection.nodes[r]["family"] for r in roles}, key=str.casefold)
+        assert legend == families
+        page.shot("explorer-hats.png")
+        page.assert_quiet()
+    finally:
+        page.close()
+
+
+def test_clicking_a_hat_expands_and_collapses_its_neighbourhood(browser, hats_page, projection):
+    page = Page(browser, hats_page)
+    try:
+        p = page.page
+        de = iri("role", "data-engineer")
+        node_id = page.js("(iri) => explorer.nodeByIri(iri)", de)
+        point = page.js("(id) => explorer.network.canvasToDOM(explorer.network.getPosition(id))", node_id)
+        box = p.locator("#network").bounding_box()
+        p.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
+        p.wait_for_function("explorer.selected() !== null")
+        items = {v for _, v, r in projection.out_edges(de, data="relation")
+                 if r in ("requires_skill", "uses_tool", "has_responsibility")}
+        roles = {n for n, t in projection.nodes(data="type") if t == "role"}
+        shown = set(page.js("() => explorer.shownIds().map(id => explorer.data.nodes[id].iri)"))
+        assert shown == roles | items
+        assert p.locator("#details-title").text_content() == "data engineer"
+        p.wait_for_timeout(300)
+        page.shot("explorer-hats-expanded.png")
+        # Without tools: the same hat shows its skills and responsibilities only.
+        p.locator('#expand-types input[data-type="tool"]').uncheck()
+        shown = set(page.js("() => explorer.shownIds().map(id => explorer.data.nodes[id].iri)"))
+        assert shown == roles | {i for i in items if projection.nodes[i]["type"] != "tool"}
+        # A second click on the selected hat collapses it.
+        p.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
+        assert set(page.js("() => explorer.shownIds().map(id => explorer.data.nodes[id].iri)")) == roles
+        # "Show every" skill: all of them at once, when asked.
+        p.locator('#type-filters input[data-type="skill"]').check()
+        skills = {n for n, t in projection.nodes(data="type") if t == "skill"}
+        assert set(page.js("() => explorer.shownIds().map(id => explorer.data.nodes[id].iri)")) == roles | skills
+        page.assert_quiet()
+    finally:
+        page.close()

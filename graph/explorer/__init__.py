@@ -48,17 +48,17 @@ def _source_titles(kg) -> dict[str, str]:
     return titles
 
 
-def explorer_view(kg, view: str | None = "all", *, focus: str | None = None, depth: int | None = None,
+def explorer_view(kg, view: str | None = "hats", *, focus: str | None = None, depth: int | None = None,
                   compare: tuple[str, str] | list[str] | None = None, graph: nx.MultiDiGraph | None = None) -> View:
     """Build the View for the knowledge graph: resolve the names, project, select.
 
     kg: any backend (embedded, --store, --endpoint); view: one of VIEWS, or None to pick "overlap"
-    when `compare` is given and "all" otherwise; focus: a name, alias or id (a role for the role
+    when `compare` is given and "hats" otherwise; focus: a name, alias or id (a role for the role
     view); depth: steps around the focus; compare: two role names for the overlap view; graph: a
     projection to reuse (built with graph.projection.build_projection when None).
     """
     if view is None:
-        view = "overlap" if compare else "all"
+        view = "overlap" if compare else "hats"
     if view not in VIEWS:
         raise DatateamError(f"unknown view {view!r}; choose one of {', '.join(VIEWS)}")
     if compare and view != "overlap":
@@ -153,15 +153,15 @@ def explorer_html(kg, view: str | None = None, **options) -> str:
     return render_data(data, chosen)
 
 
-def write_explorer(kg, path, view: str | None = "all", *, focus: str | None = None, depth: int | None = None,
+def write_explorer(kg, path, view: str | None = "hats", *, focus: str | None = None, depth: int | None = None,
                    compare: tuple[str, str] | list[str] | None = None, graph: nx.MultiDiGraph | None = None,
                    seed: int = 7) -> dict:
     """Write the explorer page for the knowledge graph to `path` (atomically) and describe what was written.
 
     kg: the knowledge graph (embedded, persistent or remote).
     path: the HTML file to write; its folder must exist. Nothing else is written (no lib/ folder).
-    view: "all" (default), "role", "overlap", "handoffs" or "tools"; None picks "overlap" when
-        `compare` is given, else "all".
+    view: "hats" (default: the roles along the lifecycle, the rest on demand), "all", "role",
+        "overlap", "handoffs" or "tools"; None picks "overlap" when `compare` is given, else "hats".
     focus: a name, alias or id to select when the page opens (required for the role view, which
         shows that role's neighbourhood); depth: keep only what lies within that many steps of the
         focus (role view default 1); compare: two role names for the overlap view; graph: a

@@ -35,6 +35,7 @@ from markupsafe import Markup
 
 from ..errors import DatateamError
 from .layout import compute_positions
+from .story import COLUMN_GAP, EDGE_FONT, ROLE_FONT
 from .views import SIDES, View
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -69,6 +70,7 @@ HANDOFF_COLOR = "#C0392B"
 LARGE_VIEW = 2000  # above this many nodes: no edge smoothing, edges hidden while dragging/zooming
 SMALL_VIEW = 60    # up to this many nodes: every label drawn at any zoom
 MAX_LABEL_ARTIFACTS = 2
+COLUMN_FONT = 17   # px (canvas): the lifecycle column headings of the hats view
 
 
 # ---------------------------------------------------------------------------------------------
@@ -108,7 +110,14 @@ def build_page_data(view: View, source_titles: dict[str, str] | None = None, *, 
         for item in link.get("items", ()):
             item["sources"] = sorted(source_index[s] for s in item["sources"])
 
-    positions = {} if view.hierarchical else compute_positions(graph, seed=seed)
+    story = view.story
+    if story is not None:
+        from .story import expansion_positions
+
+        positions = expansion_positions(graph, story["positions"], seed=seed)
+        family_colors = _family_colors(graph)
+    else:
+        positions = {} if view.hierarchical else compute_positions(graph, seed=seed)
     nodes = []
     type_counts = Counter()
     source_counts = Counter()
@@ -140,7 +149,20 @@ def build_page_data(view: View, source_titles: dict[str, str] | None = None, *, 
             entry["level"] = view.levels.get(node, 0)
         if node in view.sides:
             entry["side"] = view.sides[node]
+        if story is not None and kind == "role":
+            entry["draw"] = story["labels"][node]
+            entry["size"] = story["sizes"][node]
+            entry["column"] = story["column"][node]
+            entry["color"] = family_colors.get(attrs.get("family"), OTHER_STYLE["color"])
         nodes.append(entry)
+    if story is not None:
+        for link in links:
+            key = (nodes[link["from"]]["iri"], nodes[link["to"]]["iri"])
+            if link["relation"] == "hands_off_to" and key in story["links"]:
+                link["label"] = story["links"][key]
+                link["curve"] = story["curves"][key]
+                if key in story["nudges"]:
+                    link["nudge"] = story["nudges"][key]
 
     types = [{"key": key, **_style(key), "count": type_counts[key]}
              for key in list(NODE_STYLES) + sorted(set(type_counts) - set(NODE_STYLES)) if type_counts[key]]
@@ -160,6 +182,7 @@ def build_page_data(view: View, source_titles: dict[str, str] | None = None, *, 
             "hierarchical": view.hierarchical,
             "large": graph.number_of_nodes() > LARGE_VIEW,
             "summary": view.summary,
+            "story": _story_data(view, graph, family_colors) if story is not None else None,
         },
         "types": types,
         "sources": [{"index": i, "id": s, "title": source_titles.get(s, s), "count": source_counts[i]}
@@ -169,6 +192,39 @@ def build_page_data(view: View, source_titles: dict[str, str] | None = None, *, 
         "colors": {"edge": EDGE_COLOR, "handoff": HANDOFF_COLOR},
         "nodes": nodes,
         "edges": links,
+    }
+
+
+# Role families: one colour each in the hats view (Okabe-Ito, then two more that stay apart from them).
+FAMILY_PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#8C6D31", "#7F3C8D",
+                  "#4D4D4D", "#B8860B")
+
+
+def _family_colors(graph: nx.MultiDiGraph) -> dict:
+    families = sorted({attrs.get("family") or "" for _, attrs in graph.nodes(data=True) if attrs.get("type") == "role"},
+                      key=lambda f: (f == "", f.casefold()))
+    return {f or None: FAMILY_PALETTE[i % len(FAMILY_PALETTE)] for i, f in enumerate(families)}
+
+
+def _story_data(view: View, graph: nx.MultiDiGraph, family_colors: dict) -> dict:
+    """What the hats view draws beside the network: the lifecycle columns and the colour and size legends."""
+    from .story import hat_size, role_items
+
+    story = view.story
+    ys = [y for _, y in story["positions"].values()] or [0.0]
+    counts = Counter(graph.nodes[r].get("family") for r in story["positions"])
+    items = role_items(graph)
+    most = max((items[r] for r in story["positions"]), default=0)
+    samples = sorted({0, round(most / 4), most}) if most else [0]
+    return {
+        "columns": story["columns"],
+        "columnWidth": COLUMN_GAP,
+        "top": min(ys) - 95,
+        "bottom": max(ys) + 95,
+        "families": [{"label": family or "no family", "color": color, "count": counts.get(family, 0)}
+                     for family, color in family_colors.items()],
+        "sizes": [{"count": n, "size": hat_size(n)} for n in samples],
+        "fonts": {"role": ROLE_FONT, "edge": EDGE_FONT, "column": COLUMN_FONT},
     }
 
 
@@ -319,7 +375,15 @@ def network_options(view: View, *, large: bool) -> dict:
         # Edge labels (the handed-over artifact) likewise only once they are readable.
         "scaling": {"label": {"enabled": False, "drawThreshold": 9}},
     })
-    if view.hierarchical or view.graph.number_of_nodes() <= SMALL_VIEW:
+    if view.story is not None:
+        # Sizes and fonts are set per node (the layout measured its labels at these sizes).
+        options["nodes"]["scaling"] = {"label": {"enabled": False, "drawThreshold": 1}}
+        options["nodes"]["font"]["size"] = 13
+        options["nodes"].pop("widthConstraint", None)
+        options["edges"]["font"].update({"size": EDGE_FONT, "align": "horizontal"})
+        options["edges"]["smooth"] = {"enabled": False}
+        options["edges"]["scaling"]["label"]["drawThreshold"] = 1
+    elif view.hierarchical or view.graph.number_of_nodes() <= SMALL_VIEW:
         # Few nodes: every label and every artifact on the arrows stays readable and drawn.
         options["nodes"]["scaling"]["label"].update({"min": 13, "max": 20, "drawThreshold": 4})
         options["edges"]["scaling"]["label"]["drawThreshold"] = 4
@@ -421,20 +485,23 @@ def render_data(data: dict, view: View) -> str:
            "media-src 'none'; object-src 'none'; frame-src 'none'; worker-src 'none'; "
            "base-uri 'none'; form-action 'none'")
     template = _environment().get_template("explorer.html.j2")
+    types = [{**t, "svg": Markup(legend_svg(t["shape"], t["color"] if not data["sides"] else "#8A96A3"))}
+             for t in data["types"]]
     return template.render(
         csp=csp,
         title=data["view"]["title"],
         subtitle=data["view"]["subtitle"],
         node_count=len(data["nodes"]),
         edge_count=len(data["edges"]),
-        types=[{**t, "svg": Markup(legend_svg(t["shape"], t["color"] if not data["sides"] else "#8A96A3"))}
-               for t in data["types"]],
+        types=types,
         sides=data["sides"],
         sources=data["sources"],
         hierarchical=data["view"]["hierarchical"],
         attributions=data.get("attributions", []),
         has_handoffs=any(e["relation"] == "hands_off_to" for e in data["edges"]),
         has_works_with=any(e["relation"] == "works_with" for e in data["edges"]),
+        story=data["view"]["story"],
+        expand_types=[t for t in types if t["key"] in ("skill", "tool", "responsibility")],
         css=Markup(css),
         data_json=Markup(script_json(data)),
         vis_js=Markup(vis_js),

@@ -2,6 +2,9 @@
 
 Views (all work on any graph with the projection's attributes, see graph/projection.py):
 
+    hats       the first view: the roles along the lifecycle with the handoffs between them
+               (graph/explorer/story.py); the page holds the whole projection and shows a hat's
+               skills, tools and responsibilities when it is clicked
     all        the whole projection
     role       one role and its neighbourhood (--depth steps, default 1), plus the categories of its
                tools and the stages and artifacts of its responsibilities
@@ -27,7 +30,7 @@ import networkx as nx
 
 from ..errors import DatateamError
 
-VIEWS = ("all", "role", "overlap", "handoffs", "tools")
+VIEWS = ("hats", "all", "role", "overlap", "handoffs", "tools")
 ROLE_VIEW_DEPTH = 1
 MAX_DEPTH = 10
 SIDES = {
@@ -45,7 +48,8 @@ class View:
     graph: the nodes and edges shown (a MultiDiGraph with the projection's attributes);
     focus: the node selected when the page opens (or None); hierarchical: lay out left to right by
     `levels` instead of computing positions; sides: for the overlap view, node -> "a" | "b" |
-    "shared"; compare: the two compared roles; summary: numbers the header shows.
+    "shared"; compare: the two compared roles; summary: numbers the header shows; story: for the
+    hats view, the lifecycle layout (story.hat_story).
     """
 
     name: str
@@ -58,6 +62,7 @@ class View:
     sides: dict[str, str] = field(default_factory=dict)
     compare: tuple[str, str] | None = None
     summary: dict = field(default_factory=dict)
+    story: dict | None = None
 
 
 def select_view(graph: nx.MultiDiGraph, view: str = "all", *, focus: str | None = None, depth: int | None = None,
@@ -89,6 +94,8 @@ def select_view(graph: nx.MultiDiGraph, view: str = "all", *, focus: str | None 
         result = _handoff_view(graph)
     elif view == "tools":
         result = _tools_view(graph)
+    elif view == "hats":
+        result = _hats_view(graph)
     else:
         count = graph.number_of_nodes()
         result = View("all", "Data team knowledge graph",
@@ -216,6 +223,16 @@ def handoff_levels(graph: nx.MultiDiGraph) -> dict[str, int]:
     for node in nx.lexicographical_topological_sort(dag, key=label):
         levels[node] = max((levels[p] + 1 for p in dag.predecessors(node)), default=0)
     return levels
+
+
+def _hats_view(graph: nx.MultiDiGraph) -> View:
+    from .story import hat_story
+
+    roles = sum(1 for _, t in graph.nodes(data="type") if t == "role")
+    handoffs = sum(1 for _, _, r in graph.edges(data="relation") if r == "hands_off_to")
+    return View("hats", "Who does what, from a request to a model in production",
+                f"{roles} hats along the lifecycle and the {handoffs} handoffs between them; "
+                "click a hat for its skills, tools and responsibilities", graph, story=hat_story(graph))
 
 
 def _tools_view(graph: nx.MultiDiGraph) -> View:

@@ -27,6 +27,8 @@
   }
 
   var LEVEL_RANK = { core: 0, working: 1, basic: 2 };
+  var story = view.story || null;   // the hats view: roles along the lifecycle, the rest on demand
+  var ITEM_RELATIONS = { requires_skill: true, uses_tool: true, has_responsibility: true };
 
   // ------------------------------------------------------------------------------------------
   // Small DOM helpers (text only)
@@ -64,10 +66,22 @@
     return e.relation === "hands_off_to" ? data.colors.handoff : data.colors.edge;
   }
 
+  function familyColor(c) {
+    return { background: c, border: "#1F2933", highlight: { background: c, border: "#111111" }, hover: { background: c, border: "#111111" } };
+  }
+
   var visNodes = data.nodes.map(function (n) {
-    var v = { id: n.id, label: n.label, group: TYPES[n.type] ? n.type : "other" };
+    var v = { id: n.id, label: n.draw || n.label, group: TYPES[n.type] ? n.type : "other" };
     // Large views set sizes directly: vis's value scaling costs a second at 10,000 nodes.
-    if (view.large) { v.size = Math.min(40, 6 + 3 * n.value); } else { v.value = n.value; }
+    if (view.large) { v.size = Math.min(40, 6 + 3 * n.value); }
+    else if (story) {
+      if (n.size !== undefined) {
+        v.size = n.size;
+        v.font = { size: story.fonts.role, face: data.options.nodes.font.face };
+        v.color = familyColor(n.color);
+        v.borderWidth = 1.5;
+      } else { v.size = 7; }
+    } else { v.value = n.value; }
     if (!view.large) { v.title = tooltip(n); }
     if (n.x !== undefined) { v.x = n.x; v.y = n.y; }
     if (n.level !== undefined) { v.level = n.level; }
@@ -84,7 +98,11 @@
       v.arrows = { to: { enabled: true, scaleFactor: 0.7 } };
       v.width = 1.6;
       if (e.label) { v.label = e.label; }
-      if (!view.hierarchical && !view.large) { v.smooth = { enabled: true, type: "curvedCW", roundness: 0.18 }; }
+      if (story) {
+        v.smooth = e.curve ? { enabled: true, type: e.curve > 0 ? "curvedCW" : "curvedCCW", roundness: Math.abs(e.curve) }
+                           : { enabled: false };
+        if (e.nudge) { v.font = { vadjust: e.nudge }; }
+      } else if (!view.hierarchical && !view.large) { v.smooth = { enabled: true, type: "curvedCW", roundness: 0.18 }; }
       if (!view.large) {
         var tip = el("div");
         tip.textContent = byId.get(e.from).label + " → " + byId.get(e.to).label + ": " + (e.label || "handoff");
@@ -109,7 +127,26 @@
 
   var hiddenTypes = new Set();
   var hiddenSources = new Set();
+  var hiddenRelations = new Set();
   var shownNode = new Map();
+  // The hats view starts with the roles only; a clicked hat is "expanded": its items of the types in
+  // expandTypes are shown around it. extraShown holds nodes asked for by name (search, links).
+  var expanded = new Set();
+  var expandTypes = new Set(["skill", "tool", "responsibility"]);
+  var extraShown = new Set();
+  if (story) {
+    data.types.forEach(function (t) { if (t.key !== "role") { hiddenTypes.add(t.key); } });
+    hiddenRelations.add("works_with");
+  }
+  function expandedItems() {
+    var out = new Set();
+    expanded.forEach(function (id) {
+      (adjacency.get(id) || []).forEach(function (e) {
+        if (e.from === id && ITEM_RELATIONS[e.relation] && expandTypes.has(byId.get(e.to).type)) { out.add(e.to); }
+      });
+    });
+    return out;
+  }
 
   function stated(sources) {
     if (hiddenSources.size === 0 || sources.length === 0) { return true; }
@@ -119,8 +156,10 @@
     return false;
   }
   function computeShown() {
+    var around = story ? expandedItems() : null;
     data.nodes.forEach(function (n) {
-      shownNode.set(n.id, !hiddenTypes.has(n.type) && stated(n.sources));
+      var typeShown = !hiddenTypes.has(n.type) || (around !== null && (around.has(n.id) || extraShown.has(n.id)));
+      shownNode.set(n.id, typeShown && stated(n.sources));
     });
   }
   computeShown();
@@ -131,7 +170,8 @@
   var edgeView = new vis.DataView(edges, {
     filter: function (item) {
       var e = edgeById.get(item.id);
-      return shownNode.get(e.from) === true && shownNode.get(e.to) === true && stated(e.sources);
+      return shownNode.get(e.from) === true && shownNode.get(e.to) === true && stated(e.sources) &&
+        !hiddenRelations.has(e.relation);
     }
   });
 
@@ -139,7 +179,8 @@
   function computeShownEdges() {
     shownEdgeIds = [];
     data.edges.forEach(function (e) {
-      if (shownNode.get(e.from) === true && shownNode.get(e.to) === true && stated(e.sources)) { shownEdgeIds.push(e.id); }
+      if (shownNode.get(e.from) === true && shownNode.get(e.to) === true && stated(e.sources) &&
+          !hiddenRelations.has(e.relation)) { shownEdgeIds.push(e.id); }
     });
   }
   computeShownEdges();
@@ -186,13 +227,36 @@
     applyFilters();
   }
   if ($("types-all")) { $("types-all").addEventListener("click", function () { checkAll("#type-filters input", hiddenTypes); }); }
+  Array.prototype.forEach.call(document.querySelectorAll("#expand-types input"), function (box) {
+    box.addEventListener("change", function () {
+      if (box.checked) { expandTypes.add(box.dataset.type); } else { expandTypes.delete(box.dataset.type); }
+      applyFilters();
+    });
+  });
+  Array.prototype.forEach.call(document.querySelectorAll("#relation-filters input"), function (box) {
+    box.addEventListener("change", function () {
+      if (box.checked) { hiddenRelations.delete(box.dataset.relation); } else { hiddenRelations.add(box.dataset.relation); }
+      applyFilters();
+    });
+  });
+  if ($("collapse-all")) {
+    $("collapse-all").addEventListener("click", function () { expanded.clear(); extraShown.clear(); applyFilters(); });
+  }
+
+  function expand(id, on) {
+    if (!story || byId.get(id).type !== "role") { return; }
+    if (on) { expanded.add(id); } else { expanded.delete(id); }
+    applyFilters();
+  }
   if ($("sources-all")) { $("sources-all").addEventListener("click", function () { checkAll("#source-filters input", hiddenSources); }); }
 
   function reveal(id) {
     // Make sure a node the user asked for is shown: re-enable its type and, if needed, its sources.
     var n = byId.get(id);
     var changed = false;
-    if (hiddenTypes.has(n.type)) {
+    if (story && hiddenTypes.has(n.type)) {
+      if (!shownNode.get(id)) { extraShown.add(id); changed = true; }
+    } else if (hiddenTypes.has(n.type)) {
       hiddenTypes.delete(n.type);
       var box = document.querySelector('#type-filters input[data-type="' + CSS.escape(n.type) + '"]');
       if (box) { box.checked = true; }
@@ -213,11 +277,48 @@
   // The network
 
   var container = $("network");
+  // The hats view: lifecycle column headings and bands under the network, and a first camera that
+  // shows all of them.
+  function drawColumns(ctx) {
+    var fontFace = data.options.nodes.font.face;
+    ctx.save();
+    story.columns.forEach(function (c, i) {
+      if (i % 2 === 0) {
+        ctx.fillStyle = "rgba(31, 41, 51, 0.035)";
+        ctx.fillRect(c.x - story.columnWidth / 2, story.top - 10, story.columnWidth, story.bottom - story.top + 20);
+      }
+      ctx.fillStyle = "#52606D";
+      ctx.font = "600 " + story.fonts.column + "px " + fontFace;
+      ctx.textAlign = "center";
+      ctx.textBaseline = "top";
+      ctx.fillText(c.label, c.x, story.top);
+    });
+    ctx.restore();
+  }
+  function storyCamera() {
+    // Wide enough for the columns and for every hat's label (measured as vis draws it).
+    var left = story.columns[0].x - 80, right = story.columns[story.columns.length - 1].x + 80;
+    var ctx = container.querySelector("canvas").getContext("2d");
+    ctx.save();
+    ctx.font = story.fonts.role + "px " + data.options.nodes.font.face;
+    data.nodes.forEach(function (n) {
+      if (n.size === undefined || n.x === undefined) { return; }
+      var half = Math.max.apply(null, (n.draw || n.label).split("\n").map(function (l) { return ctx.measureText(l).width; })) / 2 + 6;
+      left = Math.min(left, n.x - half);
+      right = Math.max(right, n.x + half);
+    });
+    ctx.restore();
+    var width = container.clientWidth, height = container.clientHeight;
+    var scale = Math.min(width / (right - left), height / (story.bottom - story.top + 30), 1.4);
+    network.moveTo({ position: { x: (left + right) / 2, y: (story.top + story.bottom) / 2 }, scale: scale });
+  }
   var network = new vis.Network(container, { nodes: nodeView, edges: view.large ? new vis.DataSet([]) : edgeView },
                                 data.options);
   timings.network = performance.now();
+  if (story) { network.on("beforeDrawing", drawColumns); }
   var ready = false;
   network.once("afterDrawing", function () {
+    if (story) { storyCamera(); }
     timings.drawn = performance.now();
     ready = true;
     $("loading").hidden = true;
@@ -342,7 +443,9 @@
     highlight(id);
     showDetails(id);
     if (view.large) { opts.animate = false; }  // every animation frame would redraw 10,000 nodes
-    if (opts.move === false) {
+    if (opts.move === "none") {
+      // stay where the user is looking
+    } else if (opts.move === false) {
       // Keep the overview, but move the node clear of the details panel.
       network.moveTo({ position: network.getPosition(id), scale: network.getScale() * 0.9, offset: { x: -170, y: 0 } });
     } else {
@@ -361,7 +464,11 @@
   }
 
   network.on("click", function (params) {
-    if (params.nodes.length) {
+    if (params.nodes.length && story && byId.get(params.nodes[0]).type === "role") {
+      var hat = params.nodes[0];
+      if (expanded.has(hat) && selected === hat) { expand(hat, false); clearSelection(); }
+      else { expand(hat, true); select(hat, { move: "none" }); }
+    } else if (params.nodes.length) {
       select(params.nodes[0], { animate: true });
     } else if (!params.edges.length) {
       clearSelection();
@@ -607,6 +714,9 @@
       return null;
     },
     shownCounts: function () { return { nodes: nodeView.length, edges: shownEdgeIds.length }; },
+    expand: expand,
+    expanded: function () { return Array.from(expanded).sort(function (a, b) { return a - b; }); },
+    shownIds: function () { return nodeView.getIds().sort(function (a, b) { return a - b; }); },
     // The links drawn: vis edges for ordinary views, the painter's list for large ones.
     drawnLinkCount: function () { return view.large ? shownEdgeIds.length : network.body.data.edges.length; },
     isReady: function () { return ready; },
