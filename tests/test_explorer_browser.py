@@ -592,3 +592,66 @@ def test_clicking_a_hat_expands_and_collapses_its_neighbourhood(browser, hats_pa
         page.assert_quiet()
     finally:
         page.close()
+
+
+def test_compare_two_hats_side_by_side_with_the_overlap_score(browser, hats_page, projection):
+    from datateam.graph.analysis.overlap import overlap_of
+
+    page = Page(browser, hats_page)
+    try:
+        p = page.page
+        de, mle = iri("role", "data-engineer"), iri("role", "ml-engineer")
+        page.js("(iri) => explorer.select(explorer.nodeByIri(iri), {move: 'none'})", de)
+        p.select_option("#compare-with", label="ML engineer")
+        assert p.locator("#compare").is_visible()
+        expected = overlap_of(projection, de, mle, "all")
+        shared = sum(len(items) for items in expected["shared"].values())
+        assert p.locator("#compare-title").text_content() == "data engineer and ML engineer"
+        assert p.locator("#compare-scores").text_content().startswith(
+            f"Jaccard {expected['jaccard']:.2f} · level-weighted Jaccard {expected['weighted']:.2f}")
+        assert p.locator("#compare-shared-title").text_content() == f"Shared ({shared})"
+        assert p.locator("#compare-a-title").text_content() == f"Only data engineer ({len(expected['only_a'])})"
+        assert p.locator("#compare-b-title").text_content() == f"Only ML engineer ({len(expected['only_b'])})"
+        names = set(p.locator("#compare-shared li").all_text_contents())
+        assert names == {item["label"] for items in expected["shared"].values() for item in items}
+        assert set(p.locator("#compare-b li").all_text_contents()) == {i["label"] for i in expected["only_b"]}
+        page.shot("explorer-compare.png")
+        page.assert_quiet()
+    finally:
+        page.close()
+
+
+def test_the_url_hash_holds_the_state_and_back_and_forward_walk_it(browser, hats_page):
+    page = Page(browser, hats_page)
+    try:
+        p = page.page
+        de = iri("role", "data-engineer")
+        page.js("(iri) => explorer.expand(explorer.nodeByIri(iri), true)", de)
+        page.js("(iri) => explorer.select(explorer.nodeByIri(iri), {move: 'none'})", de)
+        assert p.evaluate("location.hash") == "#select=role%3Adata-engineer&expand=role%3Adata-engineer"
+        expanded_count = page.js("() => explorer.shownIds().length")
+        link = p.url
+        # The same link in a new page opens the same state.
+        other = Page.__new__(Page)
+        other.context = browser.new_context(viewport={"width": 1280, "height": 800})
+        other.page = other.context.new_page()
+        other.page.goto(link)
+        other.page.wait_for_function("window.explorerReady === true")
+        assert other.page.evaluate("explorer.data.nodes[explorer.selected()].iri") == de
+        assert other.page.evaluate("explorer.shownIds().length") == expanded_count
+        other.close()
+        # Keyboard: an arrow moves the selection to the next hat.
+        p.keyboard.press("ArrowRight")
+        moved = page.js("() => explorer.data.nodes[explorer.selected()].iri")
+        assert moved != de and page.js("() => explorer.data.nodes[explorer.selected()].type") == "role"
+        # Back returns to the data engineer, forward to the hat the arrow chose.
+        p.go_back()
+        p.wait_for_function("explorer.selected() !== null && explorer.data.nodes[explorer.selected()].label === 'data engineer'")
+        p.go_forward()
+        p.wait_for_function("(iri) => explorer.data.nodes[explorer.selected()].iri === iri", arg=moved)
+        # Enter expands the selected hat.
+        p.keyboard.press("Enter")
+        assert page.js("(iri) => explorer.expanded().includes(explorer.nodeByIri(iri))", moved)
+        page.assert_quiet()
+    finally:
+        page.close()

@@ -184,6 +184,7 @@ def build_page_data(view: View, source_titles: dict[str, str] | None = None, *, 
             "summary": view.summary,
             "story": _story_data(view, graph, family_colors) if story is not None else None,
         },
+        "pairs": _pair_overlaps(graph, node_ids) if story is not None else None,
         "types": types,
         "sources": [{"index": i, "id": s, "title": source_titles.get(s, s), "count": source_counts[i]}
                     for i, s in enumerate(source_order)],
@@ -226,6 +227,27 @@ def _story_data(view: View, graph: nx.MultiDiGraph, family_colors: dict) -> dict
         "sizes": [{"count": n, "size": hat_size(n)} for n in samples],
         "fonts": {"role": ROLE_FONT, "edge": EDGE_FONT, "column": COLUMN_FONT},
     }
+
+
+def _pair_overlaps(graph: nx.MultiDiGraph, node_ids: dict) -> dict:
+    """Every pair of hats compared by graph/analysis/overlap.py (skills, tools and responsibilities):
+    "a,b" (page ids, a < b) -> {jaccard, weighted, shared, only_a, only_b} with item page ids."""
+    from ..analysis.overlap import overlap_of
+
+    roles = sorted(node_ids[n] for n, t in graph.nodes(data="type") if t == "role")
+    iris = {i: n for n, i in node_ids.items()}
+    pairs = {}
+    for x in range(len(roles)):
+        for y in range(x + 1, len(roles)):
+            a, b = roles[x], roles[y]
+            result = overlap_of(graph, iris[a], iris[b], "all")
+            shared = sorted(node_ids[item["id"]] for items in result["shared"].values() for item in items)
+            if not shared and not result["only_a"] and not result["only_b"]:
+                continue
+            pairs[f"{a},{b}"] = {"jaccard": result["jaccard"], "weighted": result["weighted"], "shared": shared,
+                                 "only_a": sorted(node_ids[i["id"]] for i in result["only_a"]),
+                                 "only_b": sorted(node_ids[i["id"]] for i in result["only_b"])}
+    return pairs
 
 
 def node_value(degree: int) -> float:

@@ -31,7 +31,7 @@ def build_overview(kg, *, html: Path | None = None, by: str = "all", top: int = 
               for g in kg.graph_names()]
     projection = build_projection(kg, include_conditional=include_conditional)
     summary = overlap_summary(kg, by=by, top=top, min_shared=min_shared, graph=projection)
-    explorer = write_explorer(kg, Path(html), view="all") if html else None
+    explorer = write_explorer(kg, Path(html), view="hats") if html else None
     return {"graphs": graphs, "triples": kg.triple_count(), "roles": list_roles(kg), "overlap": summary,
             "explorer": explorer}
 

@@ -212,6 +212,7 @@
     box.addEventListener("change", function () {
       if (box.checked) { hiddenTypes.delete(box.dataset.type); } else { hiddenTypes.add(box.dataset.type); }
       applyFilters();
+      writeHash();
     });
   });
   Array.prototype.forEach.call(document.querySelectorAll("#source-filters input"), function (box) {
@@ -247,6 +248,7 @@
     if (!story || byId.get(id).type !== "role") { return; }
     if (on) { expanded.add(id); } else { expanded.delete(id); }
     applyFilters();
+    writeHash();
   }
   if ($("sources-all")) { $("sources-all").addEventListener("click", function () { checkAll("#source-filters input", hiddenSources); }); }
 
@@ -326,6 +328,7 @@
     window.explorerReady = true;
     // The role view is centred on its role already: select it without moving the camera.
     if (view.focus !== null && view.focus !== undefined) { select(view.focus, { move: view.name !== "role", animate: false }); }
+    if (location.hash.length > 1) { applyHash(); }
   });
 
   // ------------------------------------------------------------------------------------------
@@ -442,6 +445,8 @@
     network.selectNodes([id], true);
     highlight(id);
     showDetails(id);
+    fillCompareChoices(id);
+    writeHash();
     if (view.large) { opts.animate = false; }  // every animation frame would redraw 10,000 nodes
     if (opts.move === "none") {
       // stay where the user is looking
@@ -461,6 +466,7 @@
     network.unselectAll();
     clearHighlight();
     $("details").hidden = true;
+    writeHash();
   }
 
   network.on("click", function (params) {
@@ -698,6 +704,163 @@
     else if (ev.key === "Escape" && document.activeElement !== input) { clearSelection(); }
   });
 
+  // ------------------------------------------------------------------------------------------
+  // Compare two hats (the scores and items of graph/analysis/overlap.py, computed when the page was written)
+
+  var comparing = null;
+  function pairOf(a, b) {
+    if (!data.pairs) { return null; }
+    var lo = Math.min(a, b), hi = Math.max(a, b);
+    var p = data.pairs[lo + "," + hi] || { jaccard: 0, weighted: 0, shared: [], only_a: [], only_b: [] };
+    return lo === a ? p : { jaccard: p.jaccard, weighted: p.weighted, shared: p.shared, only_a: p.only_b, only_b: p.only_a };
+  }
+  function itemList(box, ids) {
+    box.replaceChildren();
+    var groups = {};
+    ids.forEach(function (id) { var n = byId.get(id); (groups[n.type] = groups[n.type] || []).push(n); });
+    ["skill", "tool", "responsibility"].forEach(function (type) {
+      var list = groups[type];
+      if (!list) { return; }
+      box.appendChild(el("p", "group", (TYPES[type] ? TYPES[type].label : type) + " (" + list.length + ")"));
+      var ul = el("ul");
+      list.sort(function (x, y) { return x.label.localeCompare(y.label); })
+        .forEach(function (n) { ul.appendChild(el("li", null, n.label)); });
+      box.appendChild(ul);
+    });
+    if (!ids.length) { box.appendChild(el("p", "hint", "nothing")); }
+  }
+  function compare(a, b) {
+    var p = pairOf(a, b);
+    if (!p) { return false; }
+    comparing = [a, b];
+    var la = byId.get(a).label, lb = byId.get(b).label;
+    $("compare-title").textContent = la + " and " + lb;
+    $("compare-scores").textContent = "Jaccard " + p.jaccard.toFixed(2) + " · level-weighted Jaccard " + p.weighted.toFixed(2) +
+      " (skills, tools and responsibilities; graph/analysis/overlap.py)";
+    var counts = {};
+    p.shared.forEach(function (id) { var t = byId.get(id).type; counts[t] = (counts[t] || 0) + 1; });
+    var parts = Object.keys(counts).sort().map(function (t) { return counts[t] + " " + (TYPES[t] ? TYPES[t].label.toLowerCase() : t); });
+    $("compare-driver").textContent = p.shared.length ? "What drives the score: " + p.shared.length + " shared items (" + parts.join(", ") +
+      ") against " + (p.shared.length + p.only_a.length + p.only_b.length) + " in all." : "They share nothing.";
+    $("compare-shared-title").textContent = "Shared (" + p.shared.length + ")";
+    $("compare-a-title").textContent = "Only " + la + " (" + p.only_a.length + ")";
+    $("compare-b-title").textContent = "Only " + lb + " (" + p.only_b.length + ")";
+    itemList($("compare-shared"), p.shared);
+    itemList($("compare-a"), p.only_a);
+    itemList($("compare-b"), p.only_b);
+    $("compare").hidden = false;
+    writeHash();
+    return true;
+  }
+  function closeCompare() { comparing = null; $("compare").hidden = true; writeHash(); }
+  $("compare-close").addEventListener("click", closeCompare);
+  $("compare-with").addEventListener("change", function () {
+    var other = Number($("compare-with").value);
+    if ($("compare-with").value !== "" && selected !== null) { compare(selected, other); }
+    $("compare-with").value = "";
+  });
+  var ROLES = data.nodes.filter(function (n) { return n.type === "role"; })
+    .sort(function (a, b) { return a.label.localeCompare(b.label); });
+  function fillCompareChoices(id) {
+    var section = $("details-compare-section");
+    var n = byId.get(id);
+    section.hidden = !(data.pairs && n.type === "role");
+    if (section.hidden) { return; }
+    var choice = $("compare-with");
+    while (choice.options.length > 1) { choice.remove(1); }
+    ROLES.forEach(function (r) {
+      if (r.id === id) { return; }
+      var option = el("option", null, r.label);
+      option.value = String(r.id);
+      choice.appendChild(option);
+    });
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // State in the URL hash: the selection, the expanded hats, the types shown, the comparison.
+  // A link opens the same view; back and forward walk through the states.
+
+  function keyOf(id) { var n = byId.get(id); return n.type + ":" + n.iri.replace(/\/+$/, "").split("/").pop(); }
+  var byKey = new Map();
+  data.nodes.forEach(function (n) { if (!byKey.has(keyOf(n.id))) { byKey.set(keyOf(n.id), n.id); } });
+  var applying = false;
+  function stateText() {
+    var params = new URLSearchParams();
+    if (selected !== null) { params.set("select", keyOf(selected)); }
+    if (expanded.size) { params.set("expand", Array.from(expanded).map(keyOf).sort().join(",")); }
+    if (story) {
+      var every = data.types.filter(function (t) { return t.key !== "role" && !hiddenTypes.has(t.key); }).map(function (t) { return t.key; });
+      if (every.length) { params.set("show", every.join(",")); }
+    }
+    if (comparing) { params.set("compare", comparing.map(keyOf).join(",")); }
+    return params.toString();
+  }
+  function writeHash() {
+    if (applying || !ready) { return; }
+    var text = stateText();
+    if (text !== location.hash.replace(/^#/, "")) { history.pushState(null, "", text ? "#" + text : location.pathname); }
+  }
+  function ids(text) {
+    return (text || "").split(",").map(function (k) { return byKey.get(k); }).filter(function (id) { return id !== undefined; });
+  }
+  function applyHash() {
+    var params = new URLSearchParams(location.hash.replace(/^#/, ""));
+    applying = true;
+    try {
+      expanded.clear();
+      ids(params.get("expand")).forEach(function (id) { if (byId.get(id).type === "role") { expanded.add(id); } });
+      if (story) {
+        var every = (params.get("show") || "").split(",");
+        data.types.forEach(function (t) {
+          if (t.key === "role") { return; }
+          var on = every.indexOf(t.key) >= 0;
+          if (on) { hiddenTypes.delete(t.key); } else { hiddenTypes.add(t.key); }
+          var box = document.querySelector('#type-filters input[data-type="' + CSS.escape(t.key) + '"]');
+          if (box) { box.checked = on; }
+        });
+      }
+      applyFilters();
+      var chosen = ids(params.get("select"));
+      if (chosen.length) { select(chosen[0], { move: "none" }); } else if (selected !== null) { clearSelection(); }
+      var pair = ids(params.get("compare"));
+      if (pair.length === 2) { compare(pair[0], pair[1]); } else { comparing = null; $("compare").hidden = true; }
+    } finally {
+      applying = false;
+    }
+  }
+  window.addEventListener("popstate", applyHash);
+  window.addEventListener("hashchange", applyHash);
+
+  // Keyboard: the arrow keys move the selection to the nearest hat (or node) that way; Enter
+  // expands or collapses the selected hat.
+  function nearest(from, dx, dy) {
+    var p = network.getPosition(from), best = null, bestScore = Infinity;
+    nodeView.getIds().forEach(function (id) {
+      if (id === from || (story && byId.get(id).type !== "role")) { return; }
+      var q = network.getPosition(id), vx = q.x - p.x, vy = q.y - p.y;
+      var along = vx * dx + vy * dy, across = Math.abs(vx * dy - vy * dx);
+      if (along <= 0) { return; }
+      var score = along + 2 * across;
+      if (score < bestScore) { bestScore = score; best = id; }
+    });
+    return best;
+  }
+  document.addEventListener("keydown", function (ev) {
+    if (document.activeElement === input || ev.target.tagName === "SELECT") { return; }
+    var moves = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
+    if (moves[ev.key]) {
+      var start = selected !== null ? selected : (ROLES[0] ? ROLES[0].id : null);
+      if (start === null) { return; }
+      var next = selected === null ? start : nearest(selected, moves[ev.key][0], moves[ev.key][1]);
+      if (next !== null) { select(next, { move: "none" }); writeHash(); }
+      ev.preventDefault();
+    } else if (ev.key === "Enter" && selected !== null && story && byId.get(selected).type === "role") {
+      expand(selected, !expanded.has(selected));
+      writeHash();
+      ev.preventDefault();
+    }
+  });
+
   updateCounts();
 
   window.explorer = {
@@ -714,6 +877,9 @@
       return null;
     },
     shownCounts: function () { return { nodes: nodeView.length, edges: shownEdgeIds.length }; },
+    compare: compare,
+    comparing: function () { return comparing; },
+    stateText: stateText,
     expand: expand,
     expanded: function () { return Array.from(expanded).sort(function (a, b) { return a - b; }); },
     shownIds: function () { return nodeView.getIds().sort(function (a, b) { return a - b; }); },
