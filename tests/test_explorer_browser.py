@@ -655,3 +655,31 @@ def test_the_url_hash_holds_the_state_and_back_and_forward_walk_it(browser, hats
         page.assert_quiet()
     finally:
         page.close()
+
+
+def test_a_hats_card_lists_skills_by_level_tools_by_category_and_handoffs(browser, hats_page, kg):
+    from datateam.graph.analysis.describe import describe
+    from datateam.graph.lookup.names import resolve
+
+    expected = describe(kg, resolve(kg, "data engineer", ["role"]))
+    page = Page(browser, hats_page)
+    try:
+        p = page.page
+        page.js("(iri) => explorer.select(explorer.nodeByIri(iri), {move: 'none'})", iri("role", "data-engineer"))
+        titles = p.locator("#details-card h3").all_text_contents()
+        assert titles == [f"Skills by level ({len(expected['skills'])})",
+                          f"Tools by category ({sum(len(t['categories'] or ['-']) for t in expected['tools'])})",
+                          f"Responsibilities by stage ({len(expected['responsibilities'])})",
+                          f"Hands off to ({len(expected['hands_off_to'])})",
+                          f"Receives from ({len(expected['receives_from'])})"]
+        groups = p.locator("#details-card .relation").all_text_contents()
+        core = sum(1 for s in expected["skills"] if s["level"] == "core")
+        assert groups[0] == f"core ({core})"
+        out = p.locator("#details-card ul").nth(-2).locator("li").all_text_contents()
+        assert out[0].startswith(f"\u2192 {expected['hands_off_to'][0]['role']}: {expected['hands_off_to'][0]['artifact']}")
+        conditional = p.locator("#details-card li", has_text="machine learning").first.text_content()
+        assert conditional == "machine learning conditional: olx-interview: only in a small company or team"
+        page.shot("explorer-hat-card.png")
+        page.assert_quiet()
+    finally:
+        page.close()

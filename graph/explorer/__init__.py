@@ -75,7 +75,55 @@ def explorer_view(kg, view: str | None = "hats", *, focus: str | None = None, de
         # The page shows every fact, conditional ones marked, so a reader sees what the analyses leave out.
         graph = build_projection(kg, include_conditional=True)
         annotate_roles(kg, graph)
+    if view == "hats":
+        add_hat_cards(kg, graph)
     return select_view(graph, view, focus=focus_id, depth=depth, compare=compare_ids)
+
+
+LEVEL_ORDER = ("core", "working", "basic", None)
+
+
+def add_hat_cards(kg, graph: nx.MultiDiGraph) -> None:
+    """Give each role node a "card" (from graph.analysis.describe): skills by level, tools by category,
+    responsibilities by stage, handoffs in and out, and the conditions the sources put on them."""
+    from rdflib import URIRef
+
+    from ..analysis.describe import describe
+    from ..lookup.names import Entity
+
+    def qualified(item: dict) -> str:
+        return "; ".join(f"{q['source']}: {q['text']}" for q in item.get("qualifiers") or [] if q.get("text"))
+
+    def groups(items: list[dict], key, order=None) -> list[dict]:
+        found: dict = {}
+        for item in items:
+            for name in key(item):
+                found.setdefault(name, []).append(
+                    {"label": item["label"], **({"condition": qualified(item)} if qualified(item) else {})})
+        names = sorted(found, key=lambda n: (order.index(n) if order and n in order else len(order or ()), str(n)))
+        return [{"group": name if name is not None else "level not stated",
+                 "items": sorted(found[name], key=lambda i: i["label"].casefold())} for name in names]
+
+    def handoff(h: dict, other: str) -> dict:
+        row = {"role": h[other], "artifact": h.get("artifact") or "", "stage": h.get("stage") or ""}
+        if h.get("workflow"):
+            row["workflow"] = f"{h['workflow']}, step {h['step']}" if h.get("step") is not None else h["workflow"]
+        if qualified(h):
+            row["condition"] = qualified(h)
+        return row
+
+    for node, attrs in graph.nodes(data=True):
+        if attrs.get("type") != "role":
+            continue
+        d = describe(kg, Entity(URIRef(node), "role", attrs.get("label", node)))
+        attrs["card"] = {
+            "skills": groups(d["skills"], lambda i: [i.get("level")], list(LEVEL_ORDER)),
+            "tools": groups(d["tools"], lambda i: i.get("categories") or ["no category"]),
+            "responsibilities": groups(d["responsibilities"], lambda i: [i.get("stage") or "no stage"]),
+            "hands_off_to": [handoff(h, "role") for h in d["hands_off_to"]],
+            "receives_from": [handoff(h, "role") for h in d["receives_from"]],
+            "sources": [s["title"] for s in d["sources"]],
+        }
 
 
 def annotate_roles(kg, graph: nx.MultiDiGraph) -> None:

@@ -139,7 +139,7 @@ def build_page_data(view: View, source_titles: dict[str, str] | None = None, *, 
         }
         if kind == "role" and attrs.get("family"):
             entry["family"] = str(attrs["family"])
-        for key in ("note", "comparisons", "disputes"):
+        for key in ("note", "comparisons", "disputes", "card"):
             if attrs.get(key):
                 entry[key] = attrs[key]
         if node in positions:

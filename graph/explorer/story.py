@@ -144,7 +144,7 @@ def edge_label(artifacts: list[str]) -> str:
     """The label of a handoff arrow: the first artifacts, wrapped, and how many more.
 
     >>> edge_label(["data model", "data warehouse", "prepared dataset"])
-    'data model, data\\nwarehouse +1 more'
+    'data model, data\\nwarehouse +1\\nmore'
     """
     text = ", ".join(artifacts[:MAX_ARTIFACTS])
     if len(artifacts) > MAX_ARTIFACTS:

@@ -512,6 +512,49 @@
 
   var MAX_LISTED = 150;
 
+  // A hat's card (the hats view): skills by level, tools by category, responsibilities by stage,
+  // handoffs out and in, each with the condition a source puts on it.
+  function cardSection(box, title, groups) {
+    if (!groups || !groups.length) { return; }
+    var total = groups.reduce(function (sum, g) { return sum + g.items.length; }, 0);
+    box.appendChild(el("h3", null, title + " (" + total + ")"));
+    groups.forEach(function (g) {
+      box.appendChild(el("p", "relation", g.group + " (" + g.items.length + ")"));
+      var ul = el("ul", "card-items");
+      g.items.forEach(function (item) {
+        var li = el("li", null, item.label);
+        if (item.condition) { li.appendChild(el("span", "extra", " conditional: " + item.condition)); }
+        ul.appendChild(li);
+      });
+      box.appendChild(ul);
+    });
+  }
+  function cardHandoffs(box, title, rows, arrow) {
+    if (!rows || !rows.length) { return; }
+    box.appendChild(el("h3", null, title + " (" + rows.length + ")"));
+    var ul = el("ul", "card-items");
+    rows.forEach(function (h) {
+      var li = el("li", null, arrow + " " + h.role + ": " + (h.artifact || "work"));
+      var more = [h.stage, h.workflow].filter(function (x) { return x; }).join(", ");
+      if (more) { li.appendChild(el("span", "extra", " (" + more + ")")); }
+      if (h.condition) { li.appendChild(el("span", "extra", " conditional: " + h.condition)); }
+      ul.appendChild(li);
+    });
+    box.appendChild(ul);
+  }
+  function showCard(card) {
+    var box = $("details-card");
+    box.replaceChildren();
+    box.hidden = !card;
+    $("details-neighbours-section").hidden = !!card;
+    if (!card) { return; }
+    cardSection(box, "Skills by level", card.skills);
+    cardSection(box, "Tools by category", card.tools);
+    cardSection(box, "Responsibilities by stage", card.responsibilities);
+    cardHandoffs(box, "Hands off to", card.hands_off_to, "\u2192");
+    cardHandoffs(box, "Receives from", card.receives_from, "\u2190");
+  }
+
   function showDetails(id) {
     var n = byId.get(id);
     var panel = $("details");
@@ -543,6 +586,7 @@
       side.hidden = true;
       side.textContent = "";
     }
+    showCard(n.card);
     var aliases = n.aliases || [];
     $("details-aliases-section").hidden = aliases.length === 0;
     $("details-aliases").textContent = aliases.join("; ");
