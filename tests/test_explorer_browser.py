@@ -683,3 +683,78 @@ def test_a_hats_card_lists_skills_by_level_tools_by_category_and_handoffs(browse
         page.assert_quiet()
     finally:
         page.close()
+
+
+def test_the_heatmap_fits_its_colour_scale_and_a_cell_opens_the_comparison(browser, hats_page, projection):
+    from datateam.graph.analysis.overlap import overlap_of, role_items
+
+    page = Page(browser, hats_page)
+    try:
+        p = page.page
+        p.click("#open-heatmap")
+        cells = page.js("""() => Array.from(document.querySelectorAll('#heatmap-grid button.cell')).map(c =>
+                              [explorer.data.nodes[+c.dataset.a].iri, explorer.data.nodes[+c.dataset.b].iri, +c.dataset.value,
+                               getComputedStyle(c).backgroundColor])""")
+        items = role_items(projection, "all")
+        with_items = {r for r, found in items.items() if found}
+        assert {a for a, _, _, _ in cells} == with_items
+        assert len(cells) == len(with_items) * (len(with_items) - 1)
+        values = {}
+        for a, b, value, _ in cells:
+            assert value == overlap_of(projection, a, b, "all")["jaccard"]
+            values[a, b] = value
+        lo, hi = min(values.values()), max(values.values())
+        assert p.locator("#heatmap-min").text_content() == f"{lo:.2f}"
+        assert p.locator("#heatmap-max").text_content() == f"{hi:.2f}"
+        # The lowest value gets the lightest colour, the highest the darkest.
+        colour = {(a, b): c for a, b, _, c in cells}
+        assert colour[min(values, key=values.get)] == "rgb(247, 251, 255)"
+        assert colour[max(values, key=values.get)] == "rgb(8, 48, 107)"
+        assert "Jaccard of skills, tools and responsibilities" in p.locator("#heatmap-scale-note").text_content()
+        apart = sorted(projection.nodes[r]["label"] for r, found in items.items() if not found)
+        assert p.locator("#heatmap-without").text_content() == (
+            "Listed apart, the sources give them no skill, tool or responsibility: " + ", ".join(apart) + ".")
+        page.shot("explorer-heatmap.png")
+        # The level-weighted score refits the scale.
+        p.select_option("#heatmap-score", "weighted")
+        weighted = page.js("() => Math.max(...Array.from(document.querySelectorAll('#heatmap-grid button.cell')).map(c => +c.dataset.value))")
+        assert p.locator("#heatmap-max").text_content() == f"{weighted:.2f}"
+        # A click on a cell opens the comparison of the two hats.
+        de, mle = iri("role", "data-engineer"), iri("role", "ml-engineer")
+        a, b = page.js("(ids) => [explorer.nodeByIri(ids[0]), explorer.nodeByIri(ids[1])]", [de, mle])
+        p.locator(f'#heatmap-grid button.cell[data-a="{a}"][data-b="{b}"]').click()
+        assert p.locator("#compare").is_visible()
+        assert p.locator("#compare-title").text_content() == "data engineer and ML engineer"
+        assert "panel=heatmap" in p.evaluate("location.hash") and "score=weighted" in p.evaluate("location.hash")
+        page.assert_quiet()
+    finally:
+        page.close()
+
+
+def test_the_handoff_flow_of_a_workflow_runs_step_by_step(browser, hats_page, projection):
+    page = Page(browser, hats_page)
+    try:
+        p = page.page
+        p.click("#open-flow")
+        workflow = "automatic categorisation of classified listings"
+        steps = sorted(((d["step"], projection.nodes[u]["label"], projection.nodes[v]["label"], d["artifact_label"])
+                        for u, v, d in projection.edges(data=True)
+                        if d["relation"] == "hands_off_to" and d.get("workflow_label") == workflow and d.get("step") is not None),
+                       key=lambda s: (s[0], s[2].casefold()))
+        p.select_option("#flow-workflow", label=f"{workflow} ({len(steps)} handoffs)")
+        assert p.locator("#flow-steps li").all_text_contents() == [f"{f} \u2192 {t}: {a}" for _, f, t, a in steps]
+        assert p.locator("#flow-position").text_content() == f"1 of {len(steps)}"
+        p.click("#flow-next")
+        p.click("#flow-next")
+        step, giver, receiver, artifact = steps[2]
+        assert p.locator("#flow-now").text_content().startswith(f"Step {step}: {giver} \u2192 {receiver}: {artifact}")
+        lit = page.js("() => explorer.lit().nodes.map(id => explorer.data.nodes[id].label).sort()")
+        assert lit == sorted([giver, receiver])
+        assert p.evaluate("location.hash").endswith("panel=flow&workflow=0&step=2")
+        page.shot("explorer-flow.png")
+        p.go_back()
+        p.wait_for_function("explorer.flow().step === 1")
+        assert p.locator("#flow-position").text_content() == f"2 of {len(steps)}"
+        page.assert_quiet()
+    finally:
+        page.close()

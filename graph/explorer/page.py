@@ -185,6 +185,7 @@ def build_page_data(view: View, source_titles: dict[str, str] | None = None, *, 
             "story": _story_data(view, graph, family_colors) if story is not None else None,
         },
         "pairs": _pair_overlaps(graph, node_ids) if story is not None else None,
+        "heatmap": _heatmap_roles(graph, node_ids, story) if story is not None else None,
         "types": types,
         "sources": [{"index": i, "id": s, "title": source_titles.get(s, s), "count": source_counts[i]}
                     for i, s in enumerate(source_order)],
@@ -248,6 +249,22 @@ def _pair_overlaps(graph: nx.MultiDiGraph, node_ids: dict) -> dict:
                                  "only_a": sorted(node_ids[i["id"]] for i in result["only_a"]),
                                  "only_b": sorted(node_ids[i["id"]] for i in result["only_b"])}
     return pairs
+
+
+HEATMAP_SCORES = {"jaccard": "Jaccard of skills, tools and responsibilities",
+                  "weighted": "level-weighted Jaccard of skills, tools and responsibilities"}
+
+
+def _heatmap_roles(graph: nx.MultiDiGraph, node_ids: dict, story: dict) -> dict:
+    """The heatmap's rows (roles with at least one skill, tool or responsibility, in lifecycle order)
+    and the roles listed apart because the sources give them none."""
+    from ..analysis.overlap import role_items
+
+    items = role_items(graph, "all")
+    order = sorted(items, key=lambda r: (story["column"].get(r, 0), str(graph.nodes[r].get("label", r)).casefold()))
+    return {"roles": [node_ids[r] for r in order if items[r]],
+            "without": [node_ids[r] for r in order if not items[r]],
+            "scores": HEATMAP_SCORES}
 
 
 def node_value(degree: int) -> float:
@@ -523,6 +540,7 @@ def render_data(data: dict, view: View) -> str:
         has_handoffs=any(e["relation"] == "hands_off_to" for e in data["edges"]),
         has_works_with=any(e["relation"] == "works_with" for e in data["edges"]),
         story=data["view"]["story"],
+        has_team=bool(data.get("team")),
         expand_types=[t for t in types if t["key"] in ("skill", "tool", "responsibility")],
         css=Markup(css),
         data_json=Markup(script_json(data)),

@@ -821,6 +821,159 @@
   }
 
   // ------------------------------------------------------------------------------------------
+  // Panels over the network: the overlap heatmap, the handoff flow, the team
+
+  var panel = null;       // "heatmap" | "flow" | "team" | null
+  var PANELS = ["heatmap", "flow", "team"];
+  function openPanel(name) {
+    panel = name;
+    PANELS.forEach(function (p) {
+      if ($(p)) { $(p).hidden = p !== name; }
+      var button = $("open-" + p);
+      if (button) { button.setAttribute("aria-pressed", p === name ? "true" : "false"); }
+    });
+    if (name === "heatmap") { drawHeatmap(); }
+    if (name === "flow") { showFlow(); }
+    if (name === "team") { showTeam(); }
+    writeHash();
+  }
+  PANELS.forEach(function (p) {
+    if ($("open-" + p)) { $("open-" + p).addEventListener("click", function () { openPanel(panel === p ? null : p); }); }
+  });
+  Array.prototype.forEach.call(document.querySelectorAll("aside.panel .panel-close"), function (button) {
+    button.addEventListener("click", function () { openPanel(null); });
+  });
+
+  // The heatmap: one cell per pair of hats, coloured on a scale fitted to the values shown (the
+  // diagonal left out), so that 0.02 and 0.19 look different when nothing reaches 0.2.
+  var RAMP = ["#f7fbff", "#c6dbef", "#6baed6", "#2171b5", "#08306b"];
+  var heatScore = "jaccard";
+  function ramp(t) {
+    t = Math.max(0, Math.min(1, t));
+    var x = t * (RAMP.length - 1), i = Math.min(RAMP.length - 2, Math.floor(x)), f = x - i;
+    var a = RAMP[i], b = RAMP[i + 1];
+    var rgb = [1, 3, 5].map(function (k) {
+      var u = parseInt(a.substr(k, 2), 16), v = parseInt(b.substr(k, 2), 16);
+      return Math.round(u + (v - u) * f);
+    });
+    return "rgb(" + rgb.join(", ") + ")";
+  }
+  function heatRange(roles, score) {
+    var lo = Infinity, hi = -Infinity;
+    roles.forEach(function (a) {
+      roles.forEach(function (b) {
+        if (a >= b) { return; }
+        var v = pairOf(a, b)[score];
+        lo = Math.min(lo, v); hi = Math.max(hi, v);
+      });
+    });
+    return lo === Infinity ? { lo: 0, hi: 1 } : { lo: lo, hi: hi };
+  }
+  function drawHeatmap() {
+    if (!data.heatmap) { return; }
+    var choice = $("heatmap-score");
+    if (!choice.options.length) {
+      Object.keys(data.heatmap.scores).forEach(function (key) {
+        var option = el("option", null, data.heatmap.scores[key]);
+        option.value = key;
+        choice.appendChild(option);
+      });
+      choice.addEventListener("change", function () { heatScore = choice.value; drawHeatmap(); writeHash(); });
+    }
+    choice.value = heatScore;
+    var roles = data.heatmap.roles, range = heatRange(roles, heatScore);
+    var span = range.hi - range.lo || 1;
+    $("heatmap-min").textContent = range.lo.toFixed(2);
+    $("heatmap-max").textContent = range.hi.toFixed(2);
+    $("heatmap-bar").style.background = "linear-gradient(to right, " + RAMP.join(", ") + ")";
+    $("heatmap-scale-note").textContent = "Colour: " + data.heatmap.scores[heatScore] + ", from the lowest to the highest value between two different hats (" +
+      range.lo.toFixed(2) + " to " + range.hi.toFixed(2) + "); a hat with itself is grey.";
+    var grid = $("heatmap-grid");
+    grid.replaceChildren();
+    grid.style.gridTemplateColumns = "max-content repeat(" + roles.length + ", 24px)";
+    grid.appendChild(el("span"));
+    roles.forEach(function (id) { grid.appendChild(el("span", "col-label", byId.get(id).label)); });
+    roles.forEach(function (a) {
+      grid.appendChild(el("span", "row-label", byId.get(a).label));
+      roles.forEach(function (b) {
+        if (a === b) { grid.appendChild(el("span", "self")); return; }
+        var value = pairOf(a, b)[heatScore];
+        var cell = el("button", "cell");
+        cell.type = "button";
+        cell.dataset.a = String(a);
+        cell.dataset.b = String(b);
+        cell.dataset.value = String(value);
+        cell.style.background = ramp((value - range.lo) / span);
+        var text = byId.get(a).label + " and " + byId.get(b).label + ": " + value.toFixed(3);
+        cell.title = text;
+        cell.setAttribute("aria-label", text);
+        cell.addEventListener("click", function () { select(a, { move: "none" }); compare(a, b); });
+        grid.appendChild(cell);
+      });
+    });
+    var without = data.heatmap.without.map(function (id) { return byId.get(id).label; });
+    $("heatmap-without").textContent = without.length ? "Listed apart, the sources give them no skill, tool or responsibility: " + without.join(", ") + "." : "";
+  }
+
+  // The handoff flow of a workflow, step by step: each step lights its arrow and its two hats.
+  var flow = { workflow: null, step: 0 };
+  var WORKFLOWS = (function () {
+    var byName = {};
+    data.edges.forEach(function (e) {
+      (e.items || []).forEach(function (item) {
+        if (!item.workflow || item.step === null || item.step === undefined) { return; }
+        (byName[item.workflow] = byName[item.workflow] || []).push(
+          { step: item.step, from: e.from, to: e.to, edge: e.id, artifact: item.artifact, stage: item.stage });
+      });
+    });
+    return Object.keys(byName).sort().map(function (name) {
+      var steps = byName[name].sort(function (a, b) {
+        return a.step - b.step || byId.get(a.to).label.localeCompare(byId.get(b.to).label);
+      });
+      return { label: name, steps: steps };
+    });
+  })();
+  function flowText(st) {
+    return "Step " + st.step + ": " + byId.get(st.from).label + " \u2192 " + byId.get(st.to).label + ": " + (st.artifact || "handoff") +
+      (st.stage ? " (" + st.stage + ")" : "");
+  }
+  function showFlow() {
+    var choice = $("flow-workflow");
+    if (!choice.options.length) {
+      WORKFLOWS.forEach(function (w, i) { var o = el("option", null, w.label + " (" + w.steps.length + " handoffs)"); o.value = String(i); choice.appendChild(o); });
+      choice.addEventListener("change", function () { flow.workflow = Number(choice.value); flow.step = 0; showFlow(); writeHash(); });
+      $("flow-prev").addEventListener("click", function () { flowGo(flow.step - 1); });
+      $("flow-next").addEventListener("click", function () { flowGo(flow.step + 1); });
+    }
+    if (!WORKFLOWS.length) { $("flow-now").textContent = "No workflow with numbered steps in this graph."; return; }
+    if (flow.workflow === null || !WORKFLOWS[flow.workflow]) { flow.workflow = 0; }
+    var w = WORKFLOWS[flow.workflow];
+    flow.step = Math.max(0, Math.min(w.steps.length - 1, flow.step));
+    choice.value = String(flow.workflow);
+    var list = $("flow-steps");
+    list.replaceChildren();
+    w.steps.forEach(function (st, i) {
+      var li = el("li", null, byId.get(st.from).label + " \u2192 " + byId.get(st.to).label + ": " + (st.artifact || "handoff"));
+      li.value = st.step;
+      if (i === flow.step) { li.setAttribute("aria-current", "step"); }
+      li.addEventListener("click", function () { flowGo(i); });
+      list.appendChild(li);
+    });
+    var st = w.steps[flow.step];
+    $("flow-position").textContent = (flow.step + 1) + " of " + w.steps.length;
+    $("flow-now").textContent = flowText(st);
+    $("flow-prev").disabled = flow.step === 0;
+    $("flow-next").disabled = flow.step === w.steps.length - 1;
+    [st.from, st.to].forEach(function (id) { if (!shownNode.get(id)) { extraShown.add(id); } });
+    if (!shownNode.get(st.from) || !shownNode.get(st.to)) { applyFilters(); }
+    selected = null;
+    lit = new Set([st.from, st.to]);
+    litEdges = new Set([st.edge]);
+    network.redraw();
+  }
+  function flowGo(i) { flow.step = i; showFlow(); writeHash(); }
+
+  // ------------------------------------------------------------------------------------------
   // State in the URL hash: the selection, the expanded hats, the types shown, the comparison.
   // A link opens the same view; back and forward walk through the states.
 
@@ -837,6 +990,9 @@
       if (every.length) { params.set("show", every.join(",")); }
     }
     if (comparing) { params.set("compare", comparing.map(keyOf).join(",")); }
+    if (panel) { params.set("panel", panel); }
+    if (panel === "heatmap" && heatScore !== "jaccard") { params.set("score", heatScore); }
+    if (panel === "flow" && flow.workflow !== null) { params.set("workflow", String(flow.workflow)); params.set("step", String(flow.step)); }
     return params.toString();
   }
   function writeHash() {
@@ -866,6 +1022,9 @@
       applyFilters();
       var chosen = ids(params.get("select"));
       if (chosen.length) { select(chosen[0], { move: "none" }); } else if (selected !== null) { clearSelection(); }
+      heatScore = params.get("score") === "weighted" ? "weighted" : "jaccard";
+      if (params.get("workflow") !== null) { flow.workflow = Number(params.get("workflow")); flow.step = Number(params.get("step") || 0); }
+      openPanel(PANELS.indexOf(params.get("panel")) >= 0 ? params.get("panel") : null);
       var pair = ids(params.get("compare"));
       if (pair.length === 2) { compare(pair[0], pair[1]); } else { comparing = null; $("compare").hidden = true; }
     } finally {
@@ -924,6 +1083,10 @@
     compare: compare,
     comparing: function () { return comparing; },
     stateText: stateText,
+    openPanel: openPanel,
+    panel: function () { return panel; },
+    flow: function () { return { workflow: flow.workflow, step: flow.step, workflows: WORKFLOWS }; },
+    lit: function () { return lit === null ? null : { nodes: Array.from(lit).sort(function (a, b) { return a - b; }), edges: Array.from(litEdges) }; },
     expand: expand,
     expanded: function () { return Array.from(expanded).sort(function (a, b) { return a - b; }); },
     shownIds: function () { return nodeView.getIds().sort(function (a, b) { return a - b; }); },
