@@ -758,3 +758,52 @@ def test_the_handoff_flow_of_a_workflow_runs_step_by_step(browser, hats_page, pr
         page.assert_quiet()
     finally:
         page.close()
+
+
+TEAM_FILE = """team: marketplace data team
+size: small
+people:
+  - name: Ana
+    hats: [data scientist, data engineer]
+  - name: Ben
+    hats: data analyst
+"""
+
+
+def test_the_team_view_shows_the_hats_covered_and_missing(browser, kg, tmp_path, projection):
+    from datateam.graph.analysis.coverage import coverage
+
+    team_file = tmp_path / "team.yaml"
+    team_file.write_text(TEAM_FILE, encoding="utf-8")
+    path = Path(write_explorer(kg, tmp_path / "team.html", team=team_file)["path"])
+    expected = coverage(kg, team=team_file, next_hire=True)
+    page = Page(browser, path)
+    try:
+        p = page.page
+        assert p.locator("#team").is_visible()  # a page written with a team opens on it
+        assert p.locator("#team-title").text_content() == "marketplace data team"
+        assert p.locator("#team-people li").all_text_contents() == [
+            "Ana: data scientist, data engineer", "Ben: data analyst"]
+        worn = ["data analyst", "data engineer", "data scientist"]
+        assert p.locator("#team-worn-title").text_content() == "Hats covered (3)"
+        assert p.locator("#team-worn").text_content() == ", ".join(worn)
+        missing = sorted((d["label"] for _, d in projection.nodes(data=True)
+                          if d["type"] == "role" and not d.get("stakeholder") and d["label"] not in worn), key=str.casefold)
+        assert p.locator("#team-missing-title").text_content() == f"Hats missing ({len(missing)})"
+        assert sorted(p.locator("#team-missing").text_content().split(", "), key=str.casefold) == missing
+        t = expected["totals"]
+        assert p.locator("#team-summary").text_content() == (
+            f"Covers {t['responsibilities']['covered']} of {t['responsibilities']['all']} responsibilities, "
+            f"{t['skills']['covered']} of {t['skills']['all']} skills, {t['tool categories']['covered']} of "
+            f"{t['tool categories']['all']} tool categories (a small organisation).")
+        first = expected["next_hire"][0]
+        assert p.locator("#team-next li").first.text_content().startswith(f"{first['role']}: closes {first['closes']}")
+        stages = p.locator("#team-stages li").all_text_contents()
+        assert stages[0].startswith(f"{expected['stages'][0]['stage']}: {len(expected['stages'][0]['covered'])} covered, "
+                                    f"{len(expected['stages'][0]['missing'])} missing")
+        lit = page.js("() => explorer.lit().nodes.map(id => explorer.data.nodes[id].label).sort()")
+        assert lit == worn
+        page.shot("explorer-team.png")
+        page.assert_quiet()
+    finally:
+        page.close()

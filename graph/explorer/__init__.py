@@ -170,6 +170,45 @@ def annotate_roles(kg, graph: nx.MultiDiGraph) -> None:
                      "positions": [f"[{p['source']['id']}] {p['answer']}" for p in question["positions"]]})
 
 
+def team_data(kg, team) -> dict:
+    """What the team view draws, from graph.analysis.coverage for a team file (or dict): the people
+    and their hats, the hats worn and the hats missing, each lifecycle stage's covered and missing
+    responsibilities, and the next hires that close the most gaps."""
+    from ..analysis.coverage import coverage
+
+    result = coverage(kg, team=team, next_hire=True)
+    worn = [r["id"] for r in result["team"]["roles"]]
+    return {
+        "name": result["team"]["name"] or "your team",
+        "size": result["team"]["size"],
+        "people": [{"name": p["name"], "hats": [h["id"] for h in p["hats"]]} for p in result["team"]["people"]],
+        "worn": worn,
+        "stages": [{"stage": st["stage"], "covered": len(st["covered"]), "missing": [m["label"] for m in st["missing"]]}
+                   for st in result["stages"]],
+        "totals": result["totals"],
+        "next_hire": [{"id": h["id"], "closes": h["closes"], "by_kind": h["closes_by_kind"]} for h in result["next_hire"]],
+        "unranked": [r["id"] for r in result["unranked"]],
+    }
+
+
+def _with_team(kg, data: dict, team) -> dict:
+    if team is None:
+        return data
+    if data["view"]["name"] != "hats":
+        raise DatateamError("--team is for the hats view (the default), not --view " + data["view"]["name"])
+    found = team_data(kg, team)
+    index = {n["iri"]: n["id"] for n in data["nodes"]}
+    found["worn"] = [index[r] for r in found["worn"] if r in index]
+    for person in found["people"]:
+        person["hats"] = [index[r] for r in person["hats"] if r in index]
+    for hire in found["next_hire"]:
+        hire["id"] = index.get(hire["id"])
+    found["next_hire"] = [h for h in found["next_hire"] if h["id"] is not None]
+    found["unranked"] = [index[r] for r in found["unranked"] if r in index]
+    data["team"] = found
+    return data
+
+
 def explorer_data(kg, view: str | None = None, **options) -> dict:
     """The page data (nodes, edges, legend, sources) of a view as plain JSON-ready data.
 
@@ -181,8 +220,9 @@ def explorer_data(kg, view: str | None = None, **options) -> dict:
     True
     """
     seed = options.pop("seed", 7)
+    team = options.pop("team", None)
     chosen = explorer_view(kg, view, **options)
-    return _with_attributions(kg, build_page_data(chosen, _source_titles(kg), seed=seed))
+    return _with_team(kg, _with_attributions(kg, build_page_data(chosen, _source_titles(kg), seed=seed)), team)
 
 
 def _with_attributions(kg, data: dict) -> dict:
@@ -196,14 +236,15 @@ def _with_attributions(kg, data: dict) -> dict:
 def explorer_html(kg, view: str | None = None, **options) -> str:
     """The explorer page of a view as HTML text (see write_explorer for the arguments)."""
     seed = options.pop("seed", 7)
+    team = options.pop("team", None)
     chosen = explorer_view(kg, view, **options)
-    data = _with_attributions(kg, build_page_data(chosen, _source_titles(kg), seed=seed))
+    data = _with_team(kg, _with_attributions(kg, build_page_data(chosen, _source_titles(kg), seed=seed)), team)
     return render_data(data, chosen)
 
 
 def write_explorer(kg, path, view: str | None = "hats", *, focus: str | None = None, depth: int | None = None,
                    compare: tuple[str, str] | list[str] | None = None, graph: nx.MultiDiGraph | None = None,
-                   seed: int = 7) -> dict:
+                   seed: int = 7, team=None) -> dict:
     """Write the explorer page for the knowledge graph to `path` (atomically) and describe what was written.
 
     kg: the knowledge graph (embedded, persistent or remote).
@@ -213,7 +254,9 @@ def write_explorer(kg, path, view: str | None = "hats", *, focus: str | None = N
     focus: a name, alias or id to select when the page opens (required for the role view, which
         shows that role's neighbourhood); depth: keep only what lies within that many steps of the
         focus (role view default 1); compare: two role names for the overlap view; graph: a
-        projection to reuse; seed: the layout seed (same inputs, same page).
+        projection to reuse; seed: the layout seed (same inputs, same page); team: a team file (or
+        the dict graph.analysis.coverage.read_team_file returns) for the team view: the hats it
+        wears, the ones it misses and the next hires (hats view only).
 
     Returns {"path", "view", "title", "nodes", "edges", "bytes", "layout"}. Raises DatateamError
     (NameNotFoundError for an unknown name) before anything is written.
@@ -223,7 +266,7 @@ def write_explorer(kg, path, view: str | None = "hats", *, focus: str | None = N
     """
     path = Path(path)
     chosen = explorer_view(kg, view, focus=focus, depth=depth, compare=compare, graph=graph)
-    data = _with_attributions(kg, build_page_data(chosen, _source_titles(kg), seed=seed))
+    data = _with_team(kg, _with_attributions(kg, build_page_data(chosen, _source_titles(kg), seed=seed)), team)
     html = render_data(data, chosen)
     _write_atomically(path, html)
     return _summary(path, chosen, data, html)

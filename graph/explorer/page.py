@@ -139,6 +139,8 @@ def build_page_data(view: View, source_titles: dict[str, str] | None = None, *, 
         }
         if kind == "role" and attrs.get("family"):
             entry["family"] = str(attrs["family"])
+        if kind == "role" and attrs.get("stakeholder"):
+            entry["stakeholder"] = True
         for key in ("note", "comparisons", "disputes", "card"):
             if attrs.get(key):
                 entry[key] = attrs[key]
@@ -513,6 +515,7 @@ def render_page(view: View, source_titles: dict[str, str] | None = None, *, seed
 def render_data(data: dict, view: View) -> str:
     """Render page data (from build_page_data) for its view into HTML."""
     data["options"] = network_options(view, large=data["view"]["large"])
+    data.setdefault("team", None)
     vis_js = vis_network_script()
     app_js = _inline_script(_asset("explorer.js"), "explorer.js")
     css = _asset("explorer.css")

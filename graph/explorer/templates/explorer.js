@@ -328,7 +328,7 @@
     window.explorerReady = true;
     // The role view is centred on its role already: select it without moving the camera.
     if (view.focus !== null && view.focus !== undefined) { select(view.focus, { move: view.name !== "role", animate: false }); }
-    if (location.hash.length > 1) { applyHash(); }
+    if (location.hash.length > 1) { applyHash(); } else if (data.team) { openPanel("team"); }
   });
 
   // ------------------------------------------------------------------------------------------
@@ -973,6 +973,47 @@
   }
   function flowGo(i) { flow.step = i; showFlow(); writeHash(); }
 
+  // The team view: the hats a team wears (lit on the network), the ones it misses, and what it
+  // misses stage by stage (graph/analysis/coverage.py, computed when the page was written).
+  var team = data.team || null;
+  function labels(ids) { return ids.map(function (id) { return byId.get(id).label; }); }
+  function showTeam() {
+    if (!team) { return; }
+    $("team-title").textContent = team.name;
+    var t = team.totals;
+    $("team-summary").textContent = "Covers " + Object.keys(t).map(function (k) {
+      return t[k].covered + " of " + t[k].all + " " + k;
+    }).join(", ") + (team.size ? " (a " + team.size + " organisation)" : "") + ".";
+    var people = $("team-people");
+    people.replaceChildren();
+    team.people.forEach(function (p) { people.appendChild(el("li", null, p.name + ": " + labels(p.hats).join(", "))); });
+    var worn = new Set(team.worn);
+    // Missing: every hat no one wears (stakeholders are not hats a team member wears).
+    var missing = ROLES.filter(function (r) { return !worn.has(r.id) && !r.stakeholder; });
+    $("team-worn-title").textContent = "Hats covered (" + team.worn.length + ")";
+    $("team-worn").textContent = labels(team.worn).join(", ");
+    $("team-missing-title").textContent = "Hats missing (" + missing.length + ")";
+    $("team-missing").textContent = missing.map(function (r) { return r.label; }).join(", ");
+    var stages = $("team-stages");
+    stages.replaceChildren();
+    team.stages.forEach(function (st) {
+      var li = el("li", null, st.stage + ": " + st.covered + " covered, " + st.missing.length + " missing");
+      if (st.missing.length) { li.appendChild(el("span", "extra missing", " (" + st.missing.slice(0, 4).join("; ") + (st.missing.length > 4 ? "; \u2026" : "") + ")")); }
+      stages.appendChild(li);
+    });
+    var next = $("team-next");
+    next.replaceChildren();
+    team.next_hire.forEach(function (h) {
+      var kinds = Object.keys(h.by_kind).filter(function (k) { return h.by_kind[k]; }).map(function (k) { return h.by_kind[k] + " " + k; });
+      next.appendChild(el("li", null, byId.get(h.id).label + ": closes " + h.closes + " (" + kinds.join(", ") + ")"));
+    });
+    selected = null;
+    lit = new Set(team.worn);
+    litEdges = new Set();
+    data.edges.forEach(function (e) { if (e.relation === "hands_off_to" && lit.has(e.from) && lit.has(e.to)) { litEdges.add(e.id); } });
+    network.redraw();
+  }
+
   // ------------------------------------------------------------------------------------------
   // State in the URL hash: the selection, the expanded hats, the types shown, the comparison.
   // A link opens the same view; back and forward walk through the states.
@@ -1084,6 +1125,7 @@
     comparing: function () { return comparing; },
     stateText: stateText,
     openPanel: openPanel,
+    team: function () { return team; },
     panel: function () { return panel; },
     flow: function () { return { workflow: flow.workflow, step: flow.step, workflows: WORKFLOWS }; },
     lit: function () { return lit === null ? null : { nodes: Array.from(lit).sort(function (a, b) { return a - b; }), edges: Array.from(litEdges) }; },
