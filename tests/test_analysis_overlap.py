@@ -14,7 +14,7 @@ import pytest
 
 from datateam.cli import main
 from datateam.graph.errors import DatateamError, NameNotFoundError
-from datateam.graph.output.heatmap import format_for, heatmap_bytes
+from datateam.graph.output.heatmap import fitted_range, format_for, heatmap_bytes
 from datateam.graph.analysis.overlap import BY_CHOICES, format_matrix_notes, format_overlap, matrix_as_dict, overlap, overlap_matrix, overlap_summary, pairwise_scores, projection_for_overlap
 from test_analysis_oracle import described_roles, role, role_weights, skill, stakeholders, tool
 
@@ -257,9 +257,14 @@ def test_heatmap_png_and_svg(kg, graph, tmp_path):
     texts = ["".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text")]
     for label in m.labels:
         assert texts.count(label) == 2, label  # once on each axis
-    # Every cell is annotated: n*n numbers (plus the colour bar's ticks).
+    # Every cell between two different roles is annotated: n*(n-1) numbers (plus the colour bar's
+    # ticks); the diagonal is grey and the scale is fitted to the other values.
     numbers = [t for t in texts if t in ("0", "1") or (t.startswith(".") and t[1:].isdigit())]
-    assert len(numbers) == len(m.roles) ** 2
+    assert len(numbers) == len(m.roles) * (len(m.roles) - 1)
+    low, high = fitted_range(m.dense("weighted")[~np.eye(len(m.roles), dtype=bool)])
+    assert any(t.endswith(f"fitted to {low:.2f}-{high:.2f}; above: darkest") or t.endswith(f"fitted to {low:.2f}-{high:.2f}")
+               for t in texts)
+    assert any(t.startswith("Listed apart: ") for t in texts) == bool(m.unranked)
     weighted = m.dense("weighted")
     i, j = m.roles.index(role("data-scientist")), m.roles.index(role("ml-engineer"))
     assert f"{weighted[i, j]:.2f}".lstrip("0") in texts

@@ -687,6 +687,7 @@ def test_a_hats_card_lists_skills_by_level_tools_by_category_and_handoffs(browse
 
 def test_the_heatmap_fits_its_colour_scale_and_a_cell_opens_the_comparison(browser, hats_page, projection):
     from datateam.graph.analysis.overlap import overlap_of, role_items
+    from datateam.graph.output.heatmap import fitted_range
 
     page = Page(browser, hats_page)
     try:
@@ -703,13 +704,17 @@ def test_the_heatmap_fits_its_colour_scale_and_a_cell_opens_the_comparison(brows
         for a, b, value, _ in cells:
             assert value == overlap_of(projection, a, b, "all")["jaccard"]
             values[a, b] = value
-        lo, hi = min(values.values()), max(values.values())
+        # The same fitted scale as `overlap --matrix --plot`: lowest to the 95th percentile.
+        lo, hi = fitted_range(list(values.values()))
+        assert lo == min(values.values()) and hi < max(values.values())  # DevOps and SRE share everything
         assert p.locator("#heatmap-min").text_content() == f"{lo:.2f}"
         assert p.locator("#heatmap-max").text_content() == f"{hi:.2f}"
-        # The lowest value gets the lightest colour, the highest the darkest.
+        # The lowest value gets the lightest colour, the fitted top and above the darkest.
         colour = {(a, b): c for a, b, _, c in cells}
         assert colour[min(values, key=values.get)] == "rgb(247, 251, 255)"
         assert colour[max(values, key=values.get)] == "rgb(8, 48, 107)"
+        assert {colour[k] for k, v in values.items() if v >= hi} == {"rgb(8, 48, 107)"}
+        assert len({colour[k] for k, v in values.items() if v < hi}) > 8  # the low values are told apart
         assert "Jaccard of skills, tools and responsibilities" in p.locator("#heatmap-scale-note").text_content()
         apart = sorted(projection.nodes[r]["label"] for r, found in items.items() if not found)
         assert p.locator("#heatmap-without").text_content() == (
@@ -717,8 +722,8 @@ def test_the_heatmap_fits_its_colour_scale_and_a_cell_opens_the_comparison(brows
         page.shot("explorer-heatmap.png")
         # The level-weighted score refits the scale.
         p.select_option("#heatmap-score", "weighted")
-        weighted = page.js("() => Math.max(...Array.from(document.querySelectorAll('#heatmap-grid button.cell')).map(c => +c.dataset.value))")
-        assert p.locator("#heatmap-max").text_content() == f"{weighted:.2f}"
+        weighted = page.js("() => Array.from(document.querySelectorAll('#heatmap-grid button.cell')).map(c => +c.dataset.value)")
+        assert p.locator("#heatmap-max").text_content() == f"{fitted_range(weighted)[1]:.2f}"
         # A click on a cell opens the comparison of the two hats.
         de, mle = iri("role", "data-engineer"), iri("role", "ml-engineer")
         a, b = page.js("(ids) => [explorer.nodeByIri(ids[0]), explorer.nodeByIri(ids[1])]", [de, mle])

@@ -253,6 +253,7 @@ def _pair_overlaps(graph: nx.MultiDiGraph, node_ids: dict) -> dict:
     return pairs
 
 
+FIT_QUANTILE = 0.95  # the heatmap's colour scale tops out at this quantile (as graph/output/heatmap.py does)
 HEATMAP_SCORES = {"jaccard": "Jaccard of skills, tools and responsibilities",
                   "weighted": "level-weighted Jaccard of skills, tools and responsibilities"}
 
@@ -266,7 +267,7 @@ def _heatmap_roles(graph: nx.MultiDiGraph, node_ids: dict, story: dict) -> dict:
     order = sorted(items, key=lambda r: (story["column"].get(r, 0), str(graph.nodes[r].get("label", r)).casefold()))
     return {"roles": [node_ids[r] for r in order if items[r]],
             "without": [node_ids[r] for r in order if not items[r]],
-            "scores": HEATMAP_SCORES}
+            "scores": HEATMAP_SCORES, "quantile": FIT_QUANTILE}
 
 
 def node_value(degree: int) -> float:

@@ -1,8 +1,13 @@
 """The overlap heatmap: a PNG or SVG picture of an OverlapMatrix, roles ordered by cluster.
 
 Drawn with matplotlib's Agg backend (no display needed). Every role is labelled on both axes,
-every cell carries its value when there is room (up to MAX_ANNOTATED roles), cluster borders are
-outlined, and SVG text stays text (svg.fonttype "none") so the labels can be searched and parsed.
+every cell between two different roles carries its value when there is room (up to MAX_ANNOTATED
+roles), cluster borders are outlined, and SVG text stays text (svg.fonttype "none") so the labels
+can be searched and parsed. The colour scale is fitted to the values between different roles (the
+diagonal, a role with itself, is grey and left out), so that 0.02 and 0.19 look different when no
+pair reaches 0.2; the colour bar names the score and the range. Roles without any item of the kind
+compared (and the roles the matrix left out, with its reason) are listed apart under the picture,
+not drawn as empty rows.
 
 >>> from datateam.graph.analysis.overlap import overlap_matrix
 >>> png = heatmap_bytes(overlap_matrix(kg, by="skills"), "png")
@@ -21,6 +26,7 @@ FORMATS = ("png", "svg")
 MAX_ROLES = 80       # beyond this the labels cannot be read; ask for --roles instead
 MAX_ANNOTATED = 40   # beyond this the cells are too small for numbers
 SCORES = {"jaccard": "Jaccard index", "weighted": "level-weighted overlap"}
+FIT_QUANTILE = 0.95  # the colour scale's top: this quantile of the values between different roles
 BY_WORDS = {"all": "skills, tools and responsibilities", "skills": "skills", "tools": "tools",
             "responsibilities": "responsibilities"}
 
@@ -55,20 +61,32 @@ def heatmap_bytes(matrix, fmt: str = "png", score: str = "jaccard", title: str |
     if n > MAX_ROLES:
         raise DatateamError(f"{n} roles are too many for a readable heatmap (at most {MAX_ROLES}); "
                             "choose some with --roles")
-    order = matrix.ordered()
+    import numpy as np
+
+    order = [i for i in matrix.ordered() if matrix.sizes[i] > 0]
+    what = BY_WORDS.get(matrix.by, matrix.by)
+    apart = listed_apart(matrix)
+    n = len(order)
+    if n < 2:
+        raise DatateamError(f"a heatmap needs at least two roles with {what}")
     values = matrix.dense(score)[order][:, order]
     labels = [matrix.labels[i] for i in order]
+    off = ~np.eye(n, dtype=bool)
+    low, high = fitted_range(values[off])
+    shown = np.ma.masked_array(values, mask=~off)
 
     cell = 0.42 if n <= MAX_ANNOTATED else 0.2
     longest = max(len(label) for label in labels)
-    margin = 0.5 + 0.075 * longest
+    margin = 0.5 + 0.075 * longest + (0.35 if listed_apart(matrix) else 0.0)
     side = n * cell
     width, height = side + margin + 1.6, side + margin + 0.9
     with plt.rc_context({"svg.fonttype": "none", "font.size": 9, "font.family": "DejaVu Sans"}):
         fig = plt.figure(figsize=(width, height), dpi=110)
         ax = fig.add_axes((margin / width, margin / height, side / width, side / height))
         cax = fig.add_axes(((margin + side + 0.25) / width, margin / height, 0.2 / width, side / height))
-        image = ax.imshow(values, cmap="YlGnBu", vmin=0.0, vmax=1.0, interpolation="nearest")
+        cmap = matplotlib.colormaps["YlGnBu"].with_extremes(bad="#E4E7EB")
+        image = ax.imshow(shown, cmap=cmap, vmin=low, vmax=high, interpolation="nearest")
+        above = bool((values[off] > high).any())
         ax.set_xticks(range(n))
         ax.set_yticks(range(n))
         ax.set_xticklabels(labels, rotation=55, ha="right", rotation_mode="anchor")
@@ -82,10 +100,12 @@ def heatmap_bytes(matrix, fmt: str = "png", score: str = "jaccard", title: str |
         if n <= MAX_ANNOTATED:
             for i in range(n):
                 for j in range(n):
+                    if i == j:
+                        continue
                     value = values[i, j]
                     text = "1" if value >= 0.9995 else ("0" if value == 0 else f"{value:.2f}".lstrip("0"))
                     ax.text(j, i, text, ha="center", va="center", fontsize=7,
-                            color="white" if value > 0.55 else "#333333")
+                            color="white" if min(1.0, (value - low) / (high - low)) > 0.55 else "#333333")
         start = 0
         index_of = {r: k for k, r in enumerate(matrix.roles)}
         position = {idx: pos for pos, idx in enumerate(order)}
@@ -97,9 +117,14 @@ def heatmap_bytes(matrix, fmt: str = "png", score: str = "jaccard", title: str |
             start = min(members)
             ax.add_patch(Rectangle((start - 0.5, start - 0.5), size, size, fill=False, edgecolor="#d62728",
                                    linewidth=1.6))
-        bar = fig.colorbar(image, cax=cax)
-        bar.set_label(SCORES[score])
-        what = BY_WORDS.get(matrix.by, matrix.by)
+        bar = fig.colorbar(image, cax=cax, extend="max" if above else "neither")
+        bar.set_label(f"{SCORES[score]} of {what}, fitted to {low:.2f}-{high:.2f}"
+                      + ("; above: darkest" if above else ""))
+        if apart:
+            import textwrap
+
+            note = "\n".join(textwrap.wrap("Listed apart: " + "; ".join(apart), 120))
+            fig.text(0.02, 0.1 / height, note, ha="left", va="bottom", fontsize=8, color="#555555")
         heading = title or f"Role overlap in {what}: {SCORES[score]}"
         fig.text(0.5, 1 - 0.35 / height, heading, ha="center", va="center", fontsize=11, weight="bold")
         if matrix.clusters:
@@ -111,4 +136,39 @@ def heatmap_bytes(matrix, fmt: str = "png", score: str = "jaccard", title: str |
     return out.getvalue()
 
 
-__all__ = ["FORMATS", "MAX_ROLES", "format_for", "heatmap_bytes"]
+def fitted_range(values) -> tuple[float, float]:
+    """The colour scale's (low, high) for the values between different roles: from the lowest to the
+    FIT_QUANTILE quantile (nearest rank), so that one pair of near-identical roles does not wash out
+    every other cell; values above `high` take the darkest colour. A flat set gets a 0.01 range.
+
+    >>> fitted_range([0.0, 0.05, 0.1, 0.15, 0.2] * 4 + [1.0])
+    (0.0, 0.2)
+    """
+    import numpy as np
+
+    ordered = np.sort(np.asarray(values, dtype=float).ravel())
+    if not ordered.size:
+        return 0.0, 1.0
+    low = float(ordered[0])
+    high = float(ordered[min(ordered.size - 1, int(np.ceil(FIT_QUANTILE * ordered.size)) - 1)])
+    if high - low < 1e-9:
+        high = float(ordered[-1])
+    if high - low < 1e-9:
+        high = low + 0.01
+    return low, high
+
+
+def listed_apart(matrix) -> list[str]:
+    """The roles not drawn, with why: those without any item of the kind compared, and those the
+    matrix left out (its `unranked`, with their reason)."""
+    what = BY_WORDS.get(matrix.by, matrix.by)
+    empty = [matrix.labels[i] for i in range(len(matrix.roles)) if matrix.sizes[i] == 0]
+    out = [f"{', '.join(empty)} (no {what} in the sources)"] if empty else []
+    reasons: dict[str, list[str]] = {}
+    for role in matrix.unranked:
+        reasons.setdefault(role["reason"], []).append(role["label"])
+    out += [f"{', '.join(labels)} ({reason})" for reason, labels in reasons.items()]
+    return out
+
+
+__all__ = ["FORMATS", "MAX_ROLES", "fitted_range", "format_for", "heatmap_bytes", "listed_apart"]

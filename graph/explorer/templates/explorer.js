@@ -858,16 +858,18 @@
     });
     return "rgb(" + rgb.join(", ") + ")";
   }
+  // The same fit as graph/output/heatmap.py's fitted_range: from the lowest value between two
+  // different hats to the FIT_QUANTILE quantile (nearest rank); values above take the darkest colour.
   function heatRange(roles, score) {
-    var lo = Infinity, hi = -Infinity;
-    roles.forEach(function (a) {
-      roles.forEach(function (b) {
-        if (a >= b) { return; }
-        var v = pairOf(a, b)[score];
-        lo = Math.min(lo, v); hi = Math.max(hi, v);
-      });
-    });
-    return lo === Infinity ? { lo: 0, hi: 1 } : { lo: lo, hi: hi };
+    var values = [];
+    roles.forEach(function (a) { roles.forEach(function (b) { if (a !== b) { values.push(pairOf(a, b)[score]); } }); });
+    if (!values.length) { return { lo: 0, hi: 1, top: 1 }; }
+    values.sort(function (x, y) { return x - y; });
+    var lo = values[0], top = values[values.length - 1];
+    var hi = values[Math.min(values.length - 1, Math.ceil(data.heatmap.quantile * values.length) - 1)];
+    if (hi - lo < 1e-9) { hi = top; }
+    if (hi - lo < 1e-9) { hi = lo + 0.01; }
+    return { lo: lo, hi: hi, top: top };
   }
   function drawHeatmap() {
     if (!data.heatmap) { return; }
@@ -886,8 +888,9 @@
     $("heatmap-min").textContent = range.lo.toFixed(2);
     $("heatmap-max").textContent = range.hi.toFixed(2);
     $("heatmap-bar").style.background = "linear-gradient(to right, " + RAMP.join(", ") + ")";
-    $("heatmap-scale-note").textContent = "Colour: " + data.heatmap.scores[heatScore] + ", from the lowest to the highest value between two different hats (" +
-      range.lo.toFixed(2) + " to " + range.hi.toFixed(2) + "); a hat with itself is grey.";
+    $("heatmap-scale-note").textContent = "Colour: " + data.heatmap.scores[heatScore] + ", fitted to the values between two different hats (" +
+      range.lo.toFixed(2) + " to " + range.hi.toFixed(2) + (range.top > range.hi ? "; the few above, up to " + range.top.toFixed(2) + ", in the darkest colour" : "") +
+      "); a hat with itself is grey.";
     var grid = $("heatmap-grid");
     grid.replaceChildren();
     grid.style.gridTemplateColumns = "max-content repeat(" + roles.length + ", 24px)";
