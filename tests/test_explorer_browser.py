@@ -812,3 +812,28 @@ def test_the_team_view_shows_the_hats_covered_and_missing(browser, kg, tmp_path,
         page.assert_quiet()
     finally:
         page.close()
+
+
+def test_a_hostile_label_stays_text_in_the_hats_view_its_card_heatmap_and_comparison(browser, tmp_path):
+    kg = load_knowledge_graph([XSS_FILE])
+    path = tmp_path / "xss-hats.html"
+    write_explorer(kg, path)
+    page = Page(browser, path)
+    try:
+        p = page.page
+        mallory = page.js("() => explorer.data.nodes.find(n => n.label.startsWith('<img')).id")
+        page.js("(id) => explorer.select(id, {move: 'none'})", mallory)
+        assert p.locator("#details-title").text_content() == XSS_LABEL
+        assert p.locator("#details-card li", has_text="Apache Airflow").count() == 1
+        p.select_option("#compare-with", label="data engineer")
+        assert p.locator("#compare-title").text_content() == f"{XSS_LABEL} and data engineer"
+        p.click("#open-heatmap")
+        assert XSS_LABEL in p.locator("#heatmap-grid .row-label").all_text_contents()
+        assert p.locator(f'#heatmap-grid button.cell[data-a="{mallory}"]').first.get_attribute("title").startswith(XSS_LABEL)
+        counts = page.js("""() => ({img: document.querySelectorAll('img').length, scripts: document.scripts.length,
+                                     bold: document.querySelectorAll('aside b').length, anchors: document.querySelectorAll('a').length})""")
+        assert counts == {"img": 0, "scripts": 3, "bold": 0, "anchors": 0}
+        assert page.js("() => window.__xss") is None
+        page.assert_quiet()
+    finally:
+        page.close()
