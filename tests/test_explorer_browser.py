@@ -837,3 +837,45 @@ def test_a_hostile_label_stays_text_in_the_hats_view_its_card_heatmap_and_compar
         page.assert_quiet()
     finally:
         page.close()
+
+
+ESCO_SLICE = HERE / "data" / "esco-v1.1.1-slice"
+
+
+def test_with_an_esco_import_the_first_view_stays_the_hats_and_an_occupation_is_found_on_demand(browser, tmp_path):
+    import time
+
+    from datateam.graph.importers import import_esco
+
+    kg = load_knowledge_graph()
+    import_esco(kg, sorted(ESCO_SLICE.glob("*.zip")))
+    graph = build_projection(kg, include_conditional=True)
+    occupations = [n for n, d in graph.nodes(data=True) if d["type"] == "role" and d.get("sources") == ["esco"]]
+    assert len(occupations) > 50
+    path = tmp_path / "esco.html"
+    write_explorer(kg, path)
+    started = time.monotonic()
+    page = Page(browser, path)
+    try:
+        assert time.monotonic() - started < 3.0
+        p = page.page
+        shown = page.js("() => explorer.shownIds().map(id => explorer.data.nodes[id])")
+        assert {n["type"] for n in shown} == {"role"} and not any(n.get("imported") for n in shown)
+        assert len(shown) == 21 and page.js("() => explorer.data.nodes.length") == graph.number_of_nodes()
+        assert "imported occupations appear when searched" in p.locator("#subtitle").text_content()
+        # No overlap in the first view either.
+        assert _overlaps(page.js(LABEL_BOXES)["boxes"]) == []
+        # Searching an ESCO occupation shows it; a click on it shows its ESCO skills.
+        label = graph.nodes[occupations[0]]["label"]
+        p.fill("#search", label)
+        p.keyboard.press("Enter")
+        node_id = page.js("(iri) => explorer.nodeByIri(iri)", occupations[0])
+        assert page.js("() => explorer.selected()") == node_id and node_id in page.js("() => explorer.shownIds()")
+        page.js("(id) => explorer.expand(id, true)", node_id)
+        skills = {v for _, v, r in graph.out_edges(occupations[0], data="relation") if r == "requires_skill"}
+        shown = set(page.js("() => explorer.shownIds().map(id => explorer.data.nodes[id].iri)"))
+        assert skills and skills <= shown
+        page.shot("explorer-esco-slice.png")
+        page.assert_quiet()
+    finally:
+        page.close()

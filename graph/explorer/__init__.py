@@ -112,9 +112,10 @@ def add_hat_cards(kg, graph: nx.MultiDiGraph) -> None:
             row["condition"] = qualified(h)
         return row
 
-    for node, attrs in graph.nodes(data=True):
-        if attrs.get("type") != "role":
-            continue
+    from .story import hats
+
+    for node in hats(graph):
+        attrs = graph.nodes[node]
         d = describe(kg, Entity(URIRef(node), "role", attrs.get("label", node)))
         attrs["card"] = {
             "skills": groups(d["skills"], lambda i: [i.get("level")], list(LEVEL_ORDER)),

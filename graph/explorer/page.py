@@ -151,7 +151,9 @@ def build_page_data(view: View, source_titles: dict[str, str] | None = None, *, 
             entry["level"] = view.levels.get(node, 0)
         if node in view.sides:
             entry["side"] = view.sides[node]
-        if story is not None and kind == "role":
+        if story is not None and kind == "role" and node not in story["positions"]:
+            entry["imported"] = True
+        if story is not None and kind == "role" and node in story["positions"]:
             entry["draw"] = story["labels"][node]
             entry["size"] = story["sizes"][node]
             entry["column"] = story["column"][node]
@@ -205,7 +207,9 @@ FAMILY_PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E
 
 
 def _family_colors(graph: nx.MultiDiGraph) -> dict:
-    families = sorted({attrs.get("family") or "" for _, attrs in graph.nodes(data=True) if attrs.get("type") == "role"},
+    from .story import hats
+
+    families = sorted({graph.nodes[r].get("family") or "" for r in hats(graph)},
                       key=lambda f: (f == "", f.casefold()))
     return {f or None: FAMILY_PALETTE[i % len(FAMILY_PALETTE)] for i, f in enumerate(families)}
 
@@ -235,21 +239,25 @@ def _story_data(view: View, graph: nx.MultiDiGraph, family_colors: dict) -> dict
 def _pair_overlaps(graph: nx.MultiDiGraph, node_ids: dict) -> dict:
     """Every pair of hats compared by graph/analysis/overlap.py (skills, tools and responsibilities):
     "a,b" (page ids, a < b) -> {jaccard, weighted, shared, only_a, only_b} with item page ids."""
-    from ..analysis.overlap import overlap_of
+    from ..analysis.overlap import jaccard, role_items, weighted_jaccard
+    from .story import hats
 
-    roles = sorted(node_ids[n] for n, t in graph.nodes(data="type") if t == "role")
+    # The same items and scores as overlap_of (which recomputes role_items per pair: too slow for
+    # every pair of a graph with an import), read once.
+    items = role_items(graph, "all")
+    roles = sorted(node_ids[n] for n in hats(graph))
     iris = {i: n for n, i in node_ids.items()}
     pairs = {}
     for x in range(len(roles)):
         for y in range(x + 1, len(roles)):
             a, b = roles[x], roles[y]
-            result = overlap_of(graph, iris[a], iris[b], "all")
-            shared = sorted(node_ids[item["id"]] for items in result["shared"].values() for item in items)
-            if not shared and not result["only_a"] and not result["only_b"]:
+            wa, wb = items[iris[a]], items[iris[b]]
+            if not wa and not wb:
                 continue
-            pairs[f"{a},{b}"] = {"jaccard": result["jaccard"], "weighted": result["weighted"], "shared": shared,
-                                 "only_a": sorted(node_ids[i["id"]] for i in result["only_a"]),
-                                 "only_b": sorted(node_ids[i["id"]] for i in result["only_b"])}
+            pairs[f"{a},{b}"] = {"jaccard": round(jaccard(set(wa), set(wb)), 6), "weighted": round(weighted_jaccard(wa, wb), 6),
+                                 "shared": sorted(node_ids[i] for i in wa.keys() & wb.keys()),
+                                 "only_a": sorted(node_ids[i] for i in wa.keys() - wb.keys()),
+                                 "only_b": sorted(node_ids[i] for i in wb.keys() - wa.keys())}
     return pairs
 
 
@@ -262,8 +270,10 @@ def _heatmap_roles(graph: nx.MultiDiGraph, node_ids: dict, story: dict) -> dict:
     """The heatmap's rows (roles with at least one skill, tool or responsibility, in lifecycle order)
     and the roles listed apart because the sources give them none."""
     from ..analysis.overlap import role_items
+    from .story import hats
 
-    items = role_items(graph, "all")
+    found = role_items(graph, "all")
+    items = {r: found[r] for r in hats(graph)}
     order = sorted(items, key=lambda r: (story["column"].get(r, 0), str(graph.nodes[r].get("label", r)).casefold()))
     return {"roles": [node_ids[r] for r in order if items[r]],
             "without": [node_ids[r] for r in order if not items[r]],

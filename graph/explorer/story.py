@@ -79,8 +79,25 @@ def _local(iri: str) -> str:
     return str(iri).rstrip("/").rsplit("/", 1)[-1]
 
 
-def role_columns(graph: nx.MultiDiGraph) -> dict[str, int]:
-    """The lifecycle column (index into LIFECYCLE) of every role of the projection."""
+def hats(graph: nx.MultiDiGraph) -> list[str]:
+    """The roles the hats view lays out: the project's own and the user's, not the occupations
+    imported from ESCO or O*NET (thousands of them; the page shows those on demand).
+
+    A role counts as imported when every source stating it is an imported framework ("esco",
+    "onet", or a graph named "import/...").
+    """
+    from ..importers import FRAMEWORKS
+
+    def imported(attrs) -> bool:
+        sources = attrs.get("sources") or []
+        return bool(sources) and all(str(s) in FRAMEWORKS or str(s).startswith("import/") for s in sources)
+
+    return sorted((n for n, attrs in graph.nodes(data=True) if attrs.get("type") == "role" and not imported(attrs)),
+                  key=lambda r: (str(graph.nodes[r].get("label", r)).casefold(), r))
+
+
+def role_columns(graph: nx.MultiDiGraph, roles: list[str] | None = None) -> dict[str, int]:
+    """The lifecycle column (index into LIFECYCLE) of each role (default: the hats)."""
     column_of_stage = {}
     for node, attrs in graph.nodes(data=True):
         if attrs.get("type") == "stage":
@@ -88,7 +105,7 @@ def role_columns(graph: nx.MultiDiGraph) -> dict[str, int]:
                 if _local(node) in stages:
                     column_of_stage[node] = i
     by_label = {graph.nodes[s].get("label"): c for s, c in column_of_stage.items()}
-    roles = [n for n, t in graph.nodes(data="type") if t == "role"]
+    roles = hats(graph) if roles is None else roles
     votes: dict[str, Counter] = {r: Counter() for r in roles}
     for u, v, d in graph.edges(data=True):
         relation = d.get("relation")
@@ -117,7 +134,7 @@ def role_columns(graph: nx.MultiDiGraph) -> dict[str, int]:
 
 def role_items(graph: nx.MultiDiGraph) -> Counter:
     """How many skills, tools and responsibilities the sources give each role."""
-    counts = Counter()
+    counts: Counter = Counter()
     for u, _, d in graph.edges(data=True):
         if d.get("relation") in ("requires_skill", "uses_tool", "has_responsibility"):
             counts[u] += 1
@@ -264,9 +281,8 @@ def hat_story(graph: nx.MultiDiGraph, *, seed: int = 7, steps: int = SEARCH_STEP
     "curves": {(u, v): signed roundness (see curve_midpoint)}, "nudges": {(u, v): px an arrow's label
     is moved up or down to clear another label}, "cost"}. Deterministic for a graph and seed.
     """
-    roles = sorted((n for n, t in graph.nodes(data="type") if t == "role"),
-                   key=lambda r: (str(graph.nodes[r].get("label", r)).casefold(), r))
-    column = role_columns(graph)
+    roles = hats(graph)
+    column = role_columns(graph, roles)
     items = role_items(graph)
     sizes = {r: hat_size(items[r]) for r in roles}
     labels = {r: wrap(str(graph.nodes[r].get("label", r)), LABEL_WRAP) for r in roles}
@@ -391,12 +407,35 @@ def _area(a, b) -> float:
     return w * h if w > 0 and h > 0 else 0.0
 
 
+SPRING_LIMIT = 600
+
+
+def _fitted_positions(graph: nx.MultiDiGraph, pinned: dict, seed: int) -> dict:
+    from .layout import compute_positions
+
+    free = compute_positions(graph, seed=seed)
+    keys = [n for n in pinned if n in free]
+    a = np.array([free[n] for n in keys], dtype=float)
+    b = np.array([pinned[n] for n in keys], dtype=float)
+    ca, cb = a.mean(axis=0), b.mean(axis=0)
+    spread = float(((a - ca) ** 2).sum())
+    scale = float(((a - ca) * (b - cb)).sum() / spread) if spread > 0 else 1.0
+    scale = max(scale, 0.05)
+    out = {n: (float((x - ca[0]) * scale + cb[0]), float((y - ca[1]) * scale + cb[1])) for n, (x, y) in free.items()}
+    out.update({n: (float(x), float(y)) for n, (x, y) in pinned.items()})
+    return out
+
+
 def expansion_positions(graph: nx.MultiDiGraph, pinned: dict, *, seed: int = 7) -> dict:
     """Positions for every node, the pinned ones (the hats) kept where they are.
 
     A seeded spring layout of the whole projection with the hats fixed, so that each item settles
-    near the hats it belongs to (an item of several hats between them).
+    near the hats it belongs to (an item of several hats between them). Above SPRING_LIMIT nodes
+    (an ESCO or O*NET import) the spring layout is too slow: layout.compute_positions (Pivot MDS)
+    lays out everything, and a least-squares scale and shift maps it onto the hats' places.
     """
+    if graph.number_of_nodes() > SPRING_LIMIT and pinned:
+        return _fitted_positions(graph, pinned, seed)
     simple = nx.Graph()
     simple.add_nodes_from(graph.nodes)
     simple.add_edges_from((u, v) for u, v, d in graph.edges(data=True)

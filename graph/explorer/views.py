@@ -226,13 +226,15 @@ def handoff_levels(graph: nx.MultiDiGraph) -> dict[str, int]:
 
 
 def _hats_view(graph: nx.MultiDiGraph) -> View:
-    from .story import hat_story
+    from .story import hat_story, hats
 
-    roles = sum(1 for _, t in graph.nodes(data="type") if t == "role")
+    roles = len(hats(graph))
+    imported = sum(1 for _, t in graph.nodes(data="type") if t == "role") - roles
     handoffs = sum(1 for _, _, r in graph.edges(data="relation") if r == "hands_off_to")
+    more = f" ({imported:,} imported occupations appear when searched)" if imported else ""
     return View("hats", "Who does what, from a request to a model in production",
                 f"{roles} hats along the lifecycle and the {handoffs} handoffs between them; "
-                "click a hat for its skills, tools and responsibilities", graph, story=hat_story(graph))
+                f"click a hat for its skills, tools and responsibilities{more}", graph, story=hat_story(graph))
 
 
 def _tools_view(graph: nx.MultiDiGraph) -> View:

@@ -73,15 +73,15 @@
   var visNodes = data.nodes.map(function (n) {
     var v = { id: n.id, label: n.draw || n.label, group: TYPES[n.type] ? n.type : "other" };
     // Large views set sizes directly: vis's value scaling costs a second at 10,000 nodes.
-    if (view.large) { v.size = Math.min(40, 6 + 3 * n.value); }
-    else if (story) {
+    if (story) {
       if (n.size !== undefined) {
         v.size = n.size;
         v.font = { size: story.fonts.role, face: data.options.nodes.font.face };
         v.color = familyColor(n.color);
         v.borderWidth = 1.5;
       } else { v.size = 7; }
-    } else { v.value = n.value; }
+    } else if (view.large) { v.size = Math.min(40, 6 + 3 * n.value); }
+    else { v.value = n.value; }
     if (!view.large) { v.title = tooltip(n); }
     if (n.x !== undefined) { v.x = n.x; v.y = n.y; }
     if (n.level !== undefined) { v.level = n.level; }
@@ -90,9 +90,12 @@
     return v;
   });
 
+  // Which links vis draws: all of them, except in large views, where the page paints them itself
+  // (paintEdges) but for the hats view's handoffs and works-with links (labelled, with arrows).
+  function visDrawn(e) { return !view.large || (story !== null && (e.relation === "hands_off_to" || e.relation === "works_with")); }
   var visEdges = data.edges.map(function (e) {
     var v = { id: e.id, from: e.from, to: e.to };
-    if (view.large) { return v; }  // drawn by paintEdges, see below
+    if (!visDrawn(e)) { return v; }  // drawn by paintEdges, see below
     if (e.relation === "hands_off_to") {
       v.color = { color: data.colors.handoff };
       v.arrows = { to: { enabled: true, scaleFactor: 0.7 } };
@@ -158,7 +161,8 @@
   function computeShown() {
     var around = story ? expandedItems() : null;
     data.nodes.forEach(function (n) {
-      var typeShown = !hiddenTypes.has(n.type) || (around !== null && (around.has(n.id) || extraShown.has(n.id)));
+      var typeShown = (!hiddenTypes.has(n.type) && !(story && n.imported)) ||
+        (around !== null && (around.has(n.id) || extraShown.has(n.id)));
       shownNode.set(n.id, typeShown && stated(n.sources));
     });
   }
@@ -171,7 +175,7 @@
     filter: function (item) {
       var e = edgeById.get(item.id);
       return shownNode.get(e.from) === true && shownNode.get(e.to) === true && stated(e.sources) &&
-        !hiddenRelations.has(e.relation);
+        !hiddenRelations.has(e.relation) && visDrawn(e);
     }
   });
 
@@ -256,7 +260,7 @@
     // Make sure a node the user asked for is shown: re-enable its type and, if needed, its sources.
     var n = byId.get(id);
     var changed = false;
-    if (story && hiddenTypes.has(n.type)) {
+    if (story && (hiddenTypes.has(n.type) || n.imported)) {
       if (!shownNode.get(id)) { extraShown.add(id); changed = true; }
     } else if (hiddenTypes.has(n.type)) {
       hiddenTypes.delete(n.type);
@@ -314,7 +318,7 @@
     var scale = Math.min(width / (right - left), height / (story.bottom - story.top + 30), 1.4);
     network.moveTo({ position: { x: (left + right) / 2, y: (story.top + story.bottom) / 2 }, scale: scale });
   }
-  var network = new vis.Network(container, { nodes: nodeView, edges: view.large ? new vis.DataSet([]) : edgeView },
+  var network = new vis.Network(container, { nodes: nodeView, edges: view.large && !story ? new vis.DataSet([]) : edgeView },
                                 data.options);
   timings.network = performance.now();
   if (story) { network.on("beforeDrawing", drawColumns); }
@@ -378,18 +382,16 @@
     ctx.fillStyle = VEIL;
     ctx.fillRect(topLeft.x, topLeft.y, bottomRight.x - topLeft.x, bottomRight.y - topLeft.y);
     ctx.restore();
-    if (view.large) {
-      paintEdges(ctx, litEdges, "#52606D", 1.5);
-    } else {
-      litEdges.forEach(function (edgeId) {
-        var edge = body.edges[edgeId];
-        if (edge && edge.connected) { edge.draw(ctx); }
-      });
-      litEdges.forEach(function (edgeId) {
-        var edge = body.edges[edgeId];
-        if (edge && edge.connected) { edge.drawArrows(ctx); }
-      });
-    }
+    if (view.large) { paintEdges(ctx, litEdges, "#52606D", 1.5); }
+    // vis's own edges (all of them, or a large hats view's handoffs) are drawn again by vis.
+    litEdges.forEach(function (edgeId) {
+      var edge = body.edges[edgeId];
+      if (edge && edge.connected) { edge.draw(ctx); }
+    });
+    litEdges.forEach(function (edgeId) {
+      var edge = body.edges[edgeId];
+      if (edge && edge.connected) { edge.drawArrows(ctx); }
+    });
     var labels = [];
     lit.forEach(function (nodeId) {
       var node = body.nodes[nodeId];
@@ -413,6 +415,7 @@
     var ids = only ? Array.from(only) : shownEdgeIds;
     for (var i = 0; i < ids.length; i++) {
       var e = edgeById.get(ids[i]);
+      if (story && visDrawn(e)) { continue; }
       var from = bodyNodes[e.from], to = bodyNodes[e.to];
       if (!from || !to) { continue; }
       var key = color || edgeBaseColor(e);
