@@ -676,7 +676,25 @@ def test_a_hats_card_lists_skills_by_level_tools_by_category_and_handoffs(browse
         core = sum(1 for s in expected["skills"] if s["level"] == "core")
         assert groups[0] == f"core ({core})"
         out = p.locator("#details-card ul").nth(-2).locator("li").all_text_contents()
-        assert out[0].startswith(f"\u2192 {expected['hands_off_to'][0]['role']}: {expected['hands_off_to'][0]['artifact']}")
+        assert sorted(t.split(" (")[0] for t in out) == sorted(f"\u2192 {h['role']}: {h['artifact']}" for h in expected["hands_off_to"])
+        received = p.locator("#details-card ul").nth(-1).locator("li").all_text_contents()
+        assert sorted(t.split(" (")[0] for t in received) == sorted(f"\u2190 {h['role']}: {h['artifact']}" for h in expected["receives_from"])
+        # Every skill under its level and every tool under its categories, as describe() gives them.
+        groups = page.js("""() => { const out = {}; let section = null, current = null;
+            for (const el of document.querySelectorAll('#details-card > *')) {
+              if (el.tagName === 'H3') section = el.textContent.replace(/ \\(\\d+\\)$/, '');
+              else if (el.classList.contains('relation')) current = section + '|' + el.textContent.replace(/ \\(\\d+\\)$/, '');
+              else if (el.tagName === 'UL') out[current] = Array.from(el.children).map(li => li.firstChild.textContent); }
+            return out; }""")
+        by_level = {}
+        for skill in expected["skills"]:
+            by_level.setdefault(f"Skills by level|{skill['level'] or 'level not stated'}", []).append(skill["label"])
+        by_category = {}
+        for tool in expected["tools"]:
+            for category in tool["categories"] or ["no category"]:
+                by_category.setdefault(f"Tools by category|{category}", []).append(tool["label"])
+        for key, labels in {**by_level, **by_category}.items():
+            assert groups[key] == sorted(labels, key=str.casefold), key
         conditional = p.locator("#details-card li", has_text="machine learning").first.text_content()
         assert conditional == "machine learning conditional: olx-interview: only in a small company or team"
         page.shot("explorer-hat-card.png")

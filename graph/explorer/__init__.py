@@ -76,54 +76,78 @@ def explorer_view(kg, view: str | None = "hats", *, focus: str | None = None, de
         graph = build_projection(kg, include_conditional=True)
         annotate_roles(kg, graph)
     if view == "hats":
-        add_hat_cards(kg, graph)
+        add_hat_cards(graph)
     return select_view(graph, view, focus=focus_id, depth=depth, compare=compare_ids)
 
 
 LEVEL_ORDER = ("core", "working", "basic", None)
 
 
-def add_hat_cards(kg, graph: nx.MultiDiGraph) -> None:
-    """Give each role node a "card" (from graph.analysis.describe): skills by level, tools by category,
-    responsibilities by stage, handoffs in and out, and the conditions the sources put on them."""
-    from rdflib import URIRef
+def add_hat_cards(graph: nx.MultiDiGraph) -> None:
+    """Give each hat (story.hats) a "card": skills by level, tools by category, responsibilities by
+    stage, handoffs out and in, and the conditions the sources put on them.
 
-    from ..analysis.describe import describe
-    from ..lookup.names import Entity
+    Read from the projection (the same facts graph.analysis.describe lists for a role, without its
+    per-role queries, which take a second each once ESCO is imported).
+    """
+    from .page import qualifier_notes
+    from .story import hats
 
-    def qualified(item: dict) -> str:
-        return "; ".join(f"{q['source']}: {q['text']}" for q in item.get("qualifiers") or [] if q.get("text"))
+    def label(node) -> str:
+        return str(graph.nodes[node].get("label", node))
 
-    def groups(items: list[dict], key, order=None) -> list[dict]:
+    def group(rows: list[tuple], order=None) -> list[dict]:
         found: dict = {}
-        for item in items:
-            for name in key(item):
-                found.setdefault(name, []).append(
-                    {"label": item["label"], **({"condition": qualified(item)} if qualified(item) else {})})
+        for name, entry in rows:
+            found.setdefault(name, []).append(entry)
         names = sorted(found, key=lambda n: (order.index(n) if order and n in order else len(order or ()), str(n)))
         return [{"group": name if name is not None else "level not stated",
                  "items": sorted(found[name], key=lambda i: i["label"].casefold())} for name in names]
 
-    def handoff(h: dict, other: str) -> dict:
-        row = {"role": h[other], "artifact": h.get("artifact") or "", "stage": h.get("stage") or ""}
-        if h.get("workflow"):
-            row["workflow"] = f"{h['workflow']}, step {h['step']}" if h.get("step") is not None else h["workflow"]
-        if qualified(h):
-            row["condition"] = qualified(h)
+    def item(node, data) -> dict:
+        notes = qualifier_notes(data)
+        return {"label": label(node), **({"condition": "; ".join(notes)} if notes else {})}
+
+    def stage_of(responsibility):
+        stages = [(graph.nodes[v].get("order") or 99, label(v)) for _, v, d in graph.out_edges(responsibility, data=True)
+                  if d.get("relation") == "at_stage"]
+        return min(stages)[1] if stages else "no stage"
+
+    def handoff(other, data) -> dict:
+        row = {"role": label(other), "artifact": data.get("artifact_label") or "", "stage": data.get("stage_label") or ""}
+        if data.get("workflow_label"):
+            step = data.get("step")
+            row["workflow"] = f"{data['workflow_label']}, step {step}" if step is not None else data["workflow_label"]
+        notes = qualifier_notes(data)
+        if notes:
+            row["condition"] = "; ".join(notes)
         return row
 
-    from .story import hats
+    def handoff_key(row):
+        return (row["role"].casefold(), row["artifact"].casefold())
 
-    for node in hats(graph):
-        attrs = graph.nodes[node]
-        d = describe(kg, Entity(URIRef(node), "role", attrs.get("label", node)))
-        attrs["card"] = {
-            "skills": groups(d["skills"], lambda i: [i.get("level")], list(LEVEL_ORDER)),
-            "tools": groups(d["tools"], lambda i: i.get("categories") or ["no category"]),
-            "responsibilities": groups(d["responsibilities"], lambda i: [i.get("stage") or "no stage"]),
-            "hands_off_to": [handoff(h, "role") for h in d["hands_off_to"]],
-            "receives_from": [handoff(h, "role") for h in d["receives_from"]],
-            "sources": [s["title"] for s in d["sources"]],
+    for hat in hats(graph):
+        skills, tools, responsibilities, out = [], [], [], []
+        for _, v, d in graph.out_edges(hat, data=True):
+            relation = d.get("relation")
+            if relation == "requires_skill":
+                skills.append((d.get("level"), item(v, d)))
+            elif relation == "uses_tool":
+                categories = [label(c) for c in d.get("categories") or [] if c in graph] or [
+                    label(c) for _, c, e in graph.out_edges(v, data=True) if e.get("relation") == "in_category"]
+                tools.extend((c, item(v, d)) for c in sorted(set(categories)) or ["no category"])
+            elif relation == "has_responsibility":
+                responsibilities.append((stage_of(v), item(v, d)))
+            elif relation == "hands_off_to" and v != hat:
+                out.append(handoff(v, d))
+        received = [handoff(u, d) for u, _, d in graph.in_edges(hat, data=True)
+                    if d.get("relation") == "hands_off_to" and u != hat]
+        graph.nodes[hat]["card"] = {
+            "skills": group(skills, list(LEVEL_ORDER)),
+            "tools": group(tools),
+            "responsibilities": group(responsibilities),
+            "hands_off_to": sorted(out, key=handoff_key),
+            "receives_from": sorted(received, key=handoff_key),
         }
 
 
