@@ -897,3 +897,58 @@ def test_with_an_esco_import_the_first_view_stays_the_hats_and_an_occupation_is_
         page.assert_quiet()
     finally:
         page.close()
+
+
+def test_the_served_explorer_asks_the_json_api_to_compare_any_two_hats_and_check_a_team(browser, kg):
+    import threading
+
+    from datateam.graph.analysis.coverage import coverage
+    from datateam.graph.analysis.overlap import overlap
+    from datateam.queries.server.http_server import make_server
+
+    server = make_server(kg, "127.0.0.1", 0, log=False)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        page = context.new_page()
+        requests, problems = [], []
+        page.on("request", lambda r: requests.append(r.url))
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
+        page.goto(server.url + "explorer")
+        page.wait_for_function("window.explorerReady === true", timeout=30000)
+        assert page.evaluate("explorer.data.api") is True
+        page.evaluate("(iri) => explorer.select(explorer.nodeByIri(iri), {move: 'none'})", iri("role", "data-engineer"))
+        page.select_option("#compare-with", label="ML engineer")
+        page.wait_for_function("() => document.getElementById('compare-scores').textContent.startsWith('Jaccard')")
+        expected = overlap(kg, "data engineer", "ML engineer")
+        assert page.locator("#compare-scores").text_content().startswith(
+            f"Jaccard {expected['jaccard']:.2f} · level-weighted Jaccard {expected['weighted']:.2f}")
+        assert "/api/overlap" in page.locator("#compare-scores").text_content()
+        assert page.locator("#compare-b-title").text_content() == f"Only ML engineer ({len(expected['only_b'])})"
+        page.click("#compare-close")
+        # Any team, checked by the server.
+        page.click("#open-team")
+        page.fill("#team-roles", "data analyst, data engineer")
+        page.click("#team-check")
+        page.wait_for_function("() => document.getElementById('team-worn-title').textContent === 'Hats covered (2)'")
+        result = coverage(kg, roles=["data analyst", "data engineer"], next_hire=True)
+        t = result["totals"]
+        assert page.locator("#team-summary").text_content().startswith(
+            f"Covers {t['responsibilities']['covered']} of {t['responsibilities']['all']} responsibilities")
+        assert page.locator("#team-next li").first.text_content().startswith(
+            f"{result['next_hire'][0]['role']}: closes {result['next_hire'][0]['closes']}")
+        # An unknown name comes back as the server's one-line error.
+        page.fill("#team-roles", "data enginer")
+        page.click("#team-check")
+        page.wait_for_function("() => document.getElementById('team-summary').textContent.includes('could not')")
+        assert "no role named 'data enginer'" in page.locator("#team-summary").text_content()
+        page.screenshot(path=str(ARTIFACTS / "explorer-served-team.png"))
+        assert {r.split("?")[0] for r in requests} == {server.url + "explorer", server.url + "api/overlap", server.url + "api/coverage"}
+        assert [p for p in problems if "400" not in p] == []
+    finally:
+        context.close()
+        server.shutdown()
+        server.stop(grace=5)
+        thread.join(10)

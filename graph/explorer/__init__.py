@@ -259,11 +259,18 @@ def _with_attributions(kg, data: dict) -> dict:
 
 
 def explorer_html(kg, view: str | None = None, **options) -> str:
-    """The explorer page of a view as HTML text (see write_explorer for the arguments)."""
+    """The explorer page of a view as HTML text (see write_explorer for the arguments).
+
+    served=True gives the page that `datateam serve` answers at /explorer: it may ask its own server
+    (connect-src 'self', nothing else) for the analyses (/api/overlap, /api/coverage, ...), so any two
+    roles can be compared and any team checked; the written file asks nothing of anyone.
+    """
     seed = options.pop("seed", 7)
     team = options.pop("team", None)
+    served = options.pop("served", False)
     chosen = explorer_view(kg, view, **options)
     data = _with_team(kg, _with_attributions(kg, build_page_data(chosen, _source_titles(kg), seed=seed)), team)
+    data["api"] = bool(served)
     return render_data(data, chosen)
 
 

@@ -527,14 +527,18 @@ def render_data(data: dict, view: View) -> str:
     """Render page data (from build_page_data) for its view into HTML."""
     data["options"] = network_options(view, large=data["view"]["large"])
     data.setdefault("team", None)
+    data.setdefault("api", False)
     vis_js = vis_network_script()
     app_js = _inline_script(_asset("explorer.js"), "explorer.js")
     css = _asset("explorer.css")
     if re.search(r"</style", css, re.IGNORECASE):
         raise DatateamError("explorer.css contains '</style' and cannot be inlined safely")
+    # The page `datateam serve` answers may ask that server for the analyses; a written file asks no one.
+    connect = "'self'" if data.get("api") else "'none'"
     csp = ("default-src 'none'; "
            f"script-src {_sha256(vis_js)} {_sha256(app_js)}; "
-           "style-src 'unsafe-inline'; img-src data:; font-src 'none'; connect-src 'none'; "
+           "style-src 'unsafe-inline'; img-src data:; font-src 'none'; "
+           f"connect-src {connect}; "
            "media-src 'none'; object-src 'none'; frame-src 'none'; worker-src 'none'; "
            "base-uri 'none'; form-action 'none'")
     template = _environment().get_template("explorer.html.j2")
@@ -554,7 +558,8 @@ def render_data(data: dict, view: View) -> str:
         has_handoffs=any(e["relation"] == "hands_off_to" for e in data["edges"]),
         has_works_with=any(e["relation"] == "works_with" for e in data["edges"]),
         story=data["view"]["story"],
-        has_team=bool(data.get("team")),
+        has_team=bool(data.get("team")) or bool(data.get("api")),
+        api=bool(data.get("api")),
         expand_types=[t for t in types if t["key"] in ("skill", "tool", "responsibility")],
         css=Markup(css),
         data_json=Markup(script_json(data)),

@@ -11,6 +11,8 @@ Routes:
   GET  /api/queries             the named queries of the library, with their text (JSON)
   GET  /api/queries/NAME?k=v    run a named query with parameters (negotiated like /sparql)
   GET  /explorer                the explorer page (from --explorer FILE, or generated)
+  GET  /api/similar, /api/overlap, /api/transition, /api/coverage, /api/handoffs
+                                the analyses as JSON (queries/server/analysis_api.py)
 
 This module is the endpoint's logic, independent of sockets: `SparqlEndpoint.handle(Request) ->
 Response`. Every query runs through `queries.execute.run_query` - the same safety checks, time
@@ -47,6 +49,7 @@ from urllib.parse import parse_qsl
 from ... import __version__
 from ...graph.errors import DatateamError
 from . import negotiation as neg
+from .analysis_api import ROUTES as ANALYSIS_ROUTES
 from ..engine.limits import HttpLimits
 
 DEFAULT_PORT = 8000
@@ -151,13 +154,14 @@ class SparqlEndpoint:
         self._graphs: list[str] | None = None
         self._description_counts: tuple[dict[str, int], int] | None = None
         self._explorer_html: bytes | None = None
+        self._analyses = None
 
     @staticmethod
     def runs_query(method: str, path: str, params: list[tuple[str, str]]) -> bool:
         """True when a request to `path` would evaluate a query (or try to change data)."""
         if path == "/sparql":
             return method == "POST" or any(k in ("query", "update") for k, _ in params)
-        return path.startswith("/api/queries/")
+        return path.startswith("/api/queries/") or path in ANALYSIS_ROUTES
 
     @staticmethod
     def is_static(request: Request) -> bool:
@@ -212,6 +216,8 @@ class SparqlEndpoint:
             return self._json(self.named_queries())
         if path.startswith("/api/queries/"):
             return self._run_named(request, path[len("/api/queries/"):])
+        if path in ANALYSIS_ROUTES:
+            return self._analysis(request)
         if path == "/explorer":
             return self._explorer()
         if path == "/favicon.ico":
@@ -423,6 +429,16 @@ class SparqlEndpoint:
 
         return self._evaluate(run, accept, fmt_name)
 
+    def _analysis(self, request: Request) -> Response:
+        from .analysis_api import AnalysisApi
+
+        with self._lock:
+            if self._analyses is None:
+                self._analyses = AnalysisApi(self.kg)
+            api = self._analyses
+        status, body = api.handle(request.path, list(request.params))
+        return Response(status, body, "application/json")
+
     def _explorer_available(self) -> bool:
         if self.config.explorer is not None:
             return True
@@ -447,7 +463,7 @@ class SparqlEndpoint:
         if html is None:
             from ...graph.explorer import explorer_html
 
-            html = explorer_html(self.kg).encode("utf-8")
+            html = explorer_html(self.kg, served=True).encode("utf-8")
             with self._lock:
                 self._explorer_html = html
         return Response(200, html, "text/html; charset=utf-8", _page_headers(EXPLORER_CSP))

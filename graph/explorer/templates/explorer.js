@@ -746,7 +746,12 @@
     }
   });
   input.addEventListener("blur", function () { matches = []; renderResults(); });
+  function typing() {
+    var a = document.activeElement;
+    return a !== null && (a.tagName === "INPUT" && a.type !== "checkbox" || a.tagName === "TEXTAREA" || a.tagName === "SELECT");
+  }
   document.addEventListener("keydown", function (ev) {
+    if (typing() && document.activeElement !== input) { return; }
     if (ev.key === "/" && document.activeElement !== input) { ev.preventDefault(); input.focus(); input.select(); }
     else if (ev.key === "Escape" && document.activeElement !== input) { clearSelection(); }
   });
@@ -776,14 +781,52 @@
     });
     if (!ids.length) { box.appendChild(el("p", "hint", "nothing")); }
   }
+  // Served by `datateam serve`, the page asks the server's analyses (/api/...) and can compare any
+  // two roles; the written file uses what it embeds.
+  var api = data.api === true;
+  function apiGet(path, params) {
+    var query = new URLSearchParams(params).toString();
+    return fetch(path + "?" + query, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (response) {
+        return response.text().then(function (text) {
+          if (!response.ok) { throw new Error(text.trim() || ("HTTP " + response.status)); }
+          return JSON.parse(text);
+        });
+      });
+  }
+  function iriIds(items) {
+    var out = [];
+    items.forEach(function (item) { var id = explorer.nodeByIri(item.id); if (id !== null) { out.push(id); } });
+    return out;
+  }
   function compare(a, b) {
+    if (api) {
+      comparing = [a, b];
+      $("compare-title").textContent = byId.get(a).label + " and " + byId.get(b).label;
+      $("compare-scores").textContent = "Asking the server\u2026";
+      $("compare").hidden = false;
+      apiGet("/api/overlap", { a: byId.get(a).iri, b: byId.get(b).iri }).then(function (r) {
+        if (!comparing || comparing[0] !== a || comparing[1] !== b) { return; }
+        var shared = [];
+        Object.keys(r.shared).forEach(function (g) { shared = shared.concat(r.shared[g]); });
+        renderCompare(a, b, { jaccard: r.jaccard, weighted: r.weighted, shared: iriIds(shared), only_a: iriIds(r.only_a),
+                              only_b: iriIds(r.only_b) }, "/api/overlap");
+      }).catch(function (error) { $("compare-scores").textContent = "The server could not compare them: " + error.message; });
+      writeHash();
+      return true;
+    }
     var p = pairOf(a, b);
     if (!p) { return false; }
     comparing = [a, b];
+    renderCompare(a, b, p, "computed when the page was written");
+    writeHash();
+    return true;
+  }
+  function renderCompare(a, b, p, origin) {
     var la = byId.get(a).label, lb = byId.get(b).label;
     $("compare-title").textContent = la + " and " + lb;
     $("compare-scores").textContent = "Jaccard " + p.jaccard.toFixed(2) + " · level-weighted Jaccard " + p.weighted.toFixed(2) +
-      " (skills, tools and responsibilities; graph/analysis/overlap.py)";
+      " (skills, tools and responsibilities; graph/analysis/overlap.py, " + origin + ")";
     var counts = {};
     p.shared.forEach(function (id) { var t = byId.get(id).type; counts[t] = (counts[t] || 0) + 1; });
     var parts = Object.keys(counts).sort().map(function (t) { return counts[t] + " " + (TYPES[t] ? TYPES[t].label.toLowerCase() : t); });
@@ -796,8 +839,6 @@
     itemList($("compare-a"), p.only_a);
     itemList($("compare-b"), p.only_b);
     $("compare").hidden = false;
-    writeHash();
-    return true;
   }
   function closeCompare() { comparing = null; $("compare").hidden = true; writeHash(); }
   $("compare-close").addEventListener("click", closeCompare);
@@ -811,7 +852,7 @@
   function fillCompareChoices(id) {
     var section = $("details-compare-section");
     var n = byId.get(id);
-    section.hidden = !(data.pairs && n.type === "role");
+    section.hidden = !((data.pairs || api) && n.type === "role");
     if (section.hidden) { return; }
     var choice = $("compare-with");
     while (choice.options.length > 1) { choice.remove(1); }
@@ -983,6 +1024,27 @@
   // misses stage by stage (graph/analysis/coverage.py, computed when the page was written).
   var team = data.team || null;
   function labels(ids) { return ids.map(function (id) { return byId.get(id).label; }); }
+  function checkTeam() {
+    var roles = $("team-roles").value;
+    $("team-summary").textContent = "Asking the server\u2026";
+    apiGet("/api/coverage", { roles: roles, next_hire: "1" }).then(function (r) {
+      var byIri = function (iri) { return explorer.nodeByIri(iri); };
+      team = {
+        name: "your team", size: r.team.size, people: [],
+        worn: r.team.roles.map(function (x) { return byIri(x.id); }).filter(function (x) { return x !== null; }),
+        stages: r.stages.map(function (st) { return { stage: st.stage, covered: st.covered.length, missing: st.missing.map(function (m) { return m.label; }) }; }),
+        totals: r.totals,
+        next_hire: (r.next_hire || []).map(function (h) { return { id: byIri(h.id), closes: h.closes, by_kind: h.closes_by_kind }; })
+          .filter(function (h) { return h.id !== null; }),
+        unranked: []
+      };
+      showTeam();
+    }).catch(function (error) { $("team-summary").textContent = "The server could not check the team: " + error.message; });
+  }
+  if ($("team-check")) {
+    $("team-check").addEventListener("click", checkTeam);
+    $("team-roles").addEventListener("keydown", function (ev) { if (ev.key === "Enter") { checkTeam(); ev.preventDefault(); } });
+  }
   function showTeam() {
     if (!team) { return; }
     $("team-title").textContent = team.name;
@@ -1096,7 +1158,7 @@
     return best;
   }
   document.addEventListener("keydown", function (ev) {
-    if (document.activeElement === input || ev.target.tagName === "SELECT") { return; }
+    if (typing()) { return; }
     var moves = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
     if (moves[ev.key]) {
       var start = selected !== null ? selected : (ROLES[0] ? ROLES[0].id : null);
