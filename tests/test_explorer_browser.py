@@ -582,7 +582,13 @@ def test_clicking_a_hat_expands_and_collapses_its_neighbourhood(browser, hats_pa
         p.locator('#expand-types input[data-type="tool"]').uncheck()
         shown = set(page.js("() => explorer.shownIds().map(id => explorer.data.nodes[id].iri)"))
         assert shown == roles | {i for i in items if projection.nodes[i]["type"] != "tool"}
+        # The camera took in the hat's items, left of the details panel.
+        panel = p.locator("#details").bounding_box()
+        inside = page.js("""(ids) => ids.map(id => explorer.network.canvasToDOM(explorer.network.getPosition(id)))""",
+                         page.js("() => explorer.shownIds().filter(id => explorer.data.nodes[id].type !== 'role')"))
+        assert all(0 <= q["x"] <= panel["x"] - box["x"] and 0 <= q["y"] <= box["height"] for q in inside)
         # A second click on the selected hat collapses it.
+        point = page.js("(id) => explorer.network.canvasToDOM(explorer.network.getPosition(id))", node_id)
         p.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
         assert set(page.js("() => explorer.shownIds().map(id => explorer.data.nodes[id].iri)")) == roles
         # "Show every" skill: all of them at once, when asked.

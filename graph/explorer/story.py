@@ -450,5 +450,5 @@ def expansion_positions(graph: nx.MultiDiGraph, pinned: dict, *, seed: int = 7) 
     for n in simple.nodes:
         if n not in start:
             start[n] = (rng.uniform(min(xs), max(xs)), rng.uniform(min(ys) - 1, max(ys) + 1))
-    pos = nx.spring_layout(simple, pos=start, fixed=list(pinned), k=0.35, iterations=60, seed=seed)
+    pos = nx.spring_layout(simple, pos=start, fixed=list(pinned), k=0.25, iterations=80, seed=seed)
     return {n: (float(p[0]) * scale, float(p[1]) * scale) for n, p in pos.items()}

@@ -248,6 +248,17 @@
     $("collapse-all").addEventListener("click", function () { expanded.clear(); extraShown.clear(); applyFilters(); });
   }
 
+  // After expanding a hat: the camera takes in the hat and its items, left of the details panel.
+  function frame(id) {
+    var ids = [id];
+    (adjacency.get(id) || []).forEach(function (e) { var other = e.from === id ? e.to : e.from; if (shownNode.get(other)) { ids.push(other); } });
+    if (ids.length < 2) { return; }
+    network.fit({ nodes: ids, animation: false });
+    var panel = $("details").hidden ? 0 : $("details").offsetWidth + 14;
+    var scale = network.getScale() * (container.clientWidth - panel) / container.clientWidth;
+    network.moveTo({ position: network.getViewPosition(), scale: scale, offset: { x: -panel / 2, y: 0 } });
+  }
+
   function expand(id, on) {
     if (!story || byId.get(id).type !== "role") { return; }
     if (on) { expanded.add(id); } else { expanded.delete(id); }
@@ -476,7 +487,7 @@
     if (params.nodes.length && story && byId.get(params.nodes[0]).type === "role") {
       var hat = params.nodes[0];
       if (expanded.has(hat) && selected === hat) { expand(hat, false); clearSelection(); }
-      else { expand(hat, true); select(hat, { move: "none" }); }
+      else { expand(hat, true); select(hat, { move: "none" }); frame(hat); }
     } else if (params.nodes.length) {
       select(params.nodes[0], { animate: true });
     } else if (!params.edges.length) {
