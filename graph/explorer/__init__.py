@@ -4,7 +4,8 @@ The page opens from a file with no network (vis-network inlined, no CDN, a Conte
 that allows no request), shows every label as text (nothing in the data can become markup or
 script), and is drawn at once even for 10,000 nodes (positions computed in Python, physics off).
 
-    views.py    what each view shows (all, role, overlap, handoffs, tools), as networkx subgraphs
+    views.py    what each view shows (hats, all, role, overlap, handoffs, tools), as networkx subgraphs
+    story.py    the hats view's lifecycle layout: columns, label-aware annealing, positions on demand
     layout.py   seeded positions: spring layout for small graphs, Pivot MDS + mesh FR for large ones
     page.py     page data (JSON), pyvis network options, the escaped Jinja template
     templates/  explorer.html.j2, explorer.js, explorer.css
@@ -13,6 +14,8 @@ script), and is drawn at once even for 10,000 nodes (positions computed in Pytho
 >>> summary = write_explorer(load_knowledge_graph(), "explorer.html", view="role", focus="data engineer")
 >>> summary["view"], summary["nodes"] > 10
 ('role', True)
+>>> write_explorer(load_knowledge_graph(), "hats.html")["view"]
+'hats'
 """
 
 from __future__ import annotations

@@ -97,7 +97,7 @@
     var v = { id: e.id, from: e.from, to: e.to };
     if (!visDrawn(e)) { return v; }  // drawn by paintEdges, see below
     if (e.relation === "hands_off_to") {
-      v.color = { color: data.colors.handoff };
+      v.color = { color: data.colors.handoff, highlight: data.colors.handoff, hover: data.colors.handoff };
       v.arrows = { to: { enabled: true, scaleFactor: 0.7 } };
       v.width = 1.6;
       if (e.label) { v.label = e.label; }
