@@ -89,3 +89,33 @@ def test_the_analyses_count_as_queries_for_the_cross_origin_wall_and_the_turns()
         assert SparqlEndpoint.runs_query("GET", path, [])
         assert not SparqlEndpoint.is_static(Request("GET", path, [], {}))
     assert not SparqlEndpoint.runs_query("GET", "/api/info", [])
+
+
+def test_over_http_a_page_of_another_origin_is_refused_and_the_same_origin_answered(kg):
+    import threading
+    import urllib.error
+    import urllib.request
+
+    from datateam.queries.server.http_server import make_server
+
+    server = make_server(kg, "127.0.0.1", 0, log=False)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        url = server.url + "api/overlap?a=DE&b=DS"
+        for site in ("cross-site", "same-site"):
+            request = urllib.request.Request(url, headers={"Sec-Fetch-Site": site})
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(request, timeout=30)
+            assert refused.value.code == 403
+        request = urllib.request.Request(url, headers={"Sec-Fetch-Site": "same-origin"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            assert response.status == 200 and json.loads(response.read())["a"]["label"] == "data engineer"
+        request = urllib.request.Request(server.url + "api/overlap?" + "&".join(f"p{i}=1" for i in range(5000)))
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=30)
+        assert refused.value.code in (400, 414)
+    finally:
+        server.shutdown()
+        server.stop(grace=5)
+        thread.join(10)
