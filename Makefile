@@ -3,6 +3,7 @@
 #   make test   set up (including Chromium for the browser tests) and run every test
 #   make bench  run the benchmarks and rewrite BENCHMARKS.md
 #   make kb     recompile ontology/kb/*.trig after editing ontology/sources/*.yaml
+#   make screenshots  write docs/img/explorer-*.png from the real explorer page in Chromium
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
@@ -10,7 +11,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 OUT    := out
 
-.PHONY: setup browser run test bench kb clean
+.PHONY: setup browser run test bench kb screenshots clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "datateam-kg needs Python 3.11 or newer (found %s)" % sys.version.split()[0])'
@@ -40,6 +41,9 @@ bench: setup browser
 
 kb: setup
 	$(BIN)/python -m datateam.ontology.compile
+
+screenshots: setup browser
+	$(BIN)/python bench/screenshots.py
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache tests/artifacts *.egg-info

@@ -942,8 +942,8 @@ def bridges(top, item_type, include_conditional, fmt, output):
 
 @main.command()
 @graph_options
-@click.option("--view", type=click.Choice(["all", "role", "overlap", "handoffs", "tools"]), default=None,
-              help="What to show (default: overlap with --compare, else all).")
+@click.option("--view", type=click.Choice(["hats", "all", "role", "overlap", "handoffs", "tools"]), default=None,
+              help="What to show (default: overlap with --compare, else hats: the roles along the lifecycle).")
 @click.option("--focus", metavar="NAME", help="Select this node when the page opens; the role view's role.")
 @click.option("--depth", type=click.IntRange(0, 10), default=None,
               help="Keep only what lies within N links of --focus (role view: default 1).")
@@ -953,16 +953,21 @@ def bridges(top, item_type, include_conditional, fmt, output):
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
               help="File to write (default: explorer.html for html, standard output for json).")
 @click.option("--seed", type=int, default=7, show_default=True, help="Layout seed (same inputs, same page).")
+@click.option("--team", type=click.Path(dir_okay=False), default=None,
+              help="A team file (as for `coverage --team`): the page opens on the hats it covers and misses.")
 @click.option("--open", "open_page", is_flag=True, help="Open the written page in the default browser.")
-def explore(view, focus, depth, compare, fmt, output, seed, open_page):
+def explore(view, focus, depth, compare, fmt, output, seed, team, open_page):
     """Write the interactive explorer: one self-contained HTML page that works offline.
 
-    Search by label or alias, filter by node type and source, click a node for its definition,
-    aliases, sources and neighbours. The page loads nothing from the network.
+    It opens on the hats (roles) along the lifecycle and the handoffs between them; click a hat for
+    its card and its skills, tools and responsibilities, compare two hats, see the overlap heatmap,
+    a workflow's handoffs step by step, and with --team where a team is thin. Search by label or
+    alias, filter by node type and source. The page loads nothing from the network.
 
     \b
     Examples:
       datateam explore -o explorer.html
+      datateam explore --team team.yaml -o team.html
       datateam explore --view role --focus "data engineer" -o de.html
       datateam explore --compare "data engineer" "ML engineer" -o de-vs-mle.html
       datateam explore --view handoffs --open
@@ -971,6 +976,8 @@ def explore(view, focus, depth, compare, fmt, output, seed, open_page):
 
     kg = _state().knowledge_graph()
     options = {"focus": focus, "depth": depth, "compare": compare, "seed": seed}
+    if team is not None:
+        options["team"] = team
     if fmt == "json":
         emit(to_json(explorer_data(kg, view, **options)), output)
         return

@@ -492,6 +492,39 @@ def test_explore_errors_are_one_line(runner, tmp_path):
     assert not (tmp_path / "x.html").exists()
 
 
+def test_explore_opens_on_the_hats_and_takes_a_team_file(runner, tmp_path, kg):
+    from datateam.graph.analysis.coverage import coverage
+
+    out = tmp_path / "hats.html"
+    result = runner.invoke(main, ["explore", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    data = _json_block(out.read_text(encoding="utf-8"))
+    assert data["view"]["name"] == "hats" and data["team"] is None and data["api"] is False
+    assert "connect-src &#39;none&#39;;" in out.read_text(encoding="utf-8")  # the meta CSP, escaped
+    assert [c["label"] for c in data["view"]["story"]["columns"]] == [
+        "Problem framing", "Data", "Analysis", "Modelling", "Productionisation", "Operations"]
+    team = tmp_path / "team.yaml"
+    team.write_text("team: us\npeople:\n  - name: Ana\n    hats: [data scientist, DE]\n", encoding="utf-8")
+    out = tmp_path / "team.html"
+    result = runner.invoke(main, ["explore", "--team", str(team), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    data = _json_block(out.read_text(encoding="utf-8"))
+    expected = coverage(kg, team=team, next_hire=True)
+    ids = {n["id"]: n["iri"] for n in data["nodes"]}
+    assert data["team"]["name"] == "us"
+    assert sorted(ids[i] for i in data["team"]["worn"]) == sorted(r["id"] for r in expected["team"]["roles"])
+    assert [ids[h["id"]] for h in data["team"]["next_hire"]] == [h["id"] for h in expected["next_hire"]]
+    assert data["team"]["totals"] == expected["totals"]
+    # Errors stay one line, and nothing is written.
+    result = runner.invoke(main, ["explore", "--team", str(team), "--view", "tools", "-o", str(tmp_path / "x.html")])
+    assert result.exit_code == 1 and result.output == "error: --team is for the hats view (the default), not --view tools\n"
+    missing = tmp_path / "nobody.yaml"
+    result = runner.invoke(main, ["explore", "--team", str(missing), "-o", str(tmp_path / "x.html")])
+    assert result.exit_code != 0 and str(missing) in result.output and "Traceback" not in result.output
+    assert result.output.count("\n") == 1
+    assert not (tmp_path / "x.html").exists()
+
+
 def test_explore_with_user_data(runner, tmp_path):
     out = tmp_path / "mine.html"
     result = runner.invoke(main, ["--data", str(XSS_FILE), "explore", "-o", str(out)])
