@@ -123,12 +123,15 @@ def graph_options(func=None, *, root: bool = False):
         click.option("--endpoint", metavar="URL", expose_value=False, callback=_set_endpoint,
                      envvar="DATATEAM_ENDPOINT" if root else None,
                      help="Run against a remote SPARQL 1.1 endpoint instead of the embedded store."),
-        click.option("--debug", is_flag=True, expose_value=False, callback=_set_debug,
-                     help="Show tracebacks on errors."),
+        debug_option,
     ]
     for option in reversed(options):
         func = option(func)
     return func
+
+
+debug_option = click.option("--debug", is_flag=True, expose_value=False, callback=_set_debug,
+                            help="Show tracebacks on errors.")
 
 
 def format_option(*choices: str, default: str = "table"):
@@ -289,7 +292,7 @@ def show(name, types, fmt, output):
 
 @main.command()
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
-@click.option("--debug", is_flag=True, expose_value=False, callback=_set_debug, help="Show tracebacks on errors.")
+@debug_option
 @format_option("text", "json", default="text")
 def validate(files, fmt):
     """Check data files (or, without FILES, the shipped knowledge base) against the SHACL shapes.
@@ -451,6 +454,7 @@ def _remote_deadline(state: State, seconds: float):
 @click.argument("name", required=False)
 @format_option("table", "json", "csv", "tsv")
 @output_option
+@debug_option
 def queries(name, fmt, output):
     """List the named queries with their parameters, or show one query's text.
 
@@ -470,6 +474,7 @@ def queries(name, fmt, output):
 @main.command()
 @format_option("table", "json", "csv", "tsv", "sparql")
 @output_option
+@debug_option
 def prefixes(fmt, output):
     """List the prefixes every query gets predeclared.
 

@@ -199,3 +199,11 @@ def test_each_default_exists_once():
     assert option(coverage, "top") == defaults.COVERAGE_TOP == 5
     assert option(handoffs, "max_hops") == defaults.HANDOFF_MAX_HOPS == 4
     assert option(explore, "seed") == defaults.EXPLORER_SEED == 7
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+@pytest.mark.parametrize("command", [["queries"], ["prefixes"], ["validate"], ["roles"]])
+def test_debug_works_before_and_after_every_command_name(runner, command, where):
+    args = ["--debug", *command] if where == "before" else [*command, "--debug"]
+    result = runner.invoke(main, args)
+    assert result.exit_code == 0, result.output
