@@ -903,3 +903,21 @@ def _comparison_line(c: dict, this: str) -> str:
     others = ", ".join(r["label"] for r in c["roles"] if r["id"] != this)
     condition = f" ({c['condition']})" if c.get("condition") else ""
     return f"with {others}: {', '.join(c['kinds'])}{condition}  [{c['source']['id']}] {c['note']}"
+
+
+ROLE_COLUMNS = ["id", "label", "aliases", "definition", "skills", "tools", "responsibilities",
+                "conditional_skills", "conditional_tools", "family", "note"]
+
+
+def render_roles(rows: list[dict], fmt: str = "table") -> str:
+    """list_roles(...) as "table" (format_roles) or as "json", "csv" or "tsv" rows of ROLE_COLUMNS."""
+    from ..text import format_rows
+
+    return format_roles(rows) if fmt == "table" else format_rows(rows, ROLE_COLUMNS, fmt)
+
+
+def render_details(details: dict, fmt: str = "table") -> str:
+    """describe(...) as "table" (format_details) or "json" text."""
+    from ..text import to_json
+
+    return to_json(details) if fmt == "json" else format_details(details)

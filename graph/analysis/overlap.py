@@ -55,8 +55,10 @@ import networkx as nx
 import numpy as np
 from scipy import sparse
 
+from ..defaults import MATRIX_MAX_ROLES
 from ..errors import DatateamError
 from ..projection import LEVEL_RANK, build_projection, short_id
+from ..text import to_delimited, to_json, to_table
 
 BY_CHOICES = ("skills", "tools", "responsibilities", "all")
 ITEM_RELATIONS = {
@@ -604,7 +606,8 @@ __all__ = [
     "described_roles", "format_matrix_notes", "incidence_matrices", "unranked_roles",
     "item_group", "jaccard", "matrix_as_dict", "matrix_rows", "overlap", "overlap_matrix", "overlap_of",
     "overlap_summary", "pairwise_scores", "projection_for_overlap", "role_items", "similarity_graph",
-    "weighted_jaccard",
+    "weighted_jaccard", "OVERLAP_COLUMNS", "overlap_rows", "render_overlap", "cluster_labels", "matrix_notes",
+    "render_matrix",
 ]
 
 
@@ -688,3 +691,75 @@ def format_clusters(clusters: list[list[str]]) -> str:
     for number, cluster in enumerate(clusters, start=1):
         lines.append(f"  {number}. {', '.join(cluster)}")
     return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# The command's outputs: one function per result, in each format it offers
+
+OVERLAP_COLUMNS = ["has", "group", "type", "label", "id", "level", "level_a", "level_b"]
+PAIR_COLUMNS = ["a", "b", "shared", "jaccard", "weighted"]
+PAIR_HEADERS = ["role A", "role B", "shared", "jaccard", "weighted"]
+
+
+def overlap_rows(result: dict) -> list[dict]:
+    """An overlap(...) result as rows (OVERLAP_COLUMNS): shared items, then each role's own, labelled by who has them."""
+    rows = [dict(item, group=group, has="both") for group, items in result["shared"].items() for item in items]
+    rows += [dict(item, has=result["a"]["label"]) for item in result["only_a"]]
+    rows += [dict(item, has=result["b"]["label"]) for item in result["only_b"]]
+    return rows
+
+
+def render_overlap(result: dict, fmt: str = "table") -> str:
+    """An overlap(...) result as "table" (format_overlap), "csv" (overlap_rows) or "json" text."""
+    if fmt == "json":
+        return to_json(result)
+    if fmt == "csv":
+        return to_delimited(overlap_rows(result), OVERLAP_COLUMNS)
+    return format_overlap(result)
+
+
+def cluster_labels(matrix: OverlapMatrix) -> list[list[str]]:
+    """The matrix's clusters as lists of role labels."""
+    label = dict(zip(matrix.roles, matrix.labels))
+    return [[label[r] for r in cluster] for cluster in matrix.clusters]
+
+
+def matrix_notes(matrix: OverlapMatrix) -> dict:
+    """What the matrix left out (roles without skills or tools, conditional facts), for format_matrix_notes."""
+    return {"unranked": matrix.unranked, "conditional": matrix.conditional}
+
+
+def _clusters_and_notes(matrix: OverlapMatrix) -> str:
+    notes = format_matrix_notes(matrix_notes(matrix))
+    return "\n" + format_clusters(cluster_labels(matrix)) + ("\n" + notes if notes else "")
+
+
+def render_matrix(matrix: OverlapMatrix, fmt: str = "table", *, layout: str = "pairs", score: str = "jaccard",
+                  top: int | None = None, min_shared: int | None = None) -> str:
+    """An overlap_matrix(...) as "table", "csv" or "json" text: one row per pair (layout "pairs") or the square.
+
+    top and min_shared keep only the N most overlapping pairs, or those sharing at least N items.
+    Above MATRIX_MAX_ROLES roles the pairs that share nothing are left out, JSON has no square
+    matrices, and the square layout raises DatateamError.
+    """
+    small = len(matrix.roles) <= MATRIX_MAX_ROLES
+    pairs = matrix.pairs(include_zero=small, limit=top, min_shared=min_shared or 0)
+    if fmt == "json":
+        data = matrix_as_dict(matrix) if small else {
+            "by": matrix.by, "roles": len(matrix.roles), "pairs": pairs, "clusters": cluster_labels(matrix),
+            "unranked": matrix.unranked, "conditional": matrix.conditional}
+        if top or min_shared:
+            data["pairs"] = pairs
+        return to_json(data)
+    if layout == "square":
+        if not small:
+            raise DatateamError(f"{len(matrix.roles)} roles are too many for --layout square (at most "
+                                f"{MATRIX_MAX_ROLES}); use --layout pairs or choose some with --roles")
+        rows = matrix_rows(matrix, score)
+        columns = ["role"] + [r["role"] for r in rows]
+        if fmt == "csv":
+            return to_delimited(rows, columns)
+        return to_table(rows, columns, max_width=10_000) + _clusters_and_notes(matrix)
+    if fmt == "csv":
+        return to_delimited(pairs, PAIR_COLUMNS + ["a_id", "b_id"])
+    return to_table(pairs, PAIR_COLUMNS, PAIR_HEADERS) + _clusters_and_notes(matrix)

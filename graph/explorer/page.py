@@ -33,6 +33,7 @@ import networkx as nx
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from ..defaults import EXPLORER_SEED
 from ..errors import DatateamError
 from .layout import compute_positions
 from .views import SIDES, View
@@ -75,7 +76,7 @@ MAX_LABEL_ARTIFACTS = 2
 # The data
 
 
-def build_page_data(view: View, source_titles: dict[str, str] | None = None, *, seed: int = 7) -> dict:
+def build_page_data(view: View, source_titles: dict[str, str] | None = None, *, seed: int = EXPLORER_SEED) -> dict:
     """Turn a View into the plain data the page draws: nodes, edges, legend, sources, options.
 
     view: from select_view; source_titles: source id -> title for the source filter (ids without a
@@ -395,7 +396,7 @@ def _sha256(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
 
 
-def render_page(view: View, source_titles: dict[str, str] | None = None, *, seed: int = 7) -> str:
+def render_page(view: View, source_titles: dict[str, str] | None = None, *, seed: int = EXPLORER_SEED) -> str:
     """The complete, self-contained explorer page for a view, as HTML text.
 
     view: from select_view; source_titles: source id -> title; seed: the layout seed.

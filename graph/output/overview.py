@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..analysis.describe import list_roles
+from ..defaults import OVERVIEW_MIN_SHARED, OVERVIEW_TOP
 from ..lookup.sources import source_index
 
 
-OVERVIEW_MIN_SHARED = 3  # role pairs sharing fewer items say little about how two hats overlap
 
 
-def build_overview(kg, *, html: Path | None = None, by: str = "all", top: int = 8,
+def build_overview(kg, *, html: Path | None = None, by: str = "all", top: int = OVERVIEW_TOP,
                    min_shared: int = OVERVIEW_MIN_SHARED, include_conditional: bool = False) -> dict:
     """Summarise the knowledge graph and (optionally) write the full explorer page.
 

@@ -45,12 +45,13 @@ from pathlib import Path
 from urllib.parse import parse_qsl
 
 from ... import __version__
+from ...graph.defaults import SERVER_MAX_ROWS, SERVER_PORT
 from ...graph.errors import DatateamError
 from . import negotiation as neg
 from ..engine.limits import HttpLimits
 
-DEFAULT_PORT = 8000
-DEFAULT_MAX_ROWS = 10_000
+DEFAULT_PORT = SERVER_PORT
+DEFAULT_MAX_ROWS = SERVER_MAX_ROWS
 DEFAULT_MAX_CONCURRENT = 8
 DEFAULT_WARM_WORKERS = 4
 PAGE_ASSETS = {"page.js": "text/javascript; charset=utf-8", "page.css": "text/css; charset=utf-8"}
