@@ -583,6 +583,7 @@ def test_named_query_list_and_run(base, kg):
 # Concurrency
 
 
+@pytest.mark.slow
 def test_twenty_concurrent_clients_while_a_runaway_query_runs(kg):
     jobs = {
         "roles": ROLES_QUERY,
@@ -644,6 +645,7 @@ def _start_console_server(*args):
     return proc, match.group(1)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_console_command_serves_and_stops_gracefully(signum):
     proc, url = _start_console_server("--timeout", "3")

@@ -206,8 +206,9 @@ def describe(kg, entity: Entity) -> dict:
     deployments, sources. For a tool: categories and used_by [{role, level, sources}]. For a skill:
     used_by [{role, level, sources}]. Other types get their own relations.
 
+    >>> from datateam.graph.lookup.names import resolve
     >>> describe(kg, resolve(kg, "data engineer"))["tools"][0]["label"]
-    'Amazon EMR'
+    'Amazon ECS'
     """
     sources = _Sources(source_index(kg))
     sources.qualifiers = read_qualifiers(kg)
