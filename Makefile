@@ -4,6 +4,8 @@
 #   make test-fast  the tests not marked slow, browser or full_data (for development; no Chromium needed)
 #   make bench  run the benchmarks and rewrite BENCHMARKS.md
 #   make kb     recompile ontology/kb/*.trig after editing ontology/sources/*.yaml
+#   make editor rebuild the query page's editor bundle (queries/server/page/editor.js) with npm from
+#               page-editor/package-lock.json; the bundle is committed, so nothing else needs npm
 #   make clean  remove the environment, build output, and the stores and pages the README's examples write
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -15,7 +17,7 @@ OUT    := out
 # What the README's examples leave in the working folder (stores are removed only when they are ours).
 EXAMPLE_FILES := explorer.html de.html de-vs-mle.html mine.html roles.csv kb.trig result.json overlap.png
 
-.PHONY: setup browser run test test-fast bench kb clean
+.PHONY: setup browser run test test-fast bench kb editor clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "datateam-kg needs Python 3.11 or newer (found %s)" % sys.version.split()[0])'
@@ -49,8 +51,11 @@ bench: setup browser
 kb: setup
 	$(BIN)/python -m datateam.ontology.compile
 
+editor:
+	cd page-editor && npm ci --no-audit --no-fund && npm run build
+
 clean:
-	rm -rf $(VENV) $(OUT) build dist *.egg-info .pytest_cache tests/artifacts
+	rm -rf $(VENV) $(OUT) build dist *.egg-info .pytest_cache tests/artifacts page-editor/node_modules
 	rm -f $(EXAMPLE_FILES)
 	@if [ -f kg/datateam-store.json ]; then rm -rf kg; fi
 	@if [ -f kg-server/CURRENT ]; then rm -rf kg-server; fi

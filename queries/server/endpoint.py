@@ -10,6 +10,8 @@ Routes:
   GET  /api/info                what the page needs to know (JSON)
   GET  /api/queries             the named queries of the library, with their text (JSON)
   GET  /api/queries/NAME?k=v    run a named query with parameters (negotiated like /sparql)
+  GET  /api/vocabulary          the store's classes and properties, for the editor's completion (JSON)
+  GET  /api/show?iri=IRI        `datateam show <IRI>`: JSON, or its text table with format=text
   GET  /explorer                the explorer page (from --explorer FILE, or generated)
 
 This module is the endpoint's logic, independent of sockets: `SparqlEndpoint.handle(Request) ->
@@ -54,7 +56,8 @@ DEFAULT_PORT = SERVER_PORT
 DEFAULT_MAX_ROWS = SERVER_MAX_ROWS
 DEFAULT_MAX_CONCURRENT = 8
 DEFAULT_WARM_WORKERS = 4
-PAGE_ASSETS = {"page.js": "text/javascript; charset=utf-8", "page.css": "text/css; charset=utf-8"}
+PAGE_ASSETS = {"page.js": "text/javascript; charset=utf-8", "page.css": "text/css; charset=utf-8",
+               "editor.js": "text/javascript; charset=utf-8"}
 # The query page may talk to this server only: no CDN, no other host, no inline script.
 PAGE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; "
             "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
@@ -152,13 +155,14 @@ class SparqlEndpoint:
         self._graphs: list[str] | None = None
         self._description_counts: tuple[dict[str, int], int] | None = None
         self._explorer_html: bytes | None = None
+        self._vocabulary: dict | None = None
 
     @staticmethod
     def runs_query(method: str, path: str, params: list[tuple[str, str]]) -> bool:
         """True when a request to `path` would evaluate a query (or try to change data)."""
         if path == "/sparql":
             return method == "POST" or any(k in ("query", "update") for k, _ in params)
-        return path.startswith("/api/queries/")
+        return path.startswith("/api/queries/") or path == "/api/show"
 
     @staticmethod
     def is_static(request: Request) -> bool:
@@ -213,6 +217,10 @@ class SparqlEndpoint:
             return self._json(self.named_queries())
         if path.startswith("/api/queries/"):
             return self._run_named(request, path[len("/api/queries/"):])
+        if path == "/api/vocabulary":
+            return self._json(self.vocabulary())
+        if path == "/api/show":
+            return self._show(request)
         if path == "/explorer":
             return self._explorer()
         if path == "/favicon.ico":
@@ -423,6 +431,37 @@ class SparqlEndpoint:
             return self._run(query.text, bind_parameters(self.kg, query, given))
 
         return self._evaluate(run, accept, fmt_name)
+
+    def vocabulary(self) -> dict:
+        """The store's classes and properties, for the editor's completion (asked once)."""
+        from .page_data import vocabulary
+
+        with self._lock:
+            cached = self._vocabulary
+        if cached is None:
+            cached = vocabulary(self.kg)
+            with self._lock:
+                self._vocabulary = cached
+        return cached
+
+    def _show(self, request: Request) -> Response:
+        """`datateam show` for the entity an IRI names: its JSON, or (format=text) its text table."""
+        from .page_data import describe_iri
+        from ...graph.errors import AmbiguousNameError, NameNotFoundError
+
+        iris = [v for k, v in request.params if k == "iri"]
+        if len(iris) != 1:
+            return text_response(400, "give exactly one iri= parameter (the IRI of a role, skill, tool, ...)")
+        fmt = _last(request.params, "format") or "json"
+        if fmt not in ("json", "text"):
+            return text_response(400, f"format={_printable(fmt)!r}: use json or text")
+        try:
+            text = describe_iri(self.kg, iris[0], "table" if fmt == "text" else "json")
+        except (NameNotFoundError, AmbiguousNameError) as exc:
+            return text_response(404, str(exc))
+        if fmt == "text":
+            return Response(200, text.encode("utf-8"))
+        return Response(200, text.encode("utf-8"), "application/json")
 
     def _explorer_available(self) -> bool:
         if self.config.explorer is not None:
