@@ -44,6 +44,10 @@ const errorLine = StateField.define({
   provide: (field) => EditorView.decorations.from(field),
 });
 
+// An edit clears the marked error (the lint diagnostic would otherwise follow the text around).
+const clearOnEdit = EditorState.transactionExtender.of((tr) =>
+  tr.docChanged && tr.startState.field(errorLine).size ? { effects: setDiagnostics(tr.startState, []).effects } : null);
+
 const theme = EditorView.theme({
   "&": { border: "1px solid #d5dbe1", borderRadius: "4px", fontSize: "13px", backgroundColor: "#fff" },
   "&.cm-focused": { outline: "2px solid #1f5fae", outlineOffset: "-1px" },
@@ -110,7 +114,7 @@ function create({ parent, doc = "", onRun = () => {}, onChange = () => {}, label
       bracketMatching(), indentOnInput(), StreamLanguage.define(sparql),
       syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
       autocompletion({ override: [completionSource(vocabulary)], activateOnTyping: true }),
-      lintGutter(), errorLine, theme, EditorView.lineWrapping,
+      lintGutter(), errorLine, clearOnEdit, theme, EditorView.lineWrapping,
       EditorView.contentAttributes.of({ "aria-label": label, spellcheck: "false", autocapitalize: "off" }),
       Prec.highest(keymap.of([{ key: "Mod-Enter", run: () => { onRun(); return true; } }])),
       keymap.of([...completionKeymap, ...defaultKeymap, ...historyKeymap, indentWithTab]),
@@ -127,10 +131,14 @@ function create({ parent, doc = "", onRun = () => {}, onChange = () => {}, label
     const doc = view.state.doc;
     const from = offsetOf(doc, line, column);
     const lineAt = doc.lineAt(from);
-    const to = from < lineAt.to ? from + 1 : from;
+    // The server names the token it stopped at ("unexpected 'FILTER'; ..."): underline all of it.
+    const token = /^unexpected (['"])(.+?)\1/.exec(message);
+    const at = doc.sliceString(from, lineAt.to);
+    const to = token && at.startsWith(token[2]) ? from + token[2].length : Math.min(from + 1, lineAt.to);
     view.dispatch(setDiagnostics(view.state, [{ from, to, severity: "error", message }]),
                   { effects: setErrorLine.of({ line: lineAt.number, from: lineAt.from }),
                     selection: { anchor: from }, scrollIntoView: true });
+    view.focus();
   }
 
   return {
