@@ -7,6 +7,7 @@ Routes:
   GET  /sparql                  (no query) the SPARQL 1.1 Service Description, Turtle by default
   GET  /                        the query page (editor, named queries, result table, downloads)
   GET  /assets/page.js|page.css the page's script and style (served by us: no CDN)
+  GET  /assets/editor.js        the page's SPARQL editor (CodeMirror, bundled by `make editor`)
   GET  /api/info                what the page needs to know (JSON)
   GET  /api/queries             the named queries of the library, with their text (JSON)
   GET  /api/queries/NAME?k=v    run a named query with parameters (negotiated like /sparql)
@@ -218,7 +219,7 @@ class SparqlEndpoint:
         if path.startswith("/api/queries/"):
             return self._run_named(request, path[len("/api/queries/"):])
         if path == "/api/vocabulary":
-            return self._json(self.vocabulary())
+            return self._vocabulary_response()
         if path == "/api/show":
             return self._show(request)
         if path == "/explorer":
@@ -444,10 +445,19 @@ class SparqlEndpoint:
                 self._vocabulary = cached
         return cached
 
+    def _vocabulary_response(self) -> Response:
+        from ...graph.store.remote import RemoteEndpointError
+
+        try:
+            return self._json(self.vocabulary())
+        except RemoteEndpointError as exc:
+            return text_response(502, f"the remote store failed: {exc}")
+
     def _show(self, request: Request) -> Response:
         """`datateam show` for the entity an IRI names: its JSON, or (format=text) its text table."""
         from .page_data import describe_iri
         from ...graph.errors import AmbiguousNameError, NameNotFoundError
+        from ...graph.store.remote import RemoteEndpointError
 
         iris = [v for k, v in request.params if k == "iri"]
         if len(iris) != 1:
@@ -459,6 +469,8 @@ class SparqlEndpoint:
             text = describe_iri(self.kg, iris[0], "table" if fmt == "text" else "json")
         except (NameNotFoundError, AmbiguousNameError) as exc:
             return text_response(404, str(exc))
+        except RemoteEndpointError as exc:
+            return text_response(502, f"the remote store failed: {exc}")
         if fmt == "text":
             return Response(200, text.encode("utf-8"))
         return Response(200, text.encode("utf-8"), "application/json")

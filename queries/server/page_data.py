@@ -5,8 +5,8 @@ declares and those the data uses - by one SPARQL query over the store, so the ed
 what the store holds, imported frameworks included. `describe_iri(kg, iri, fmt)` is
 `datateam show <IRI>`: the same description, as its JSON or its text table.
 
->>> [t for t in vocabulary(kg)["terms"] if t["iri"].endswith("#Role")]      # doctest: +SKIP
-[{'iri': 'https://w3id.org/datateam-kg/ontology#Role', 'kind': 'class', 'label': 'role'}]
+>>> [t for t in vocabulary(kg)["terms"] if t["iri"].endswith("#Role")]
+[{'iri': 'https://w3id.org/datateam-kg/ontology#Role', 'kind': 'class', 'label': 'Role'}]
 """
 
 from __future__ import annotations

@@ -289,7 +289,7 @@
       const name = compact(term.iri);
       if (!name.startsWith("<")) terms.push({ name, kind: term.kind, iri: term.iri, label: term.label });
     }
-    state.editor.setVocabulary({ prefixes: Object.entries(state.info.prefixes || {}), terms });
+    state.editor.setVocabulary({ prefixes: Object.entries((state.info && state.info.prefixes) || {}), terms });
   }
 
   // -- start ------------------------------------------------------------------------------------
@@ -313,9 +313,13 @@
         $("attributions").appendChild(p);
         show("attributions", true);
       }
-      await loadVocabulary();
     } catch (err) {
       showError(`Cannot read the server's settings: ${err.message}`);
+    }
+    try {
+      await loadVocabulary();
+    } catch (err) {
+      showError(`Classes and properties cannot be completed: ${err.message}`);
     }
     try {
       state.queries = await fetchJSON("/api/queries");
