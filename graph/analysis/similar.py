@@ -2,7 +2,7 @@
 
 Every role gets a *profile*, a vector over the things it has and the concepts above them:
 
-- each item it has (a skill, tool or responsibility, chosen by `by` as in overlap.py) with its
+- each item it has (a skill, tool or responsibility, chosen by `by` as in overlap.py; items.py) with its
   level weight w (core 3, working 2, basic 1, no level stated 2; responsibilities 2);
 - the broader concepts of each item, at depth d above it, with weight w · ½ᵈ: a tool's
   categories (depth 1) and their broader categories, the skill hierarchy (skos:broader: ESCO's
@@ -38,14 +38,18 @@ All pairs come from one sparse product of the row-normalised profile matrix with
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 from scipy import sparse
 
 from ..errors import DatateamError
-from .overlap import (
+from .items import (
     ITEM_RELATIONS, _check_by, conditional_facts, default_roles, projection_for_overlap,
     role_items, unranked_roles,
 )
@@ -326,6 +330,11 @@ def similarity_index(kg, by: str = "all", include_conditional: bool = False, *, 
     True
     """
     _check_by(by)
+    cache = _cache_file(kg, by, include_conditional, settings) if graph is None and not roles else None
+    if cache is not None:
+        found = _read_cache(cache)
+        if found is not None:
+            return found
     graph = graph if graph is not None else projection_for_overlap(kg, include_conditional)
     items = role_items(graph, by)
     role_ids = list(roles) if roles else default_roles(graph, items, by)
@@ -344,7 +353,88 @@ def similarity_index(kg, by: str = "all", include_conditional: bool = False, *, 
     index.include_conditional = bool(graph.graph.get("include_conditional"))
     index.unranked = unranked_roles(graph) if not roles and by != "responsibilities" else []
     index.conditional = conditional_facts(graph, role_ids, ITEM_RELATIONS[by])
+    if cache is not None:
+        _write_cache(cache, index)
     return index
+
+
+# ---------------------------------------------------------------------------------------------
+# The index of a persistent store, kept beside it
+#
+# Building the profiles of ESCO's 3,000 occupations means projecting 124,000 links out of the
+# store (tens of seconds); a fresh `similar` must answer in about a second. A persistent store
+# writes every change into a new database folder, so the folder's name identifies the contents:
+# the index is saved under <store>/cache/ keyed by that name, the parameters and the version, and
+# a stale file is simply never read again (and removed when a new one is written).
+
+CACHE_FORMAT = 1
+CACHE_FOLDER = "cache"
+
+
+def _cache_file(kg, by: str, include_conditional: bool, settings: Settings) -> Path | None:
+    store_path, location = getattr(kg, "store_path", None), getattr(kg, "location", None)
+    if store_path is None or location is None:
+        return None
+    from ... import __version__
+
+    key = json.dumps([CACHE_FORMAT, __version__, by, bool(include_conditional), asdict(settings)], sort_keys=True)
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+    return Path(store_path) / CACHE_FOLDER / f"similar-{Path(location).name}-{digest}.npz"
+
+
+def drop_cached_index(store_path) -> int:
+    """Delete the saved similarity indexes of a persistent store folder; return how many were removed."""
+    folder = Path(store_path) / CACHE_FOLDER
+    removed = 0
+    for path in folder.glob("similar-*.npz") if folder.is_dir() else ():
+        path.unlink(missing_ok=True)
+        removed += 1
+    return removed
+
+
+def _csr_arrays(name: str, m: sparse.csr_matrix) -> dict:
+    return {f"{name}_data": m.data, f"{name}_indices": m.indices, f"{name}_indptr": m.indptr,
+            f"{name}_shape": np.asarray(m.shape, dtype=np.int64)}
+
+
+def _csr_from(arrays, name: str) -> sparse.csr_matrix:
+    return sparse.csr_matrix((arrays[f"{name}_data"], arrays[f"{name}_indices"], arrays[f"{name}_indptr"]),
+                             shape=tuple(int(x) for x in arrays[f"{name}_shape"]))
+
+
+def _write_cache(path: Path, index: SimilarityIndex) -> None:
+    meta = {"roles": index.roles, "labels": index.labels, "by": index.by, "features": index.features,
+            "feature_labels": index.feature_labels, "settings": asdict(index.settings),
+            "include_conditional": index.include_conditional, "unranked": index.unranked,
+            "conditional": index.conditional}
+    try:
+        path.parent.mkdir(exist_ok=True)
+        tmp = path.with_name(f"tmp-{os.getpid()}-{path.name}")
+        with open(tmp, "wb") as handle:
+            np.savez(handle, meta=np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8), idf=index.idf,
+                     **_csr_arrays("raw", index.raw), **_csr_arrays("profiles", index.profiles),
+                     **_csr_arrays("items", index.items))
+        os.replace(tmp, path)
+        same_state = path.name.rsplit("-", 1)[0] + "-"   # similar-<database folder>-
+        for other in path.parent.glob("similar-*.npz"):
+            if not other.name.startswith(same_state):
+                other.unlink(missing_ok=True)   # made for an earlier state of the store
+    except OSError:
+        pass   # a read-only store folder: answer without saving
+
+
+def _read_cache(path: Path) -> SimilarityIndex | None:
+    try:
+        with np.load(path) as arrays:
+            meta = json.loads(arrays["meta"].tobytes().decode("utf-8"))
+            return SimilarityIndex(
+                roles=meta["roles"], labels=meta["labels"], by=meta["by"], features=meta["features"],
+                feature_labels=meta["feature_labels"], raw=_csr_from(arrays, "raw"), idf=arrays["idf"],
+                profiles=_csr_from(arrays, "profiles"), items=_csr_from(arrays, "items"),
+                settings=Settings(**meta["settings"]), include_conditional=meta["include_conditional"],
+                unranked=meta["unranked"], conditional=meta["conditional"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -485,6 +575,6 @@ def similarity_pairs(index: SimilarityIndex, limit: int | None = None, lowest: b
 
 __all__ = [
     "DEFAULT_SETTINGS", "DEPTH_DECAY", "EVIDENCE_K", "GROUP_WEIGHT", "MAX_DEPTH", "Settings", "SimilarityIndex", "build_index", "combine",
-    "explain_pair", "format_similar", "idf_weights", "pair_similarity", "role_profiles", "similar",
+    "drop_cached_index", "explain_pair", "format_similar", "idf_weights", "pair_similarity", "role_profiles", "similar",
     "similarity_index", "similarity_pairs",
 ]
