@@ -88,12 +88,13 @@ def top_k(scores: np.ndarray, i: int, label_rank: np.ndarray, k: int = K) -> lis
 
 
 def evaluate(roles: list[str], labels: list[str], matrices: dict[str, np.ndarray],
-             references: dict[str, dict[str, float]], k: int = K) -> dict[str, dict]:
-    """Mean nDCG@k and precision@k per score over the queries with references among `roles`."""
+             references: dict[str, dict[str, float]], k: int = K, only=None) -> dict[str, dict]:
+    """Mean nDCG@k and precision@k per score over the queries with references among `roles`
+    (and, with `only`, for which only(role) is true)."""
     position = {r: i for i, r in enumerate(roles)}
     label_rank = np.empty(len(labels), dtype=np.int64)
     label_rank[sorted(range(len(labels)), key=lambda j: labels[j].casefold())] = np.arange(len(labels))
-    queries = [r for r in roles if any(o in position for o in references.get(r, {}))]
+    queries = [r for r in roles if any(o in position for o in references.get(r, {})) and (only is None or only(r))]
     out = {}
     for name, dense in matrices.items():
         nd, pr = [], []
@@ -108,14 +109,23 @@ def evaluate(roles: list[str], labels: list[str], matrices: dict[str, np.ndarray
     return out
 
 
-def quality(kg, references_for, prefix: str, settings_list: dict, by: str = "all") -> dict:
+def half(role: str) -> int:
+    """0 or 1: a fixed split of the query occupations into two halves (by a hash of the IRI), so that
+    parameters can be chosen on one half and reported on the other."""
+    import hashlib
+
+    return hashlib.sha256(role.encode("utf-8")).digest()[0] % 2
+
+
+def quality(kg, references_for, prefix: str, settings_list: dict, by: str = "all", graph=None,
+            halves: bool = False) -> dict:
     """Evaluate the new score (under each named Settings) and the two overlap scores on the roles whose IRI
     starts with `prefix`; references_for(kg, roles) gives the reference lists."""
     from datateam.graph.analysis.overlap import pairwise_scores, projection_for_overlap, role_items
     from datateam.graph.analysis.similar import similarity_index
 
     t = time.perf_counter()
-    graph = projection_for_overlap(kg)
+    graph = graph if graph is not None else projection_for_overlap(kg)
     projection_s = time.perf_counter() - t
     matrices, timings, index = {}, {}, None
     for name, settings in settings_list.items():
@@ -133,8 +143,13 @@ def quality(kg, references_for, prefix: str, settings_list: dict, by: str = "all
     timings["jaccard and weighted"] = round(time.perf_counter() - t, 3)
     matrices["jaccard"] = jac.toarray()
     matrices["weighted"] = wei.toarray()
-    result = evaluate(roles, labels, matrices, references_for(kg, roles))
-    return {"roles": len(roles), "projection_s": round(projection_s, 2), "index_s": timings, "scores": result}
+    references = references_for(kg, roles)
+    result = evaluate(roles, labels, matrices, references)
+    out = {"roles": len(roles), "projection_s": round(projection_s, 2), "index_s": timings, "scores": result}
+    if halves:
+        out["halves"] = [evaluate(roles, labels, matrices, references, only=lambda r, h=h: half(r) == h)
+                         for h in (0, 1)]
+    return out
 
 
 def time_similar(store: Path, names: list[str], by: str = "all") -> list[dict]:

@@ -179,7 +179,8 @@ def test_independent_recomputation_on_the_shipped_kb(kg, shipped_index):
             for concept, d in above(item).items():
                 prof[concept] = max(prof.get(concept, 0.0), w * 0.5 ** d)
         for concept, d in above(role).items():
-            prof[concept] = max(prof.get(concept, 0.0), 2.0 * 0.5 ** (d - 1))
+            if sum(1 for other in index.roles if concept in above(other)) > 1:   # groups of one are left out
+                prof[concept] = max(prof.get(concept, 0.0), 8.0 * 0.5 ** (d - 1))
         profiles[role] = prof
     n = len(index.roles)
     df = {}
@@ -280,9 +281,9 @@ def test_onet_soc_groups_and_the_saved_index(tmp_path):
         index = similarity_index(kg)
         ds = index.index_of(BASE + "onet/occupation/15-2051.00")
         group = index.features.index(BASE + "onet/soc-group/15-205")
-        assert index.raw[ds, group] == 2.0                       # the broad group, GROUP_WEIGHT
-        assert index.raw[ds, index.features.index(BASE + "onet/soc-group/15-2")] == 1.0
-        assert index.raw[ds, index.features.index(BASE + "onet/soc-group/15")] == 0.5
+        assert index.raw[ds, group] == 8.0                       # the broad group, GROUP_WEIGHT
+        assert index.raw[ds, index.features.index(BASE + "onet/soc-group/15-2")] == 4.0
+        assert index.raw[ds, index.features.index(BASE + "onet/soc-group/15")] == 2.0
         assert index.feature_labels[group] == "group 15-205"
         result = similar(kg, "Data Scientists", top=3)
         assert result["query"]["id"] == BASE + "onet/occupation/15-2051.00"

@@ -2,8 +2,8 @@
 
 Every role gets a *profile*, a vector over the things it has and the concepts above them:
 
-- each item it has (a skill, tool or responsibility, chosen by `by` as in overlap.py; items.py) with its
-  level weight w (core 3, working 2, basic 1, no level stated 2; responsibilities 2);
+- each item it has (a skill, tool or responsibility, chosen by `by` as in overlap.py) with its
+  level weight w (core 3, working 2, basic 1, no level stated 2; responsibilities 2; items.py);
 - the broader concepts of each item, at depth d above it, with weight w · ½ᵈ: a tool's
   categories (depth 1) and their broader categories, the skill hierarchy (skos:broader: ESCO's
   skill pillar, the knowledge base's own), the responsibilities' parent tasks; where two items
@@ -11,11 +11,12 @@ Every role gets a *profile*, a vector over the things it has and the concepts ab
 - with by="all", the role's own groups: its skos:broader concepts and ESCO ISCO group
   (esco:memberOfISCOGroup), weight GROUP_WEIGHT · ½^(d−1) at depth d (ESCO's occupation
   hierarchy and ISCO groups, O*NET's SOC broad, minor and major groups, the knowledge base's
-  broader roles).
+  broader roles); a group only one compared role belongs to is left out (it cannot be shared).
 
 Each entry is multiplied by the concept's inverse document frequency over the N compared roles,
-idf(c) = ln((1 + N) / (1 + df(c))) + 1 (df: how many of them have c in their profile), so a tool
-two roles use says more than "communication", which most roles have. The score of two roles is
+idf(c) = ln((1 + N) / (1 + df(c))) (df: how many of them have c in their profile), so a tool two
+roles use says more than "communication", which most roles have, and a concept every role has says
+nothing. The score of two roles is
 
     similarity(A, B) = cos(x_A, x_B) · e / (e + EVIDENCE_K)
 
@@ -57,7 +58,11 @@ from .items import (
 ESCO_ISCO_MEMBER = "http://data.europa.eu/esco/model#memberOfISCOGroup"
 DEPTH_DECAY = 0.5       # a concept d levels above an item weighs w · 0.5^d
 MAX_DEPTH = 4           # deeper concepts weigh at most 1/16 of the item; they stop here
-GROUP_WEIGHT = 2.0      # a role's own group (depth 1); its parent group half of that, and so on
+# A role's own group (depth 1); its parent group half of that, and so on. Chosen on one half of
+# O*NET's occupations against its Related Occupations list (best of 1 to 12; the other half, never
+# used to choose, is what the evaluation reports): a role has tens of items and one group, so the
+# group must weigh like a few core items to count at all.
+GROUP_WEIGHT = 8.0
 EVIDENCE_K = 1.0        # the shrink e / (e + k): with one shared item the cosine is halved
 SHARED_SHOWN = 5        # shared items shown per similar role
 
@@ -245,6 +250,13 @@ def role_profiles(graph, role_ids: list[str], by: str, up: dict[str, set[str]],
             memo[item] = found
         return found
 
+    role_groups = {role: _ancestors({role}, up, settings.max_depth) for role in role_ids}
+    # A group only one compared role belongs to cannot be shared; weighing like several items, it
+    # would only shrink that role's every cosine. Such groups are left out.
+    members: dict[str, int] = defaultdict(int)
+    for found in role_groups.values():
+        for g in found:
+            members[g] += 1
     out: dict[str, dict[str, float]] = {}
     for role in role_ids:
         own = items[role]
@@ -255,9 +267,9 @@ def role_profiles(graph, role_ids: list[str], by: str, up: dict[str, set[str]],
                 if value > profile.get(concept, 0.0):
                     profile[concept] = value
         if settings.groups and by == "all":
-            for concept, d in _ancestors({role}, up, settings.max_depth).items():
+            for concept, d in role_groups[role].items():
                 value = settings.group_weight * settings.depth_decay ** (d - 1)
-                if value > profile.get(concept, 0.0):
+                if members[concept] > 1 and value > profile.get(concept, 0.0):
                     profile[concept] = value
         out[role] = profile
     return out
