@@ -8,7 +8,6 @@ responsibilities carry no level and weigh 2. See graph/analysis/overlap.py and s
 from __future__ import annotations
 
 from ..errors import DatateamError
-from ..projection import build_projection
 
 BY_CHOICES = ("skills", "tools", "responsibilities", "all")
 ITEM_RELATIONS = {
@@ -31,6 +30,8 @@ def _check_by(by: str) -> None:
 
 def projection_for_overlap(kg, include_conditional: bool = False):
     """The projection with just the relations the overlap analyses read (faster than the full one)."""
+    from ..projection import build_projection   # networkx: not needed to read a saved similarity index
+
     return build_projection(kg, relations=OVERLAP_RELATIONS, include_conditional=include_conditional)
 
 
