@@ -630,7 +630,8 @@ __all__ = [
     "BY_CHOICES", "LEVEL_WEIGHTS", "OverlapMatrix", "clusters_of", "conditional_facts", "default_roles",
     "described_roles", "format_matrix_notes", "incidence_matrices", "unranked_roles",
     "item_group", "jaccard", "matrix_as_dict", "matrix_rows", "overlap", "overlap_matrix", "overlap_of",
-    "overlap_summary", "pairwise_scores", "projection_for_overlap", "role_items", "similarity_graph", "statement_verdict",
+    "overlap_summary", "pairwise_scores", "projection_for_overlap", "role_items", "similarity_graph",
+    "statement_verdict",
     "weighted_jaccard",
 ]
 

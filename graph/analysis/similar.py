@@ -586,7 +586,7 @@ def similarity_pairs(index: SimilarityIndex, limit: int | None = None, lowest: b
 
 
 __all__ = [
-    "DEFAULT_SETTINGS", "DEPTH_DECAY", "EVIDENCE_K", "GROUP_WEIGHT", "MAX_DEPTH", "Settings", "SimilarityIndex", "build_index", "combine",
-    "drop_cached_index", "explain_pair", "format_similar", "idf_weights", "pair_similarity", "role_profiles", "similar",
-    "similarity_index", "similarity_pairs",
+    "DEFAULT_SETTINGS", "DEPTH_DECAY", "EVIDENCE_K", "GROUP_WEIGHT", "MAX_DEPTH", "Settings", "SimilarityIndex",
+    "build_index", "combine", "drop_cached_index", "explain_pair", "format_similar", "idf_weights",
+    "pair_similarity", "role_profiles", "similar", "similarity_index", "similarity_pairs",
 ]
