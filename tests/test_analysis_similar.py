@@ -214,6 +214,8 @@ def test_the_sources_comparisons_come_out(kg, shipped_index):
     assert ds["statements"][0]["sources"] == ["olx-interview"]
     assert ds["statements"][0]["text"].startswith("similar roles, sometimes the same person: Data analysts and")
     assert sum(s["weight"] for s in ds["shared"]) <= ds["score"] + 1e-6
+    text = format_similar(da, shipped_index.conditional)
+    assert "4 conditional facts left out: data engineer requires machine learning" in " ".join(text.split())
     # Generic items weigh less than specific ones: communication is shared by most roles.
     assert all(s["label"] != "communication" for s in ds["shared"])
 

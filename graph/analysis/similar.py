@@ -546,9 +546,15 @@ def _is_stakeholder(kg, iri: str) -> bool:
     return bool(kg.select("SELECT ?r WHERE { ?r a dt:Stakeholder }", {"r": URIRef(iri)}))
 
 
-def format_similar(result: dict) -> str:
-    """The result of `similar` as text: one block per role with its score, what drove it and the sources' statements."""
+def format_similar(result: dict, conditional: dict | None = None) -> str:
+    """The result of `similar` as text: one block per role with its score, what drove it and the sources' statements.
+
+    conditional: the index's {"included", "facts"} (SimilarityIndex.conditional), to say which
+    conditional facts the score left out (or included).
+    """
     import textwrap
+
+    from ..lookup.qualifiers import conditional_summary
 
     query = result["query"]["label"]
     lines = [f"Most similar to {query} (score: IDF-weighted profile cosine × shared-item evidence)"]
@@ -562,6 +568,9 @@ def format_similar(result: dict) -> str:
         for statement in entry["statements"]:
             lines += textwrap.wrap(f"the sources: {statement['text']} [{', '.join(statement['sources'])}]", 100,
                                    initial_indent="     ", subsequent_indent="       ")
+    note = conditional_summary(conditional["facts"], conditional["included"]) if conditional else None
+    if note:
+        lines += [""] + textwrap.wrap(note, 100)
     return "\n".join(lines) + "\n"
 
 
