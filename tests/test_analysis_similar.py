@@ -296,6 +296,26 @@ def test_onet_soc_groups_and_the_saved_index(tmp_path):
         assert again.roles == index.roles and again.features == index.features
         assert np.allclose(again.scores.toarray(), index.scores.toarray())
         assert similar(kg, "Data Scientists", top=3) == result
+    finally:
+        kg.close()
+    # A change to the store makes a new database folder: the saved index is not read again, and the
+    # next one replaces it.
+    extra = tmp_path / "extra.ttl"
+    extra.write_text("@prefix dt: <https://w3id.org/datateam-kg/ontology#> .\n"
+                     "<https://w3id.org/datateam-kg/onet/occupation/15-2041.00> dt:usesTool "
+                     "<https://w3id.org/datateam-kg/onet/technology/ada> .\n", encoding="utf-8")
+    with open_persistent(path, writable=True) as kg:
+        kg.load_user_files([extra], validate=False)
+    kg = open_persistent(path)
+    try:
+        changed = similarity_index(kg)
+        files = list((path / "cache").glob("similar-*.npz"))
+        assert len(files) == 1 and files != saved
+        stats = changed.index_of(BASE + "onet/occupation/15-2041.00")
+        ada = changed.features.index(BASE + "onet/technology/ada")
+        before = index.index_of(BASE + "onet/occupation/15-2041.00")
+        assert changed.items[stats, ada] == 1
+        assert index.items[before, index.features.index(BASE + "onet/technology/ada")] == 0
         assert drop_cached_index(path) == 1 and not list((path / "cache").glob("similar-*.npz"))
     finally:
         kg.close()
