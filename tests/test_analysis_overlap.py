@@ -199,7 +199,7 @@ def test_clusters_partition_the_roles_deterministically(kg, graph):
 
 
 def test_overlap_summary(kg):
-    s = overlap_summary(kg, by="all", top=4)
+    s = overlap_summary(kg, by="all", top=4, rank_by="jaccard")
     weights = role_weights("all")
     roles = [r for r, items in weights.items() if items and r not in stakeholders() and r in described_roles()]
     scores = sorted((plain_jaccard(set(weights[a]), set(weights[b])), plain_weighted(weights[a], weights[b]))
@@ -216,7 +216,7 @@ def test_overlap_summary(kg):
 
 def test_overlap_summary_with_a_minimum_of_shared_items(kg):
     """Pairs sharing fewer than N items drop out of the top list; the order is the plain oracle's."""
-    s = overlap_summary(kg, by="all", top=6, min_shared=5)
+    s = overlap_summary(kg, by="all", top=6, min_shared=5, rank_by="jaccard")
     weights = role_weights("all")
     roles = [r for r, items in weights.items() if items and r not in stakeholders() and r in described_roles()]
     kept = sorted(((plain_jaccard(set(weights[a]), set(weights[b])), plain_weighted(weights[a], weights[b]),
