@@ -606,8 +606,10 @@ BY_OPTION = click.option("--by", type=click.Choice(["skills", "tools", "responsi
 @BY_OPTION
 @click.option("--matrix", is_flag=True, help="Compare every pair of roles (sparse all-pairs) instead of A and B.")
 @click.option("--roles", "role_list", metavar="A,B,...", help="With --matrix: only these roles (comma-separated).")
-@click.option("--score", type=click.Choice(["jaccard", "weighted"]), default="jaccard", show_default=True,
-              help="With --matrix: the score drawn by --plot and used by --layout square.")
+@click.option("--score", type=click.Choice(["similarity", "jaccard", "weighted"]), default="similarity",
+              show_default=True,
+              help="With --matrix: the score that ranks the pairs, drawn by --plot and used by --layout square "
+                   "(similarity: docs/analysis.md).")
 @click.option("--layout", type=click.Choice(["pairs", "square"]), default="pairs", show_default=True,
               help="With --matrix: one row per pair, or the square matrix (table and csv).")
 @click.option("--top", type=click.IntRange(min=1), default=None, help="With --matrix: list only the N most overlapping pairs.")
@@ -620,8 +622,10 @@ BY_OPTION = click.option("--by", type=click.Choice(["skills", "tools", "responsi
 @format_option("table", "json", "csv")
 @output_option
 def overlap(pair, by, matrix, role_list, score, layout, top, min_shared, plot, include_conditional, fmt, output):
-    """Compare two roles (Jaccard and level-weighted overlap), or all pairs with --matrix.
+    """Compare two roles (similarity, Jaccard and level-weighted overlap), or all pairs with --matrix.
 
+    The similarity score weighs items by how specific they are (IDF), counts levels and the graph's
+    structure (tool categories, skill and occupation groups) and needs evidence (docs/analysis.md).
     The level-weighted score is Σ min(wA, wB) / Σ max(wA, wB) with core 3, working 2, basic 1 and
     no stated level 2. Shared items are grouped by tool category, skill kind or lifecycle stage.
 
@@ -646,13 +650,42 @@ def overlap(pair, by, matrix, role_list, score, layout, top, min_shared, plot, i
     if pair:
         raise DatateamError("--matrix compares all roles; name a subset with --roles A,B,... instead of arguments")
     names = [r.strip() for r in role_list.split(",") if r.strip()] if role_list else None
-    m = ov.overlap_matrix(kg, by=by, roles=names, include_conditional=include_conditional)
+    m = ov.overlap_matrix(kg, by=by, roles=names, include_conditional=include_conditional,
+                          similarity=score == "similarity")
     if plot:
         from .graph.output.heatmap import format_for, heatmap_bytes
 
         write_atomically(plot, heatmap_bytes(m, format_for(plot), score=score))
         click.echo(f"wrote {plot}", err=True)
     emit(ov.render_matrix(m, fmt, layout=layout, score=score, top=top, min_shared=min_shared), output)
+
+
+@main.command()
+@click.argument("name")
+@click.option("--top", type=click.IntRange(min=1), default=defaults.SIMILAR_TOP, show_default=True,
+              help="How many roles (or occupations) to list.")
+@BY_OPTION
+@INCLUDE_CONDITIONAL
+@graph_options
+@format_option("table", "json", "csv")
+@output_option
+def similar(name, top, by, include_conditional, fmt, output):
+    """The roles (or, with ESCO or O*NET imported, occupations) most similar to NAME, ranked.
+
+    Each comes with its similarity score, the shared items that contribute most (with their
+    weights) and what the sources themselves say about the pair. The score is explained in
+    docs/analysis.md; at framework scale it is computed once per store and kept beside it.
+
+    \b
+    Examples:
+      datateam similar "data analyst"
+      datateam similar "ML engineer" --by skills --format json
+      datateam --store kg similar "data scientist" --top 5
+    """
+    from .graph.analysis.similar import render_similar
+
+    emit(render_similar(_state().knowledge_graph(), name, fmt, top=top, by=by,
+                        include_conditional=include_conditional), output)
 
 
 @main.command()

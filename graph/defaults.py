@@ -12,7 +12,8 @@ SERVER_MAX_CONNECTIONS = 4096  # open connections the endpoint accepts at most
 PUSH_TIMEOUT = 300.0  # seconds per Graph Store Protocol request
 
 OVERVIEW_TOP = 8  # role pairs the overview lists
-OVERVIEW_MIN_SHARED = 3  # role pairs sharing fewer items say little about how two hats overlap
+OVERVIEW_MIN_SHARED = 1  # any pair sharing an item: the similarity score needs no hand-set threshold (docs/analysis.md)
+SIMILAR_TOP = 10  # roles or occupations `similar` lists
 BRIDGES_TOP = 20  # skills and tools `bridges` lists
 COVERAGE_TOP = 5  # hires `coverage --next-hire` ranks
 HANDOFF_MAX_HOPS = 4  # the longest chain of handoffs `handoffs --from --to` considers

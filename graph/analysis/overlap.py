@@ -179,14 +179,17 @@ def overlap_of(graph, a: str, b: str, by: str = "all", comparisons: list | None 
     }
 
 
-def overlap(kg, a: str, b: str, by: str = "all", *, graph=None, include_conditional: bool = False) -> dict:
+def overlap(kg, a: str, b: str, by: str = "all", *, graph=None, include_conditional: bool = False,
+            with_similarity: bool = True) -> dict:
     """How much roles `a` and `b` (names, aliases or ids) overlap.
 
     Returns {"a": {id, label}, "b": {id, label}, "by": by, "jaccard": float, "weighted": float,
     "shared": {group: [{id, label, type, level_a, level_b, sources_a, sources_b}]},
     "only_a": [{id, label, type, group, level, sources}], "only_b": [...],
     "comparisons": [the sources' own statements about the pair], "conditional": {included, facts},
-    "undescribed": [labels of the two roles the sources give no skills or tools]}; groups are
+    "undescribed": [labels of the two roles the sources give no skills or tools],
+    "similarity": {score, cosine, evidence, shared: [{id, label, weight}]} (graph/analysis/similar.py;
+    score None with a "reason" for a role that is not compared; left out with_similarity=False)}; groups are
     "tool: <category>", "skill: <kind>" or "responsibility: <stage>". `graph` reuses a projection
     (then include_conditional is the projection's own).
 
@@ -202,7 +205,15 @@ def overlap(kg, a: str, b: str, by: str = "all", *, graph=None, include_conditio
     rb = resolve(kg, b, ["role"])
     graph = graph if graph is not None else projection_for_overlap(kg, include_conditional)
     comparisons = role_comparisons(kg, str(ra.iri), str(rb.iri)) if ra.iri != rb.iri else []
-    return overlap_of(graph, str(ra.iri), str(rb.iri), by, comparisons)
+    result = overlap_of(graph, str(ra.iri), str(rb.iri), by, comparisons)
+    if with_similarity:
+        from .similar import pair_similarity, similarity_index
+
+        index = similarity_index(kg, by, include_conditional, graph=graph)
+        found = pair_similarity(kg, str(ra.iri), str(rb.iri), by, index=index)
+        result["similarity"] = {key: found[key] for key in ("score", "cosine", "evidence", "shared", "reason")
+                                if key in found}
+    return result
 
 
 # ---------------------------------------------------------------------------------------------
@@ -622,7 +633,7 @@ def matrix_as_dict(matrix: OverlapMatrix) -> dict:
         "shared": square("shared"),
         **({"similarity": square("similarity")} if matrix.similarity is not None else {}),
         "clusters": [[label[r] for r in c] for c in matrix.clusters],
-        "pairs": matrix.pairs(),
+        "pairs": matrix.pairs(rank_by="similarity" if matrix.similarity is not None else "jaccard"),
         "unranked": matrix.unranked,
         "conditional": matrix.conditional,
     }
@@ -653,7 +664,16 @@ def format_overlap(result: dict) -> str:
     union = shared_count + len(result["only_a"]) + len(result["only_b"])
     lines = [f"{a} ↔ {b} (by {result['by']})",
              f"Jaccard {result['jaccard']:.3f} ({shared_count} shared of {union})   "
-             f"level-weighted {result['weighted']:.3f}", ""]
+             f"level-weighted {result['weighted']:.3f}"]
+    similarity = result.get("similarity")
+    if similarity is not None:
+        if similarity.get("score") is None:
+            lines.append(f"similarity: {similarity.get('reason', 'not compared')}")
+        else:
+            drivers = ", ".join(f"{s['label']} {s['weight']:.3f}" for s in similarity["shared"])
+            lines.append(f"similarity {similarity['score']:.3f} (IDF-weighted cosine {similarity['cosine']:.3f} × "
+                         f"evidence of {similarity['evidence']} shared)" + (f"; driven by {drivers}" if drivers else ""))
+    lines.append("")
     for comparison in result.get("comparisons", []):
         condition = f", {comparison['condition']}" if comparison.get("condition") else ""
         lines.append(f"The sources compare them: {', '.join(comparison['kinds'])}{condition} "
@@ -770,7 +790,10 @@ def render_matrix(matrix: OverlapMatrix, fmt: str = "table", *, layout: str = "p
     matrices, and the square layout raises DatateamError.
     """
     small = len(matrix.roles) <= MATRIX_MAX_ROLES
-    pairs = matrix.pairs(include_zero=small, limit=top, min_shared=min_shared or 0)
+    rank_by = "similarity" if score == "similarity" else "jaccard"
+    pairs = matrix.pairs(include_zero=small, limit=top, min_shared=min_shared or 0, rank_by=rank_by)
+    columns, headers = (PAIR_COLUMNS + ["similarity"], PAIR_HEADERS + ["similarity"]) if rank_by == "similarity" \
+        else (PAIR_COLUMNS, PAIR_HEADERS)
     if fmt == "json":
         data = matrix_as_dict(matrix) if small else {
             "by": matrix.by, "roles": len(matrix.roles), "pairs": pairs, "clusters": cluster_labels(matrix),
@@ -788,5 +811,5 @@ def render_matrix(matrix: OverlapMatrix, fmt: str = "table", *, layout: str = "p
             return to_delimited(rows, columns)
         return to_table(rows, columns, max_width=10_000) + _clusters_and_notes(matrix)
     if fmt == "csv":
-        return to_delimited(pairs, PAIR_COLUMNS + ["a_id", "b_id"])
-    return to_table(pairs, PAIR_COLUMNS, PAIR_HEADERS) + _clusters_and_notes(matrix)
+        return to_delimited(pairs, columns + ["a_id", "b_id"])
+    return to_table(pairs, columns, headers) + _clusters_and_notes(matrix)

@@ -574,6 +574,32 @@ def format_similar(result: dict, conditional: dict | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
+SIMILAR_COLUMNS = ["rank", "label", "score", "shared", "statements", "id"]
+
+
+def similar_rows(result: dict) -> list[dict]:
+    """The result of `similar` as flat rows for CSV: rank, label, score, the drivers, the statements, id."""
+    return [{"rank": rank, "label": entry["label"], "score": entry["score"],
+             "shared": "; ".join(f"{s['label']} ({s['weight']})" for s in entry["shared"]),
+             "statements": "; ".join(f"{st['text']} [{', '.join(st['sources'])}]" for st in entry["statements"]),
+             "id": entry["id"]}
+            for rank, entry in enumerate(result["similar"], start=1)]
+
+
+def render_similar(kg, name: str, fmt: str = "table", *, top: int = 10, by: str = "all",
+                   include_conditional: bool = False) -> str:
+    """`datateam similar NAME` as "table" (format_similar), "json" (the result of `similar`) or "csv" text."""
+    from ..text import to_delimited, to_json
+
+    index = similarity_index(kg, by, include_conditional)
+    result = similar(kg, name, top=top, by=by, index=index)
+    if fmt == "json":
+        return to_json(result)
+    if fmt == "csv":
+        return to_delimited(similar_rows(result), SIMILAR_COLUMNS)
+    return format_similar(result, index.conditional)
+
+
 def similarity_pairs(index: SimilarityIndex, limit: int | None = None, lowest: bool = False) -> list[dict]:
     """Every pair sharing at least one item (i < j) with its score, best first (lowest first with lowest=True).
 
@@ -597,5 +623,6 @@ def similarity_pairs(index: SimilarityIndex, limit: int | None = None, lowest: b
 __all__ = [
     "DEFAULT_SETTINGS", "DEPTH_DECAY", "EVIDENCE_K", "GROUP_WEIGHT", "MAX_DEPTH", "Settings", "SimilarityIndex",
     "build_index", "combine", "drop_cached_index", "explain_pair", "format_similar", "idf_weights",
-    "pair_similarity", "role_profiles", "similar", "similarity_index", "similarity_pairs",
+    "pair_similarity", "render_similar", "role_profiles", "similar", "similar_rows", "similarity_index",
+    "similarity_pairs",
 ]
