@@ -193,7 +193,10 @@ def test_each_default_exists_once():
     assert (DEFAULT_MAX_ROWS, option(serve, "max_rows")) == (defaults.SERVER_MAX_ROWS,) * 2 == (10_000, 10_000)
     assert HttpLimits().max_connections == option(serve, "max_connections") == defaults.SERVER_MAX_CONNECTIONS
     assert DEFAULT_PUSH_TIMEOUT == option(push, "timeout") == defaults.PUSH_TIMEOUT == 300.0
-    assert OVERVIEW_MIN_SHARED == option(overview, "min_shared") == 3
+    assert OVERVIEW_MIN_SHARED == option(overview, "min_shared") == 1
+    from datateam.cli import similar
+
+    assert option(similar, "top") == defaults.SIMILAR_TOP == 10
     assert option(overview, "top") == defaults.OVERVIEW_TOP == 8
     assert option(bridges, "top") == defaults.BRIDGES_TOP == 20
     assert option(coverage, "top") == defaults.COVERAGE_TOP == 5
