@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import warnings
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -41,6 +40,7 @@ from pathlib import Path
 from rdflib import Dataset, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, SKOS, XSD
 
+from ..graph.files import write_atomically
 from . import source_format as fmt
 from .namespaces import ANSWER, ARTIFACT, ASSIGNMENT, CATEGORY, COMPARISON, DEPLOYMENT, DT, FAMILY, GRAPH, HANDOFF, PATTERN, POSITION, QUESTION, REQUIREMENT, RESPONSIBILITY, ROLE, SKILL, SOURCE, STAGE, TOOL, TOOL_USE, WORKFLOW, bind_prefixes
 
@@ -548,15 +548,7 @@ def write_graphs(files: dict[str, str], directory: Path) -> None:
     """Write `files` as DIR/<id>.trig (each through a temporary file) and remove other .trig files there."""
     directory.mkdir(parents=True, exist_ok=True)
     for key, text in files.items():
-        handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=directory, prefix=f".{key}.",
-                                             suffix=".tmp", delete=False)
-        try:
-            with handle:
-                handle.write(text)
-            Path(handle.name).replace(directory / f"{key}.trig")
-        except BaseException:
-            Path(handle.name).unlink(missing_ok=True)
-            raise
+        write_atomically(directory / f"{key}.trig", text)
     for stale in directory.glob("*.trig"):
         if stale.stem not in files:
             stale.unlink()

@@ -38,11 +38,16 @@ def test_overlap_pair_json_table_and_csv(runner, kg):
     result = run(runner, "overlap", "analytics engineer", "data analyst", "--by", "tools", "--format", "json")
     data = json.loads(result.stdout)
     assert list(data) == ["a", "b", "by", "jaccard", "weighted", "shared", "only_a", "only_b", "comparisons",
-                          "conditional", "undescribed"]
+                          "conditional", "undescribed", "similarity"]
     assert data == json.loads(json.dumps(overlap(kg, "analytics engineer", "data analyst", by="tools")))
+    from datateam.graph.analysis.similar import pair_similarity
+
+    pair = pair_similarity(kg, "analytics engineer", "data analyst", by="tools")
+    assert data["similarity"]["score"] == pair["score"] and data["similarity"]["evidence"] == 2
     assert data["jaccard"] == pytest.approx(1 / 7, abs=1e-6)
     table = run(runner, "overlap", "AE", "DA", "--by", "tools").stdout
     assert "Jaccard 0.143 (2 shared of 14)" in table and "level-weighted 0.138" in table
+    assert f"similarity {pair['score']:.3f} (IDF-weighted cosine" in table
     assert "tool: transformation" in table
     rows = list(csv.DictReader(io.StringIO(run(runner, "overlap", "AE", "DA", "--by", "tools", "-f", "csv").stdout)))
     assert [r["has"] for r in rows].count("both") == 2 and len(rows) == 14

@@ -48,6 +48,7 @@ import yaml
 
 from ...ontology.namespaces import DT
 from ..errors import DatateamError
+from ..defaults import COVERAGE_TOP
 from .overlap import conditional_facts, described_roles, unranked_roles
 from ..projection import build_projection
 
@@ -344,7 +345,7 @@ def _team_roles(kg, roles, team) -> tuple[list[str], dict]:
     return ids, team
 
 
-def coverage(kg, roles=None, team=None, next_hire: bool = False, size: str | None = None, top: int = 5,
+def coverage(kg, roles=None, team=None, next_hire: bool = False, size: str | None = None, top: int = COVERAGE_TOP,
              *, graph=None, include_conditional: bool = False) -> dict:
     """What a team covers and misses, and (with next_hire) which roles to add, in order.
 
@@ -573,3 +574,10 @@ def format_coverage(result: dict) -> str:
             lines.append(f"    recommends: {rec}")
             lines.append(f"    {p['definition']}")
     return "\n".join(lines) + "\n"
+
+
+def render_coverage(result: dict, fmt: str = "table") -> str:
+    """A coverage(...) result as "table" (format_coverage) or "json" text."""
+    from ..text import to_json
+
+    return to_json(result) if fmt == "json" else format_coverage(result)

@@ -25,10 +25,12 @@ import re
 import networkx as nx
 
 from ..errors import DatateamError
+from ..defaults import HANDOFF_MAX_HOPS
 from .overlap import conditional_facts
 from ..projection import build_projection
+from ..text import to_delimited, to_json
 
-MAX_HOPS = 4
+MAX_HOPS = HANDOFF_MAX_HOPS
 MAX_PATHS = 20
 
 
@@ -139,7 +141,7 @@ def workflow_chain(kg, workflow: str, *, graph=None) -> dict:
     placement_inferred (and, when no source states the handoff at all, inferred) set.
 
     >>> workflow_chain(kg, "listing categorisation")["steps"][0]["handoffs"][0]["from"]
-    'product manager'
+    'business stakeholder'
     """
     from ..lookup.names import resolve
 
@@ -360,3 +362,69 @@ def format_conditional(info: dict | None) -> str:
 
     note = conditional_summary((info or {}).get("facts", []), (info or {}).get("included", False))
     return "\n".join(textwrap.wrap(note, 100)) + "\n" if note else ""
+
+
+# ---------------------------------------------------------------------------------------------
+# The command's output: the view the options pick, in each format it offers
+
+HANDOFF_COLUMNS = ["step", "from", "to", "artifact", "stage", "mode", "workflow", "sources"]
+
+
+def _with_notes(text: str, notes: str) -> str:
+    return text + ("\n" + notes if notes else "")
+
+
+def render_handoffs(kg, from_role: str | None = None, to_role: str | None = None, workflow: str | None = None,
+                    fmt: str = "table", *, max_hops: int = MAX_HOPS, include_conditional: bool = False) -> str:
+    """The handoffs view `datateam handoffs` prints, as "table", "json", "mermaid" or "csv" text.
+
+    With from_role and to_role: the chains between them (paths_between); with workflow alone: that
+    workflow's chain; otherwise the handoffs from or to a role, or every workflow and the other
+    handoffs. Raises DatateamError for a workflow combined with both roles, or an unknown name.
+    """
+    if from_role and to_role:
+        if workflow:
+            raise DatateamError("--workflow cannot be combined with both --from and --to")
+        result = paths_between(kg, from_role, to_role, max_hops=max_hops, include_conditional=include_conditional)
+        rows = [dict(row, path=n) for n, path in enumerate(result["paths"], start=1) for hop in path["hops"]
+                for row in hop]
+        if fmt == "json":
+            return to_json(result)
+        if fmt == "csv":
+            return to_delimited(rows, ["path"] + HANDOFF_COLUMNS)
+        if fmt == "mermaid":
+            return to_mermaid(list({r["id"]: r for r in rows}.values()))
+        return format_paths(result)
+    if workflow and not (from_role or to_role):
+        chain = workflow_chain(kg, workflow)
+        if fmt == "json":
+            return to_json(chain)
+        if fmt == "csv":
+            return to_delimited(chain_rows(chain), HANDOFF_COLUMNS)
+        if fmt == "mermaid":
+            return to_mermaid(chain_rows(chain), numbered=True)
+        return format_chain(chain)
+    rows = list_handoffs(kg, from_role=from_role, to_role=to_role, workflow=workflow,
+                         include_conditional=include_conditional)
+    conditional = conditional_handoffs(kg, include_conditional=include_conditional)
+    if from_role or to_role:
+        wanted = {r["from_id"] for r in rows} | {r["to_id"] for r in rows}
+        conditional["facts"] = [f for f in conditional["facts"] if (f["from"] in wanted or f["to"] in wanted)]
+    if fmt == "json":
+        data = {"handoffs": rows, "conditional": conditional}
+        if not (from_role or to_role):
+            data["workflows"] = workflows(kg)
+        return to_json(data)
+    if fmt == "csv":
+        return to_delimited(rows, HANDOFF_COLUMNS)
+    if fmt == "mermaid":
+        return to_mermaid(rows, numbered=bool(workflow))
+    if from_role or to_role:
+        what = " and ".join(x for x in (f"from {from_role}" if from_role else "",
+                                        f"to {to_role}" if to_role else "") if x)
+        return _with_notes(format_handoff_rows(rows, f"Handoffs {what} ({len(rows)})"),
+                           format_conditional(conditional))
+    text = "\n".join(format_chain(chain) for chain in workflows(kg))
+    others = [r for r in rows if not r["workflow"]]
+    return _with_notes(text + "\n" + format_handoff_rows(others, f"Other handoffs ({len(others)})"),
+                       format_conditional(conditional))

@@ -16,7 +16,7 @@ are not counted unless `include_conditional=True`; the result lists them.
 
 >>> t = transition(kg, "data analyst", "data scientist")
 >>> sorted(t)[:4]
-['a', 'b', 'carries_over', 'direct_distance']
+['a', 'b', 'carries_over', 'conditional']
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ def transition(kg, a: str, b: str, *, graph=None, include_conditional: bool = Fa
     "conditional": {included, facts} for the facts about A and B that every source qualifies.
 
     >>> transition(kg, "DevOps engineer", "site reliability engineer")["distance"]
-    0.0
+    0.041667
     """
     from ..lookup.names import resolve
 
@@ -201,3 +201,25 @@ def format_transition(result: dict) -> str:
     if notes:
         lines += ["", notes.rstrip("\n")]
     return "\n".join(lines) + "\n"
+
+
+TRANSITION_COLUMNS = ["status", "type", "label", "level", "have", "sources", "id"]
+
+
+def transition_rows(result: dict) -> list[dict]:
+    """A transition(...) result as rows (TRANSITION_COLUMNS): what to learn, then what carries over."""
+    rows = [dict(item, status="to learn") for item in result["to_learn"]]
+    rows += [dict(item, status="carries over", level=item["level_b"], have=item["level_a"])
+             for item in result["carries_over"]]
+    return rows
+
+
+def render_transition(result: dict, fmt: str = "table") -> str:
+    """A transition(...) result as "table" (format_transition), "csv" (transition_rows) or "json" text."""
+    from ..text import to_delimited, to_json
+
+    if fmt == "json":
+        return to_json(result)
+    if fmt == "csv":
+        return to_delimited(transition_rows(result), TRANSITION_COLUMNS)
+    return format_transition(result)

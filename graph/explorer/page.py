@@ -13,6 +13,7 @@ labels into the page unescaped. Instead the page is rendered here with Jinja (au
 - nodes and edges are built as plain dicts in one pass (pyvis's add_edge is quadratic), positions
   come from layout.py and physics is off, so a 10,000-node page is drawn at once.
 
+>>> from datateam.graph.explorer.views import select_view
 >>> html = render_page(select_view(projection, "tools"), {"olx-interview": "Roles in data teams"})
 >>> html.startswith("<!DOCTYPE html>")
 True
@@ -33,6 +34,7 @@ import networkx as nx
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from ..defaults import EXPLORER_SEED
 from ..errors import DatateamError
 from .layout import compute_positions
 from .story import COLUMN_GAP, EDGE_FONT, ROLE_FONT
@@ -77,20 +79,22 @@ COLUMN_FONT = 17   # px (canvas): the lifecycle column headings of the hats view
 # The data
 
 
-def build_page_data(view: View, source_titles: dict[str, str] | None = None, *, seed: int = 7) -> dict:
-    """Turn a View into the plain data the page draws: nodes, edges, legend, sources, options.
+def build_page_data(view: View, source_titles: dict[str, str] | None = None, *, seed: int = EXPLORER_SEED) -> dict:
+    """Turn a View into the plain data the page draws: nodes, edges, legend, sources, colours.
 
     view: from select_view; source_titles: source id -> title for the source filter (ids without a
     title are shown as they are); seed: the layout seed (the same inputs give the same page).
 
-    Returns {"view", "types", "sources", "sides", "relations", "nodes", "edges", "options"}.
+    Returns {"view", "types", "sources", "sides", "relations", "colors", "nodes", "edges"}, and for
+    the hats view "pairs" (every pair of hats scored) and "heatmap" (its rows, the roles listed apart).
     Node ids on the page are integers (compact for large graphs); each node keeps its IRI as "iri".
     Parallel edges of one relation between the same two nodes become one link whose "items" list
     every handoff (artifact, stage, mode, workflow, step, sources).
 
+    >>> from datateam.graph.explorer.views import select_view
     >>> data = build_page_data(select_view(projection, "tools"))
-    >>> {"nodes", "edges", "options"} <= set(data)
-    True
+    >>> sorted(data)
+    ['colors', 'edges', 'nodes', 'relations', 'sides', 'sources', 'types', 'view']
     """
     graph = view.graph
     source_titles = source_titles or {}
@@ -176,7 +180,7 @@ def build_page_data(view: View, source_titles: dict[str, str] | None = None, *, 
         for key in ("shared", "a", "b"):
             count = sum(1 for n, s in view.sides.items() if s == key and n not in view.compare)
             sides.append({"key": key, "label": SIDES[key].format(**labels), "color": SIDE_COLORS[key], "count": count})
-    return {
+    data = {
         "view": {
             "name": view.name,
             "title": view.title,
@@ -188,8 +192,6 @@ def build_page_data(view: View, source_titles: dict[str, str] | None = None, *, 
             "summary": view.summary,
             "story": _story_data(view, graph, family_colors) if story is not None else None,
         },
-        "pairs": _pair_overlaps(graph, node_ids) if story is not None else None,
-        "heatmap": _heatmap_roles(graph, node_ids, story) if story is not None else None,
         "types": types,
         "sources": [{"index": i, "id": s, "title": source_titles.get(s, s), "count": source_counts[i]}
                     for i, s in enumerate(source_order)],
@@ -199,6 +201,11 @@ def build_page_data(view: View, source_titles: dict[str, str] | None = None, *, 
         "nodes": nodes,
         "edges": links,
     }
+    if story is not None:
+        # The hats view's comparisons and heatmap: every pair of hats, scored when the page is written.
+        data["pairs"] = _pair_overlaps(graph, node_ids)
+        data["heatmap"] = _heatmap_roles(graph, node_ids, story)
+    return data
 
 
 # Role families: one colour each in the hats view (Okabe-Ito, then two more that stay apart from them).
@@ -511,11 +518,12 @@ def _sha256(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
 
 
-def render_page(view: View, source_titles: dict[str, str] | None = None, *, seed: int = 7) -> str:
+def render_page(view: View, source_titles: dict[str, str] | None = None, *, seed: int = EXPLORER_SEED) -> str:
     """The complete, self-contained explorer page for a view, as HTML text.
 
     view: from select_view; source_titles: source id -> title; seed: the layout seed.
 
+    >>> from datateam.graph.explorer.views import select_view
     >>> "vis.Network" in render_page(select_view(projection, "handoffs"))
     True
     """
