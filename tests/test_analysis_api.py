@@ -10,7 +10,7 @@ import pytest
 
 from datateam.graph.analysis.coverage import coverage
 from datateam.graph.analysis.handoffs import list_handoffs
-from datateam.graph.analysis.overlap import overlap, overlap_matrix
+from datateam.graph.analysis.overlap import overlap
 from datateam.graph.analysis.transition import transition
 from datateam.queries.server.analysis_api import MAX_NAME, MAX_TEAM_ROLES, MAX_TOP
 from datateam.queries.server.endpoint import Request, SparqlEndpoint
@@ -52,15 +52,12 @@ def test_overlap_transition_coverage_and_handoffs_answer_what_the_cli_functions_
     assert len(answer(endpoint, "/api/handoffs")["handoffs"]) == len(list_handoffs(kg))
 
 
-def test_similar_ranks_the_roles_most_like_one_by_the_weighted_overlap(endpoint, kg):
-    got = answer(endpoint, "/api/similar", role="DevOps engineer", top="3")
-    m = overlap_matrix(kg)
-    de = "https://w3id.org/datateam-kg/role/devops-engineer"
-    pairs = [p for p in m.pairs(include_zero=False) if de in (p["a_id"], p["b_id"])]
-    best = sorted(pairs, key=lambda p: (-p["weighted"], -p["jaccard"]))[:3]
-    assert [r["weighted"] for r in got["similar"]] == [p["weighted"] for p in best]
-    assert got["similar"][0]["role"] == "site reliability engineer" and got["similar"][0]["jaccard"] == 1.0
-    assert got["role"] == {"id": de, "label": "DevOps engineer"} and got["score"] == "weighted"
+def test_similar_answers_what_datateam_similar_answers(endpoint, kg):
+    from datateam.graph.analysis.similar import similar
+
+    assert answer(endpoint, "/api/similar", role="DevOps engineer", top="3") == plain(similar(kg, "DevOps engineer", top=3))
+    assert answer(endpoint, "/api/similar", role="DE", by="tools") == plain(similar(kg, "DE", by="tools"))
+    assert answer(endpoint, "/api/similar", role="DevOps engineer")["similar"][0]["label"] == "site reliability engineer"
 
 
 @pytest.mark.parametrize("path, params, message", [
@@ -69,7 +66,7 @@ def test_similar_ranks_the_roles_most_like_one_by_the_weighted_overlap(endpoint,
     ("/api/overlap", {"a": "DE", "b": "DS", "by": "hats"}, "by: 'hats' is not one of all, skills, tools, responsibilities"),
     ("/api/similar", {"role": "DE", "top": str(MAX_TOP + 1)}, f"top: a whole number from 1 to {MAX_TOP}"),
     ("/api/similar", {"role": "x" * (MAX_NAME + 1)}, f"role: at most {MAX_NAME} characters"),
-    ("/api/similar", {"role": "data governor"}, "data governor: the sources give it no skills or tools"),
+    ("/api/similar", {"role": "data governor"}, "cannot rank roles similar to 'data governor'"),
     ("/api/coverage", {"roles": ",".join(["DE"] * (MAX_TEAM_ROLES + 1))}, f"roles: at most {MAX_TEAM_ROLES} roles"),
     ("/api/coverage", {"roles": "DE", "size": "huge"}, "size: 'huge' is not one of small, medium, large"),
     ("/api/transition", {"a": "DE", "b": "DE"}, "are the same role"),

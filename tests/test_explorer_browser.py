@@ -99,6 +99,12 @@ def pages(tmp_path_factory, kg):
 
 
 @pytest.fixture(scope="module")
+def counted(kg):
+    # the facts the analyses count by default (conditional ones left out), as `datateam overlap`
+    return build_projection(kg)
+
+
+@pytest.fixture(scope="module")
 def projection(kg):
     # the page shows every fact, the conditional ones marked
     return build_projection(kg, include_conditional=True)
@@ -601,7 +607,7 @@ def test_clicking_a_hat_expands_and_collapses_its_neighbourhood(browser, hats_pa
         page.close()
 
 
-def test_compare_two_hats_side_by_side_with_the_overlap_score(browser, hats_page, projection):
+def test_compare_two_hats_side_by_side_with_the_overlap_score(browser, hats_page, counted, kg):
     from datateam.graph.analysis.overlap import overlap_of
 
     page = Page(browser, hats_page)
@@ -611,11 +617,17 @@ def test_compare_two_hats_side_by_side_with_the_overlap_score(browser, hats_page
         page.js("(iri) => explorer.select(explorer.nodeByIri(iri), {move: 'none'})", de)
         p.select_option("#compare-with", label="ML engineer")
         assert p.locator("#compare").is_visible()
-        expected = overlap_of(projection, de, mle, "all")
+        expected = overlap_of(counted, de, mle, "all")  # = `datateam overlap DE MLE`
         shared = sum(len(items) for items in expected["shared"].values())
         assert p.locator("#compare-title").text_content() == "data engineer and ML engineer"
+        from datateam.graph.analysis.similar import pair_similarity
+
+        similarity = pair_similarity(kg, de, mle)
         assert p.locator("#compare-scores").text_content().startswith(
-            f"Jaccard {expected['jaccard']:.2f} · level-weighted Jaccard {expected['weighted']:.2f}")
+            f"Jaccard {expected['jaccard']:.2f} · level-weighted Jaccard {expected['weighted']:.2f}"
+            f" · similarity {similarity['score']:.2f}")
+        assert p.locator("#compare-driver").text_content().endswith(
+            "The similarity score comes most from: " + ", ".join(f"{x['label']} {x['weight']:.2f}" for x in similarity["shared"]) + ".")
         assert p.locator("#compare-shared-title").text_content() == f"Shared ({shared})"
         assert p.locator("#compare-a-title").text_content() == f"Only data engineer ({len(expected['only_a'])})"
         assert p.locator("#compare-b-title").text_content() == f"Only ML engineer ({len(expected['only_b'])})"
@@ -710,7 +722,7 @@ def test_a_hats_card_lists_skills_by_level_tools_by_category_and_handoffs(browse
         page.close()
 
 
-def test_the_heatmap_fits_its_colour_scale_and_a_cell_opens_the_comparison(browser, hats_page, projection):
+def test_the_heatmap_fits_its_colour_scale_and_a_cell_opens_the_comparison(browser, hats_page, counted, kg):
     from datateam.graph.analysis.overlap import overlap_of, role_items
     from datateam.graph.output.heatmap import fitted_range
 
@@ -721,13 +733,13 @@ def test_the_heatmap_fits_its_colour_scale_and_a_cell_opens_the_comparison(brows
         cells = page.js("""() => Array.from(document.querySelectorAll('#heatmap-grid button.cell')).map(c =>
                               [explorer.data.nodes[+c.dataset.a].iri, explorer.data.nodes[+c.dataset.b].iri, +c.dataset.value,
                                getComputedStyle(c).backgroundColor])""")
-        items = role_items(projection, "all")
+        items = role_items(counted, "all")
         with_items = {r for r, found in items.items() if found}
         assert {a for a, _, _, _ in cells} == with_items
         assert len(cells) == len(with_items) * (len(with_items) - 1)
         values = {}
         for a, b, value, _ in cells:
-            assert value == overlap_of(projection, a, b, "all")["jaccard"]
+            assert value == overlap_of(counted, a, b, "all")["jaccard"]
             values[a, b] = value
         # The same fitted scale as `overlap --matrix --plot`: lowest to the 95th percentile.
         lo, hi = fitted_range(list(values.values()))
@@ -741,7 +753,7 @@ def test_the_heatmap_fits_its_colour_scale_and_a_cell_opens_the_comparison(brows
         assert {colour[k] for k, v in values.items() if v >= hi} == {"rgb(8, 48, 107)"}
         assert len({colour[k] for k, v in values.items() if v < hi}) > 8  # the low values are told apart
         assert "Jaccard of skills, tools and responsibilities" in p.locator("#heatmap-scale-note").text_content()
-        apart = sorted(projection.nodes[r]["label"] for r, found in items.items() if not found)
+        apart = sorted(counted.nodes[r]["label"] for r, found in items.items() if not found)
         assert p.locator("#heatmap-without").text_content() == (
             "Listed apart, the sources give them no skill, tool or responsibility: " + ", ".join(apart) + ".")
         page.shot("explorer-heatmap.png")
@@ -749,6 +761,14 @@ def test_the_heatmap_fits_its_colour_scale_and_a_cell_opens_the_comparison(brows
         p.select_option("#heatmap-score", "weighted")
         weighted = page.js("() => Array.from(document.querySelectorAll('#heatmap-grid button.cell')).map(c => +c.dataset.value)")
         assert p.locator("#heatmap-max").text_content() == f"{fitted_range(weighted)[1]:.2f}"
+        # The similarity score too, from graph/analysis/similar.py.
+        from datateam.graph.analysis.similar import pair_similarity
+
+        p.select_option("#heatmap-score", "similarity")
+        cell = p.locator("#heatmap-grid button.cell").first
+        a_iri, b_iri = (page.js("(id) => explorer.data.nodes[id].iri", int(cell.get_attribute(k))) for k in ("data-a", "data-b"))
+        assert float(cell.get_attribute("data-value")) == pair_similarity(kg, a_iri, b_iri)["score"]
+        p.select_option("#heatmap-score", "weighted")
         # A click on a cell opens the comparison of the two hats.
         de, mle = iri("role", "data-engineer"), iri("role", "ml-engineer")
         a, b = page.js("(ids) => [explorer.nodeByIri(ids[0]), explorer.nodeByIri(ids[1])]", [de, mle])

@@ -222,6 +222,26 @@ def team_data(kg, team) -> dict:
     }
 
 
+def _with_similarity(kg, data: dict) -> dict:
+    """Add the similarity score (graph/analysis/similar.py, as `datateam similar` computes it) and what
+    drove it to every pair of hats the hats view compares, and offer it in the heatmap."""
+    if data.get("pairs") is None:
+        return data
+    from ..analysis.similar import explain_pair, similarity_index
+
+    index = similarity_index(kg, "all")
+    position = {iri: i for i, iri in enumerate(index.roles)}
+    iri_of = {n["id"]: n["iri"] for n in data["nodes"]}
+    for key, pair in data["pairs"].items():
+        a, b = (iri_of[int(x)] for x in key.split(","))
+        if a in position and b in position:
+            found = explain_pair(index, position[a], position[b], 5)
+            pair["similarity"] = found["score"]
+            pair["similarity_shared"] = [{"label": s["label"], "weight": s["weight"]} for s in found["shared"]]
+    data["heatmap"]["scores"]["similarity"] = "similarity score (graph/analysis/similar.py)"
+    return data
+
+
 def _with_team(kg, data: dict, team) -> dict:
     if team is None:
         return data
@@ -253,7 +273,7 @@ def explorer_data(kg, view: str | None = None, **options) -> dict:
     seed = options.pop("seed", EXPLORER_SEED)
     team = options.pop("team", None)
     chosen = explorer_view(kg, view, **options)
-    return _with_team(kg, _with_attributions(kg, build_page_data(chosen, _source_titles(kg), seed=seed)), team)
+    return _with_team(kg, _with_similarity(kg, _with_attributions(kg, build_page_data(chosen, _source_titles(kg), seed=seed))), team)
 
 
 def _with_attributions(kg, data: dict) -> dict:
@@ -275,7 +295,7 @@ def explorer_html(kg, view: str | None = None, **options) -> str:
     team = options.pop("team", None)
     served = options.pop("served", False)
     chosen = explorer_view(kg, view, **options)
-    data = _with_team(kg, _with_attributions(kg, build_page_data(chosen, _source_titles(kg), seed=seed)), team)
+    data = _with_team(kg, _with_similarity(kg, _with_attributions(kg, build_page_data(chosen, _source_titles(kg), seed=seed))), team)
     data["api"] = bool(served)
     return render_data(data, chosen)
 
@@ -304,7 +324,7 @@ def write_explorer(kg, path, view: str | None = "hats", *, focus: str | None = N
     """
     path = Path(path)
     chosen = explorer_view(kg, view, focus=focus, depth=depth, compare=compare, graph=graph)
-    data = _with_team(kg, _with_attributions(kg, build_page_data(chosen, _source_titles(kg), seed=seed)), team)
+    data = _with_team(kg, _with_similarity(kg, _with_attributions(kg, build_page_data(chosen, _source_titles(kg), seed=seed))), team)
     html = render_data(data, chosen)
     write_atomically(path, html)
     return _summary(path, chosen, data, html)

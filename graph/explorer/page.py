@@ -243,15 +243,22 @@ def _story_data(view: View, graph: nx.MultiDiGraph, family_colors: dict) -> dict
     }
 
 
+def counted_facts(graph: nx.MultiDiGraph):
+    """A view of the projection without the conditional facts (those every stating source limits),
+    as the analyses count them by default."""
+    return nx.subgraph_view(graph, filter_edge=lambda u, v, k: not graph.edges[u, v, k].get("conditional"))
+
+
 def _pair_overlaps(graph: nx.MultiDiGraph, node_ids: dict) -> dict:
     """Every pair of hats compared by graph/analysis/overlap.py (skills, tools and responsibilities):
     "a,b" (page ids, a < b) -> {jaccard, weighted, shared, only_a, only_b} with item page ids."""
     from ..analysis.overlap import jaccard, role_items, weighted_jaccard
     from .story import hats
 
-    # The same items and scores as overlap_of (which recomputes role_items per pair: too slow for
-    # every pair of a graph with an import), read once.
-    items = role_items(graph, "all")
+    # The same items and scores as `datateam overlap` (overlap_of recomputes role_items per pair: too
+    # slow for every pair of a graph with an import), read once, from the facts that count: the page
+    # shows the conditional ones, marked, but the scores leave them out as the CLI does.
+    items = role_items(counted_facts(graph), "all")
     roles = sorted(node_ids[n] for n in hats(graph))
     iris = {i: n for n, i in node_ids.items()}
     pairs = {}
@@ -279,7 +286,7 @@ def _heatmap_roles(graph: nx.MultiDiGraph, node_ids: dict, story: dict) -> dict:
     from ..analysis.overlap import role_items
     from .story import hats
 
-    found = role_items(graph, "all")
+    found = role_items(counted_facts(graph), "all")
     items = {r: found[r] for r in hats(graph)}
     order = sorted(items, key=lambda r: (story["column"].get(r, 0), str(graph.nodes[r].get("label", r)).casefold()))
     return {"roles": [node_ids[r] for r in order if items[r]],

@@ -4,8 +4,7 @@ Routes (GET, answered by `AnalysisApi.handle`; names resolve like everywhere els
 "data engineer", "role:data-engineer"):
 
   /api/similar?role=NAME[&top=N][&by=all|skills|tools|responsibilities]
-        the roles most like NAME by level-weighted overlap (graph/analysis/overlap.py's matrix,
-        what `datateam overlap --matrix` ranks): [{role, id, shared, jaccard, weighted}]
+        `datateam similar NAME --format json`: the roles most similar to NAME (graph/analysis/similar.py)
   /api/overlap?a=NAME&b=NAME[&by=...]       `datateam overlap A B --format json`
   /api/transition?a=NAME&b=NAME             `datateam transition A B --format json`
   /api/coverage?roles=A,B,...[&next_hire=1][&size=small|medium|large][&top=N]
@@ -44,7 +43,7 @@ class AnalysisApi:
         self.kg = kg
         self._lock = threading.Lock()
         self._projections: dict[str, object] = {}
-        self._matrices: dict[str, object] = {}
+        self._matrices: dict[str, object] = {}   # the similarity index per `by`, built once
 
     def handles(self, path: str) -> bool:
         """True for the paths this API answers."""
@@ -82,30 +81,17 @@ class AnalysisApi:
 
     # -- the routes ---------------------------------------------------------------------------
     def similar(self, given: dict) -> dict:
-        """The roles most like one role, highest level-weighted overlap first."""
-        from ...graph.analysis.overlap import overlap_matrix
-        from ...graph.lookup.names import resolve
+        """`datateam similar NAME --format json`: the roles most similar to NAME, with what drove each score."""
+        from ...graph.analysis.similar import similar, similarity_index
 
-        role = resolve(self.kg, _name(given, "role"), ["role"])
+        name = _name(given, "role")
         by = _choice(given, "by", BY_CHOICES, "all")
         top = _count(given, "top", DEFAULT_TOP, MAX_TOP)
-        graph = self._projection("overlap")
         with self._lock:
-            matrix = self._matrices.get(by)
-            if matrix is None:
-                matrix = self._matrices[by] = overlap_matrix(self.kg, by=by, graph=graph)
-        iri = str(role.iri)
-        if iri not in matrix.roles:
-            raise DatateamError(f"{role.label}: the sources give it no {by if by != 'all' else 'skills or tools'}, "
-                                "so it has no overlap to rank")
-        rows = []
-        for pair in matrix.pairs(include_zero=False):
-            if iri in (pair["a_id"], pair["b_id"]):
-                mine = pair["a_id"] == iri
-                rows.append({"role": pair["b"] if mine else pair["a"], "id": pair["b_id"] if mine else pair["a_id"],
-                             "shared": pair["shared"], "jaccard": pair["jaccard"], "weighted": pair["weighted"]})
-        rows.sort(key=lambda r: (-r["weighted"], -r["jaccard"], r["role"].casefold()))
-        return {"role": {"id": iri, "label": role.label}, "by": by, "score": "weighted", "similar": rows[:top]}
+            index = self._matrices.get(by)
+            if index is None:
+                index = self._matrices[by] = similarity_index(self.kg, by)
+        return similar(self.kg, name, top=top, by=by, index=index)
 
     def overlap(self, given: dict) -> dict:
         """`datateam overlap A B`: shared, only A, only B, the Jaccard and weighted scores."""

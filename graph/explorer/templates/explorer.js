@@ -775,7 +775,8 @@
     if (!data.pairs) { return null; }
     var lo = Math.min(a, b), hi = Math.max(a, b);
     var p = data.pairs[lo + "," + hi] || { jaccard: 0, weighted: 0, shared: [], only_a: [], only_b: [] };
-    return lo === a ? p : { jaccard: p.jaccard, weighted: p.weighted, shared: p.shared, only_a: p.only_b, only_b: p.only_a };
+    return { jaccard: p.jaccard, weighted: p.weighted, similarity: p.similarity || 0, similarity_shared: p.similarity_shared || [],
+             shared: p.shared, only_a: lo === a ? p.only_a : p.only_b, only_b: lo === a ? p.only_b : p.only_a };
   }
   function itemList(box, ids) {
     box.replaceChildren();
@@ -820,8 +821,9 @@
         if (!comparing || comparing[0] !== a || comparing[1] !== b) { return; }
         var shared = [];
         Object.keys(r.shared).forEach(function (g) { shared = shared.concat(r.shared[g]); });
-        renderCompare(a, b, { jaccard: r.jaccard, weighted: r.weighted, shared: iriIds(shared), only_a: iriIds(r.only_a),
-                              only_b: iriIds(r.only_b) }, "/api/overlap");
+        var sim = r.similarity || {};
+        renderCompare(a, b, { jaccard: r.jaccard, weighted: r.weighted, similarity: sim.score, similarity_shared: sim.shared || [],
+                              shared: iriIds(shared), only_a: iriIds(r.only_a), only_b: iriIds(r.only_b) }, "/api/overlap");
       }).catch(function (error) { $("compare-scores").textContent = "The server could not compare them: " + error.message; });
       writeHash();
       return true;
@@ -837,12 +839,15 @@
     var la = byId.get(a).label, lb = byId.get(b).label;
     $("compare-title").textContent = la + " and " + lb;
     $("compare-scores").textContent = "Jaccard " + p.jaccard.toFixed(2) + " · level-weighted Jaccard " + p.weighted.toFixed(2) +
-      " (skills, tools and responsibilities; graph/analysis/overlap.py, " + origin + ")";
+      (typeof p.similarity === "number" ? " · similarity " + p.similarity.toFixed(2) : "") +
+      " (skills, tools and responsibilities; graph/analysis/overlap.py and similar.py, " + origin + ")";
     var counts = {};
     p.shared.forEach(function (id) { var t = byId.get(id).type; counts[t] = (counts[t] || 0) + 1; });
     var parts = Object.keys(counts).sort().map(function (t) { return counts[t] + " " + (TYPES[t] ? TYPES[t].label.toLowerCase() : t); });
-    $("compare-driver").textContent = p.shared.length ? "What drives the score: " + p.shared.length + " shared items (" + parts.join(", ") +
-      ") against " + (p.shared.length + p.only_a.length + p.only_b.length) + " in all." : "They share nothing.";
+    var drivers = (p.similarity_shared || []).map(function (x) { return x.label + " " + x.weight.toFixed(2); });
+    $("compare-driver").textContent = (p.shared.length ? "What drives the score: " + p.shared.length + " shared items (" + parts.join(", ") +
+      ") against " + (p.shared.length + p.only_a.length + p.only_b.length) + " in all." : "They share nothing.") +
+      (drivers.length ? " The similarity score comes most from: " + drivers.join(", ") + "." : "");
     $("compare-shared-title").textContent = "Shared (" + p.shared.length + ")";
     $("compare-a-title").textContent = "Only " + la + " (" + p.only_a.length + ")";
     $("compare-b-title").textContent = "Only " + lb + " (" + p.only_b.length + ")";
@@ -917,7 +922,7 @@
   // different hats to the FIT_QUANTILE quantile (nearest rank); values above take the darkest colour.
   function heatRange(roles, score) {
     var values = [];
-    roles.forEach(function (a) { roles.forEach(function (b) { if (a !== b) { values.push(pairOf(a, b)[score]); } }); });
+    roles.forEach(function (a) { roles.forEach(function (b) { if (a !== b) { values.push(pairOf(a, b)[score] || 0); } }); });
     if (!values.length) { return { lo: 0, hi: 1, top: 1 }; }
     values.sort(function (x, y) { return x - y; });
     var lo = values[0], top = values[values.length - 1];
@@ -955,7 +960,7 @@
       grid.appendChild(el("span", "row-label", byId.get(a).label));
       roles.forEach(function (b) {
         if (a === b) { grid.appendChild(el("span", "self")); return; }
-        var value = pairOf(a, b)[heatScore];
+        var value = pairOf(a, b)[heatScore] || 0;
         var cell = el("button", "cell");
         cell.type = "button";
         cell.dataset.a = String(a);
@@ -1142,7 +1147,7 @@
       applyFilters();
       var chosen = ids(params.get("select"));
       if (chosen.length) { select(chosen[0], { move: "none" }); } else if (selected !== null) { clearSelection(); }
-      heatScore = params.get("score") === "weighted" ? "weighted" : "jaccard";
+      heatScore = data.heatmap && data.heatmap.scores[params.get("score")] ? params.get("score") : "jaccard";
       if (params.get("workflow") !== null) { flow.workflow = Number(params.get("workflow")); flow.step = Number(params.get("step") || 0); }
       openPanel(PANELS.indexOf(params.get("panel")) >= 0 ? params.get("panel") : null);
       var pair = ids(params.get("compare"));
