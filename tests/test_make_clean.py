@@ -26,13 +26,14 @@ def readme_outputs() -> set[str]:
 def test_the_readme_examples_write_what_the_list_knows():
     """A new example writing a new file fails here until `make clean` knows it."""
     assert readme_outputs() == {"out", "roles.csv", "kb.trig", "result.json", "overlap.png", "explorer.html",
-                                "de.html", "de-vs-mle.html", "mine.html", "kg", "kg-server"}
+                                "de.html", "de-vs-mle.html", "mine.html", "team.html", "everything.html", "kg",
+                                "kg-server"}
 
 
 def test_clean_removes_the_outputs_and_keeps_the_users_files(tmp_path):
     shutil.copy(ROOT / "Makefile", tmp_path / "Makefile")
     made = ["out/explorer.html", "roles.csv", "kb.trig", "result.json", "overlap.png", "explorer.html", "de.html",
-            "de-vs-mle.html", "mine.html", "kg/datateam-store.json", "kg/db-1/CURRENT", "kg-server/CURRENT",
+            "de-vs-mle.html", "mine.html", "team.html", "everything.html", "kg/datateam-store.json", "kg/db-1/CURRENT", "kg-server/CURRENT",
             "build/lib/x.py", "dist/x.whl", "datateam_kg.egg-info/PKG-INFO", ".pytest_cache/README.md",
             "tests/artifacts/shot.png", "graph/__pycache__/x.pyc", ".venv/bin/python"]
     kept = ["my-query.rq", "team.yaml", "my-company-roles.ttl", "notes/kg/datateam-store.json",
