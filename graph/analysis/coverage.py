@@ -622,7 +622,7 @@ def decide_hire(situation: dict, team: set[str], candidates: dict[str, str], pat
             concerns = {r["id"] for r in p["concerns"]}
             if team and team <= concerns and recommends:
                 for r in recommends:
-                    fors[r].append(_reason(p, "the team has only " + ", ".join(
+                    fors[r].append(_reason(p, "the team has no hat but " + ", ".join(
                         sorted(candidates.get(t, t) for t in team))))
             continue
         for r in recommends:  # hiring order for this size
