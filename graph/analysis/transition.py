@@ -318,6 +318,11 @@ def transition(kg, a: str, b: str, *, graph=None, include_conditional: bool = Fa
     plan = learning_plan(kg, graph, src, dst, wa, wb)
 
     direct = learning_distance(wa, wb)
+    need_points, missing_points = sum(wb.values()), sum(e["gap"] for e in learn)
+    explanation = (f"the {rb.label}'s {len(wb)} skills and tools weigh {need_points} points (core 3, working or no "
+                   f"level stated 2, basic 1); the {ra.label} already meets {need_points - missing_points}, so "
+                   f"{missing_points} are missing over {len(learn)} items: direct distance "
+                   f"{missing_points}/{need_points} = {direct:.3f}")
     candidates = sorted(r for r, its in items.items()
                         if its and not graph.nodes[r].get("stakeholder") or r in (src, dst))
     unranked = sorted(({"id": r, "label": graph.nodes[r]["label"], "reason": UNRANKED_REASON}
@@ -343,6 +348,7 @@ def transition(kg, a: str, b: str, *, graph=None, include_conditional: bool = Fa
         "to_learn": learn,
         "distance": round(min(direct, route["total"]) if route else direct, 6),
         "direct_distance": round(direct, 6),
+        "explanation": explanation,
         "route": route,
         "undescribed_start": not wa,
         "unranked": unranked,
@@ -389,8 +395,9 @@ def format_transition(result: dict) -> str:
     """The result of `transition` as a learning plan: route, what carries over, what to deepen, what
     to learn (in ordered groups), the responsibilities that change, and what the numbers left out."""
     a, b = result["a"]["label"], result["b"]["label"]
-    lines = [f"{a} → {b}", f"learning distance {result['distance']:.3f} (the share of the {b}'s weighted skills "
-             f"and tools the {a} lacks)" + (f"; direct {result['direct_distance']:.3f}" if result["route"] else ""), ""]
+    lines = [f"{a} → {b}", f"learning distance {result['distance']:.3f}"
+             + (f" (direct {result['direct_distance']:.3f})" if result["route"] else ""),
+             f"  why: {result['explanation']}", ""]
     if result.get("undescribed_start"):
         lines += [f"Note: the sources give no skills or tools for the {a}, so everything counts as to learn.", ""]
     if result["route"]:
