@@ -441,7 +441,7 @@ def chain_rows(chain: dict) -> list[dict]:
 
 __all__ = [
     "chain_rows", "conditional_handoffs", "format_process_routes", "handoff_graph", "handoff_row", "list_handoffs",
-    "paths_between", "process_routes", "route_rank_key", "to_mermaid", "workflow_chain", "workflows",
+    "paths_between", "process_routes", "route_rank_key", "route_rows", "to_mermaid", "workflow_chain", "workflows",
 ]
 
 
@@ -553,3 +553,18 @@ def format_process_routes(result: dict, show_shortest: bool = True) -> str:
                       f"({short['hops']} handoff{'s' if short['hops'] != 1 else ''}; ranked {short['rank']} above)"]
     note = format_conditional(result.get("conditional"))
     return "\n".join(lines) + "\n" + (f"\n{note}" if note else "")
+
+
+ROUTE_COLUMNS = ["route", "rank", "kind", "step", "from", "to", "artifact", "stage", "mode", "backed_by", "support",
+                 "workflow"]
+
+
+def route_rows(result: dict) -> list[dict]:
+    """The steps of every route of a process_routes(...) result as flat rows (ROUTE_COLUMNS)."""
+    rows = []
+    for route in result["routes"]:
+        for row in route["steps"]:
+            rows.append(dict(row, route=" → ".join(route["roles"]), rank=route["rank"], kind=route["kind"],
+                             step=row["step"] if route["kind"] == "workflow" else None,
+                             backed_by=len(row["support"]), workflow=(route["workflow"] or {}).get("label")))
+    return rows

@@ -357,7 +357,7 @@ def transition(kg, a: str, b: str, *, graph=None, include_conditional: bool = Fa
 
 
 __all__ = ["LEVEL_WEIGHTS", "best_route", "distance_matrix", "format_transition", "learning_distance", "learning_plan",
-           "plan_context", "plan_groups", "transition"]
+           "plan_context", "plan_groups", "plan_rows", "transition"]
 
 
 def _plan_item_text(item: dict, levels: bool, told: set) -> str:
@@ -422,3 +422,16 @@ def format_transition(result: dict) -> str:
     if notes:
         lines += ["", notes.rstrip("\n")]
     return "\n".join(lines) + "\n"
+
+
+PLAN_COLUMNS = ["status", "group", "kind", "label", "from_level", "to_level", "support", "sources", "id"]
+
+
+def plan_rows(result: dict) -> list[dict]:
+    """The plan of a transition(...) result as flat rows (PLAN_COLUMNS): what to learn, what to deepen,
+    then what carries over, each in its groups' order."""
+    rows = []
+    for key, status in (("learn", "learn"), ("deepen", "deepen"), ("carries_over", "carries over")):
+        for group in result[key]:
+            rows += [dict(item, status=status, group=group["title"]) for item in group["items"]]
+    return rows
