@@ -139,7 +139,7 @@ def workflow_chain(kg, workflow: str, *, graph=None) -> dict:
     placement_inferred (and, when no source states the handoff at all, inferred) set.
 
     >>> workflow_chain(kg, "listing categorisation")["steps"][0]["handoffs"][0]["from"]
-    'product manager'
+    'business stakeholder'
     """
     from ..lookup.names import resolve
 

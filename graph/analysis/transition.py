@@ -16,7 +16,7 @@ are not counted unless `include_conditional=True`; the result lists them.
 
 >>> t = transition(kg, "data analyst", "data scientist")
 >>> sorted(t)[:4]
-['a', 'b', 'carries_over', 'direct_distance']
+['a', 'b', 'carries_over', 'conditional']
 """
 
 from __future__ import annotations
@@ -281,7 +281,7 @@ def transition(kg, a: str, b: str, *, graph=None, include_conditional: bool = Fa
     "conditional": {included, facts} for the facts about A and B that every source qualifies.
 
     >>> transition(kg, "DevOps engineer", "site reliability engineer")["distance"]
-    0.0
+    0.041667
     """
     from ..lookup.names import resolve
 
