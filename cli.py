@@ -786,76 +786,10 @@ def handoffs(from_role, to_role, shortest, workflow, max_hops, include_condition
       datateam handoffs --from "product manager" --to "ML engineer" --shortest
       datateam handoffs --format mermaid -o handoffs.mmd
     """
-    from .graph.analysis import handoffs as ho
+    from .graph.analysis.handoffs import render_handoffs
 
-    kg = _state().knowledge_graph()
-    columns = ["step", "from", "to", "artifact", "stage", "mode", "workflow", "sources"]
-    if shortest and not (from_role and to_role):
-        raise DatateamError("--shortest needs both --from and --to")
-    if from_role and to_role and not shortest:
-        if workflow:
-            raise DatateamError("--workflow cannot be combined with both --from and --to")
-        result = ho.process_routes(kg, from_role, to_role, max_hops=max_hops, include_conditional=include_conditional)
-        if fmt == "json":
-            emit(to_json(result), output)
-        elif fmt == "csv":
-            print_rows(ho.route_rows(result), ho.ROUTE_COLUMNS, fmt, output)
-        elif fmt == "mermaid":
-            emit(ho.to_mermaid(result["routes"][0]["steps"] if result["routes"] else [],
-                               numbered=bool(result["routes"]) and result["routes"][0]["kind"] == "workflow"), output)
-        else:
-            emit(ho.format_process_routes(result), output)
-        return
-    if from_role and to_role:
-        if workflow:
-            raise DatateamError("--workflow cannot be combined with both --from and --to")
-        result = ho.paths_between(kg, from_role, to_role, max_hops=max_hops, include_conditional=include_conditional)
-        rows = [dict(row, path=n) for n, path in enumerate(result["paths"], start=1) for hop in path["hops"] for row in hop]
-        if fmt == "json":
-            emit(to_json(result), output)
-        elif fmt == "csv":
-            print_rows(rows, ["path"] + columns, fmt, output)
-        elif fmt == "mermaid":
-            unique = list({r["id"]: r for r in rows}.values())
-            emit(ho.to_mermaid(unique), output)
-        else:
-            emit(ho.format_paths(result), output)
-        return
-    if workflow and not (from_role or to_role):
-        chain = ho.workflow_chain(kg, workflow)
-        if fmt == "json":
-            emit(to_json(chain), output)
-        elif fmt == "csv":
-            print_rows(ho.chain_rows(chain), columns, fmt, output)
-        elif fmt == "mermaid":
-            emit(ho.to_mermaid(ho.chain_rows(chain), numbered=True), output)
-        else:
-            emit(ho.format_chain(chain), output)
-        return
-    rows = ho.list_handoffs(kg, from_role=from_role, to_role=to_role, workflow=workflow,
-                            include_conditional=include_conditional)
-    conditional = ho.conditional_handoffs(kg, include_conditional=include_conditional)
-    if from_role or to_role:
-        wanted = {r["from_id"] for r in rows} | {r["to_id"] for r in rows}
-        conditional["facts"] = [f for f in conditional["facts"] if (f["from"] in wanted or f["to"] in wanted)]
-    if fmt == "json":
-        data = {"handoffs": rows, "conditional": conditional}
-        if not (from_role or to_role):
-            data["workflows"] = ho.workflows(kg)
-        emit(to_json(data), output)
-    elif fmt == "csv":
-        print_rows(rows, columns, fmt, output)
-    elif fmt == "mermaid":
-        emit(ho.to_mermaid(rows, numbered=bool(workflow)), output)
-    elif from_role or to_role:
-        what = " and ".join(x for x in (f"from {from_role}" if from_role else "", f"to {to_role}" if to_role else "") if x)
-        emit(ho.format_handoff_rows(rows, f"Handoffs {what} ({len(rows)})") + _notes(ho.format_conditional(conditional)),
-             output)
-    else:
-        text = "\n".join(ho.format_chain(chain) for chain in ho.workflows(kg))
-        others = [r for r in rows if not r["workflow"]]
-        emit(text + "\n" + ho.format_handoff_rows(others, f"Other handoffs ({len(others)})")
-             + _notes(ho.format_conditional(conditional)), output)
+    emit(render_handoffs(_state().knowledge_graph(), from_role, to_role, workflow, fmt, max_hops=max_hops,
+                         include_conditional=include_conditional, shortest=shortest), output)
 
 
 @main.command()
@@ -879,18 +813,11 @@ def transition(a, b, include_conditional, fmt, output):
       datateam transition "data analyst" "ML engineer"
       datateam transition DA DS --format json
     """
-    from .graph.analysis.transition import format_transition
+    from .graph.analysis.transition import render_transition
     from .graph.analysis.transition import transition as run_transition
 
-    from .graph.analysis.transition import PLAN_COLUMNS, plan_rows
-
     result = run_transition(_state().knowledge_graph(), a, b, include_conditional=include_conditional)
-    if fmt == "json":
-        emit(to_json(result), output)
-    elif fmt == "csv":
-        print_rows(plan_rows(result), PLAN_COLUMNS, fmt, output)
-    else:
-        emit(format_transition(result), output)
+    emit(render_transition(result, fmt), output)
 
 
 @main.command()
@@ -927,7 +854,7 @@ def coverage(role_list, team, next_hire, size, events_per_day, serving, top, inc
           hats: [data scientist, data engineer]
     """
     from .graph.analysis.coverage import coverage as run_coverage
-    from .graph.analysis.coverage import format_coverage
+    from .graph.analysis.coverage import render_coverage
 
     if bool(role_list) == bool(team):
         raise DatateamError("give either --roles or --team")
@@ -935,10 +862,7 @@ def coverage(role_list, team, next_hire, size, events_per_day, serving, top, inc
     result = run_coverage(_state().knowledge_graph(), roles=role_list, team=team, next_hire=next_hire, size=size,
                           top=top, events_per_day=events_per_day, serving=serving,
                           include_conditional=include_conditional)
-    if fmt == "json":
-        emit(to_json(result), output)
-    else:
-        emit(format_coverage(result), output)
+    emit(render_coverage(result, fmt), output)
 
 
 @main.command()

@@ -824,3 +824,10 @@ def format_advice(advice: dict) -> str:
             held = f"; not yet: {', '.join(c['held_back'])}" if c["held_back"] else ""
             lines.append(f"    {c['option']} {c['value']}: {rec}{held}")
     return "\n".join(lines) + "\n"
+
+
+def render_coverage(result: dict, fmt: str = "table") -> str:
+    """A coverage(...) result as "table" (format_coverage) or "json" text."""
+    from ..text import to_json
+
+    return to_json(result) if fmt == "json" else format_coverage(result)

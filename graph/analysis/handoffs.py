@@ -568,3 +568,86 @@ def route_rows(result: dict) -> list[dict]:
                              step=row["step"] if route["kind"] == "workflow" else None,
                              backed_by=len(row["support"]), workflow=(route["workflow"] or {}).get("label")))
     return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# The command's output: the view the options pick, in each format it offers
+
+HANDOFF_COLUMNS = ["step", "from", "to", "artifact", "stage", "mode", "workflow", "sources"]
+
+
+def _with_notes(text: str, notes: str) -> str:
+    return text + ("\n" + notes if notes else "")
+
+
+def render_handoffs(kg, from_role: str | None = None, to_role: str | None = None, workflow: str | None = None,
+                    fmt: str = "table", *, max_hops: int = MAX_HOPS, include_conditional: bool = False,
+                    shortest: bool = False) -> str:
+    """The handoffs view `datateam handoffs` prints, as "table", "json", "mermaid" or "csv" text.
+
+    With from_role and to_role: the routes the sources describe (process_routes), or with
+    `shortest` the chains with the fewest hops (paths_between); with workflow alone: that
+    workflow's chain; otherwise the handoffs from or to a role, or every workflow and the other
+    handoffs. Raises DatateamError for a workflow combined with both roles, `shortest` without both
+    roles, or an unknown name.
+    """
+    from ..text import to_delimited, to_json
+
+    if shortest and not (from_role and to_role):
+        raise DatateamError("--shortest needs both --from and --to")
+    if from_role and to_role:
+        if workflow:
+            raise DatateamError("--workflow cannot be combined with both --from and --to")
+        if not shortest:
+            result = process_routes(kg, from_role, to_role, max_hops=max_hops, include_conditional=include_conditional)
+            first = result["routes"][0] if result["routes"] else None
+            if fmt == "json":
+                return to_json(result)
+            if fmt == "csv":
+                return to_delimited(route_rows(result), ROUTE_COLUMNS)
+            if fmt == "mermaid":
+                return to_mermaid(first["steps"] if first else [], numbered=bool(first) and first["kind"] == "workflow")
+            return format_process_routes(result)
+        result = paths_between(kg, from_role, to_role, max_hops=max_hops, include_conditional=include_conditional)
+        rows = [dict(row, path=n) for n, path in enumerate(result["paths"], start=1) for hop in path["hops"]
+                for row in hop]
+        if fmt == "json":
+            return to_json(result)
+        if fmt == "csv":
+            return to_delimited(rows, ["path"] + HANDOFF_COLUMNS)
+        if fmt == "mermaid":
+            return to_mermaid(list({r["id"]: r for r in rows}.values()))
+        return format_paths(result)
+    if workflow and not (from_role or to_role):
+        chain = workflow_chain(kg, workflow)
+        if fmt == "json":
+            return to_json(chain)
+        if fmt == "csv":
+            return to_delimited(chain_rows(chain), HANDOFF_COLUMNS)
+        if fmt == "mermaid":
+            return to_mermaid(chain_rows(chain), numbered=True)
+        return format_chain(chain)
+    rows = list_handoffs(kg, from_role=from_role, to_role=to_role, workflow=workflow,
+                         include_conditional=include_conditional)
+    conditional = conditional_handoffs(kg, include_conditional=include_conditional)
+    if from_role or to_role:
+        wanted = {r["from_id"] for r in rows} | {r["to_id"] for r in rows}
+        conditional["facts"] = [f for f in conditional["facts"] if (f["from"] in wanted or f["to"] in wanted)]
+    if fmt == "json":
+        data = {"handoffs": rows, "conditional": conditional}
+        if not (from_role or to_role):
+            data["workflows"] = workflows(kg)
+        return to_json(data)
+    if fmt == "csv":
+        return to_delimited(rows, HANDOFF_COLUMNS)
+    if fmt == "mermaid":
+        return to_mermaid(rows, numbered=bool(workflow))
+    if from_role or to_role:
+        what = " and ".join(x for x in (f"from {from_role}" if from_role else "",
+                                        f"to {to_role}" if to_role else "") if x)
+        return _with_notes(format_handoff_rows(rows, f"Handoffs {what} ({len(rows)})"),
+                           format_conditional(conditional))
+    text = "\n".join(format_chain(chain) for chain in workflows(kg))
+    others = [r for r in rows if not r["workflow"]]
+    return _with_notes(text + "\n" + format_handoff_rows(others, f"Other handoffs ({len(others)})"),
+                       format_conditional(conditional))

@@ -435,3 +435,22 @@ def plan_rows(result: dict) -> list[dict]:
         for group in result[key]:
             rows += [dict(item, status=status, group=group["title"]) for item in group["items"]]
     return rows
+
+
+TRANSITION_COLUMNS = PLAN_COLUMNS
+
+
+def transition_rows(result: dict) -> list[dict]:
+    """A transition(...) result as rows (TRANSITION_COLUMNS): the plan's items, see `plan_rows`."""
+    return plan_rows(result)
+
+
+def render_transition(result: dict, fmt: str = "table") -> str:
+    """A transition(...) result as "table" (format_transition), "csv" (transition_rows) or "json" text."""
+    from ..text import to_delimited, to_json
+
+    if fmt == "json":
+        return to_json(result)
+    if fmt == "csv":
+        return to_delimited(transition_rows(result), TRANSITION_COLUMNS)
+    return format_transition(result)
