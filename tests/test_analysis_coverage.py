@@ -333,3 +333,18 @@ def test_next_hire_from_the_situation_on_the_shipped_kb(kg, graph):
         coverage(kg, roles="DS", next_hire=True, serving="streaming", graph=graph)
     with pytest.raises(DatateamError, match="events per day"):
         coverage(kg, roles="DS", next_hire=True, events_per_day=-5, graph=graph)
+
+
+def test_the_volume_threshold_is_the_one_the_source_file_gives(kg, graph):
+    """The threshold read from the interview's YAML decides, to the event."""
+    from test_analysis_oracle import seed_sources
+
+    threshold = seed_sources()["olx-interview"]["team_patterns"]["dedicated-data-engineer-threshold"]["min_events_per_day"]
+    assert threshold == 2_000_000
+    below = coverage(kg, roles="DS", next_hire=True, events_per_day=threshold - 1, graph=graph)["advice"]
+    at = coverage(kg, roles="DS", next_hire=True, events_per_day=threshold, graph=graph)["advice"]
+    assert [r["role"] for r in below["held_back"]] == ["data engineer"]
+    assert "data engineer" not in [r["role"] for r in below["recommend"]]
+    assert at["held_back"] == [] and at["recommend"][0]["role"] == "data engineer"
+    assert [b["reads"] for b in at["recommend"][0]["because"] if b["kind"] == "staffing threshold"] == [
+        "2,000,000 events a day is at or above 2,000,000"]
