@@ -223,12 +223,16 @@ def test_process_routes_rank_by_support_then_lifecycle_then_hops():
 
 
 def test_a_side_branch_is_not_on_the_route(kg):
-    from datateam.graph.analysis.handoffs import process_routes
+    from datateam.graph.analysis.handoffs import format_process_routes, process_routes
 
     result = process_routes(kg, "ML engineer", "DevOps engineer")
     first = result["routes"][0]
     # step 8 (work with backend, frontend, mobile engineers) leads nowhere near operations
     assert [(r["step"], r["to"]) for r in first["steps"]] == [(9, "DevOps engineer")]
     assert len(result["routes"]) == 1  # the same handoff as a plain chain is listed once
+    none = process_routes(kg, "data governor", "data scientist")
+    assert none["routes"] == [] and none["shortest"] is None
+    assert format_process_routes(none) == ("No route the sources describe leads from data governor to data scientist "
+                                           "(within 4 handoffs).\n")
     with pytest.raises(DatateamError, match="same role"):
         process_routes(kg, "DS", "data scientist")
