@@ -689,8 +689,10 @@ def similar(name, top, by, include_conditional, fmt, output):
 
 
 @main.command()
-@click.option("--from", "from_role", metavar="ROLE", help="Only handoffs from ROLE (with --to: the chains between them).")
-@click.option("--to", "to_role", metavar="ROLE", help="Only handoffs to ROLE (with --from: the chains between them).")
+@click.option("--from", "from_role", metavar="ROLE", help="Only handoffs from ROLE (with --to: the routes between them).")
+@click.option("--to", "to_role", metavar="ROLE", help="Only handoffs to ROLE (with --from: the routes between them).")
+@click.option("--shortest", is_flag=True,
+              help="With --from and --to: only the chains of handoffs with the fewest hops (not the process).")
 @click.option("--workflow", metavar="NAME", help="Only the chain of one workflow, e.g. \"listing categorisation\".")
 @click.option("--max-hops", type=click.IntRange(1, 8), default=defaults.HANDOFF_MAX_HOPS, show_default=True,
               help="With --from and --to: the longest chain considered.")
@@ -698,23 +700,26 @@ def similar(name, top, by, include_conditional, fmt, output):
 @graph_options
 @format_option("table", "json", "mermaid", "csv")
 @output_option
-def handoffs(from_role, to_role, workflow, max_hops, include_conditional, fmt, output):
-    """Show who hands what to whom: workflow chains in step order, or the paths between two roles.
+def handoffs(from_role, to_role, shortest, workflow, max_hops, include_conditional, fmt, output):
+    """Show who hands what to whom: workflow chains in step order, or the routes between two roles.
 
     Each handoff shows its artifact, lifecycle stage, mode and the sources that state it; where
     sources disagree (mode, step) every view is listed. Mermaid output draws sequential handoffs
-    as solid arrows, side-by-side ones dotted and disputed ones thick.
+    as solid arrows, side-by-side ones dotted and disputed ones thick. With --from and --to: the
+    routes the sources describe, every hat on the way, ranked by how many sources back each step
+    and by lifecycle order (--shortest: the chains with the fewest hops instead).
 
     \b
     Examples:
       datateam handoffs --workflow "listing categorisation"
       datateam handoffs --from "product manager" --to "ML engineer"
+      datateam handoffs --from "product manager" --to "ML engineer" --shortest
       datateam handoffs --format mermaid -o handoffs.mmd
     """
     from .graph.analysis.handoffs import render_handoffs
 
     emit(render_handoffs(_state().knowledge_graph(), from_role, to_role, workflow, fmt, max_hops=max_hops,
-                         include_conditional=include_conditional), output)
+                         include_conditional=include_conditional, shortest=shortest), output)
 
 
 @main.command()
@@ -725,10 +730,13 @@ def handoffs(from_role, to_role, workflow, max_hops, include_conditional, fmt, o
 @format_option("table", "json", "csv")
 @output_option
 def transition(a, b, include_conditional, fmt, output):
-    """Show what carries over from role A to role B, what to learn, and a shorter route if there is one.
+    """Show a learning plan from role A to role B: what carries over, what to deepen, what to learn.
 
-    The learning distance is the share of B's level-weighted skills and tools that A lacks (0 to 1);
-    a route through intermediate roles is shown when its total is shorter than the direct move.
+    What to deepen and learn comes in ordered groups: foundations, then each lifecycle stage
+    (skills before the tools resting on them), then the tools no source gives a level for; every
+    item with its sources. Also the responsibilities that change, and the learning distance (the
+    share of B's level-weighted skills and tools that A lacks, 0 to 1) with what drove it; a route
+    through intermediate roles is shown when its total is shorter than the direct move.
 
     \b
     Examples:
@@ -745,22 +753,28 @@ def transition(a, b, include_conditional, fmt, output):
 @main.command()
 @click.option("--roles", "role_list", metavar="A,B,...", help="The team's roles, comma-separated.")
 @click.option("--team", type=click.Path(dir_okay=False), help="A YAML team file: people, each wearing one or more hats.")
-@click.option("--next-hire", is_flag=True, help="Rank roles by how much of the gap each closes (greedy set cover).")
+@click.option("--next-hire", is_flag=True,
+              help="Who to hire next, from the sources' team guidance for the team's situation (and the gaps each closes).")
 @click.option("--size", type=click.Choice(["small", "medium", "large"]), default=None,
               help="Organisation size, to pick the sources' team guidance (default: the team file's).")
+@click.option("--events-per-day", type=click.IntRange(min=0), default=None, metavar="N",
+              help="The data volume, events a day (the sources make it decide a dedicated data engineer). Implies --next-hire.")
+@click.option("--serving", type=click.Choice(["online", "batch", "both"]), default=None,
+              help="How models are served: online, in batch, or both. Implies --next-hire.")
 @click.option("--top", type=click.IntRange(min=1), default=defaults.COVERAGE_TOP, show_default=True,
               help="How many hires to rank.")
 @INCLUDE_CONDITIONAL
 @graph_options
 @format_option("table", "json")
 @output_option
-def coverage(role_list, team, next_hire, size, top, include_conditional, fmt, output):
+def coverage(role_list, team, next_hire, size, events_per_day, serving, top, include_conditional, fmt, output):
     """Show what a team covers and misses per lifecycle stage, and (with --next-hire) who to hire next.
 
     \b
     Examples:
       datateam coverage --roles "data scientist,data engineer" --next-hire
       datateam coverage --team team.yaml --next-hire --size small --format json
+      datateam coverage --roles "data scientist" --size small --events-per-day 300000 --serving online
 
     \b
     A team file:
@@ -775,8 +789,10 @@ def coverage(role_list, team, next_hire, size, top, include_conditional, fmt, ou
 
     if bool(role_list) == bool(team):
         raise DatateamError("give either --roles or --team")
+    next_hire = next_hire or events_per_day is not None or serving is not None
     result = run_coverage(_state().knowledge_graph(), roles=role_list, team=team, next_hire=next_hire, size=size,
-                          top=top, include_conditional=include_conditional)
+                          top=top, events_per_day=events_per_day, serving=serving,
+                          include_conditional=include_conditional)
     emit(render_coverage(result, fmt), output)
 
 

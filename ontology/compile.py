@@ -189,6 +189,8 @@ class Compiler:
             g.add((node, DT.stageOrder, Literal(entry.order)))
         for broader in entry.broader:
             g.add((node, SKOS.broader, self.iri(section, broader, lines, path + ("broader",))))
+        if section in ("skills", "categories") and entry.stage:
+            g.add((node, DT.atStage, self.iri("stages", entry.stage, lines, path + ("stage",))))
         if section in ("responsibilities", "deployments"):
             g.add((node, DT.atStage, self.iri("stages", entry.stage, lines, path + ("stage",))))
             for artifact in entry.produces:
@@ -396,6 +398,8 @@ class Compiler:
                     g.add((node, prop, self.mention(source_id, "roles", member, lines, path + (relation, i))))
         if entry.applies_when:
             g.add((node, DT.appliesWhen, en(entry.applies_when)))
+        if entry.min_events_per_day:
+            g.add((node, DT.minEventsPerDay, Literal(entry.min_events_per_day)))
 
     def add_comparison(self, g, source_id: str, key: str, entry: fmt.Comparison, data: fmt.SourceFile,
                        lines, path) -> None:
