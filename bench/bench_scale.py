@@ -90,7 +90,7 @@ def cases(kg) -> list[tuple]:
     return out
 
 
-def run(store: Path, *, runs: int = 7, budget_s: float = 3.0, cap_s: float = 30.0, substitution_cases=None,
+def run(store: Path, *, runs: int = 5, budget_s: float = 2.0, cap_s: float = 30.0, substitution_cases=None,
         progress=None, on_row=None) -> list[dict]:
     """Time every named query on the persistent store at `store`; return one row per parameter set.
 

@@ -42,8 +42,11 @@ ESCO_GRAPH = "https://w3id.org/datateam-kg/graph/import/esco"
 # Why a figure can miss its target on this machine; shown under the table when it does.
 WHY = {
     "ESCO import": "Most of the time is Oxigraph's bulk loader building six indexes for 1.17 million quads in "
-                   "a named graph (it uses about one core here); writing the N-Quads in Python runs beside it in "
-                   "a second thread. The machine's other load slows both.",
+                   "a named graph (the floor: pyoxigraph alone on the same N-Quads); writing the N-Quads in "
+                   "Python runs beside it in a second thread and competes with it for the 2 cores, as does the "
+                   "machine's other load.",
+    "reasoning": "The repeated call reads the whole reasoned store (about 11,000 quads) back from its file; the "
+                 "rest is the fork of a query worker from a process that holds two stores.",
     "show \"data scientist\"": "The time goes to name resolution (graph/lookup/names.py): its candidate query joins an "
                                "OPTIONAL label lookup that Oxigraph evaluates over every typed entity of the "
                                "1.5-million-triple store, ~0.5 s, and it runs once per case variant of the name. "

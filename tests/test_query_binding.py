@@ -231,6 +231,7 @@ def test_terms_written_into_the_text_keep_the_projection():
 
 @pytest.mark.parametrize("text", [
     "SELECT ?r WHERE { { SELECT ?r WHERE { ?r a dt:Role } } }",          # a sub-select's own ?r
+    "SELECT ?r (COUNT(*) AS ?n) WHERE { SELECT ?r WHERE { ?r a dt:Role } } GROUP BY ?r",   # the whole WHERE
     "SELECT ?r WHERE { ?r a dt:Role MINUS { ?r dt:usesTool ?t } }",      # MINUS joins on shared variables
     "SELECT ?r WHERE { ?x a dt:Role { ?x dt:usesTool ?t OPTIONAL { ?t dt:p ?r } } }",  # OPTIONAL apart from the binding
     "SELECT ?r WHERE { ?x a dt:Role { ?x dt:usesTool ?t FILTER(?t != ?r) } }",          # a nested group's FILTER

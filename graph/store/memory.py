@@ -47,22 +47,24 @@ class KnowledgeGraph:
 
     # -- queries -----------------------------------------------------------------------------
     def _run(self, query: str, bindings: Bindings | None):
-        substitutions = {}
         if bindings:
             from ...queries.sparql.binding import bind_in_text
             from ...queries.sparql.errors import QueryError
 
             # Written into the patterns the engine can use its indexes; a substitution is joined
             # only after the whole pattern is evaluated (seconds on a store with ESCO). A text the
-            # rewrite cannot read, or a term it cannot write (a blank node), is left to the engine.
+            # rewrite cannot read, or a term it cannot write (a blank node), is left to the engine,
+            # and so is any text the engine would not read once rewritten: the error is its own.
             try:
                 rewritten = bind_in_text(query, bindings)
             except QueryError:
                 rewritten = None
             if rewritten is not None:
-                query = rewritten
-            else:
-                substitutions = {ox.Variable(k): to_ox(v) for k, v in bindings.items()}
+                try:
+                    return self.store.query(rewritten, prefixes=PREFIXES, use_default_graph_as_union=True)
+                except SyntaxError:
+                    pass
+        substitutions = {ox.Variable(k): to_ox(v) for k, v in (bindings or {}).items()}
         return self.store.query(
             query,
             prefixes=PREFIXES,

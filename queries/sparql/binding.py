@@ -266,6 +266,8 @@ def bind_in_text(text: str, bindings: Mapping[str, Node]) -> str | None:
     start = where_group_index(tokens, form)
     if start is None:
         return None
+    if start + 1 < len(tokens) and tokens[start + 1].is_word("SELECT"):
+        return None   # WHERE { SELECT ... }: the whole pattern is a sub-select with its own scope
     end = _matching_brace(tokens, start)
     root = _Group("root", None)
     group = root
