@@ -145,6 +145,12 @@ def _console(args: list[str], runs: int) -> list[float]:
     return times
 
 
+def _step(text: str) -> None:
+    """Which step is running, on standard error when it is a terminal (some take minutes)."""
+    if sys.stderr.isatty():
+        print(f"    … {text}", file=sys.stderr, flush=True)
+
+
 def _fresh(command: list[str], runs: int) -> list[float]:
     """Wall times of a command in fresh processes."""
     times = []
@@ -198,12 +204,14 @@ def run(data: Path, work: Path, *, cold_runs: int = 5, query_runs: int = 30, bas
     rows = []
 
     # 1. Imports, end to end (a fresh store: creation and the shipped KB are part of the first).
+    _step("importing ESCO and O*NET")
     esco_run = _cli(["import", "esco", str(esco), "--store", str(store), "--format", "json"])
     esco_report = json.loads(esco_run["stdout"])
     onet_run = _cli(["import", "onet", str(onet), "--store", str(store), "--format", "json"])
     onet_report = json.loads(onet_run["stdout"])
 
     # The rdflib baseline reads the same triples.
+    _step("writing the same triples as N-Quads; rdflib parses them and runs the named query (minutes)")
     subprocess.run([PYTHON, "-c", _NQUADS_CHILD, str(esco), str(onet), str(work)], check=True)
     proc = subprocess.run([PYTHON, "-c", _RDFLIB_CHILD, str(work), DATA_SCIENTIST, INLINE_QUERY, NAMED_QUERY,
                            str(baseline_query_runs), str(baseline_query_cap_s)], capture_output=True, text=True)
@@ -211,6 +219,7 @@ def run(data: Path, work: Path, *, cold_runs: int = 5, query_runs: int = 30, bas
         raise RuntimeError(f"rdflib baseline failed: {proc.stderr[-2000:]}")
     base = json.loads(proc.stdout.strip().splitlines()[-1])
 
+    _step("pyoxigraph alone bulk-loads the same N-Quads (the floor)")
     floor_load = _floor_load(work, "esco.nq")
     rows.append(_row("ESCO import (3,007 occupations, 13,896 skills, 123,788 links)", esco_run["wall_s"],
                      base["parse_esco_s"], "rdflib: parse the same triples (N-Quads) into an in-memory Dataset",
@@ -226,6 +235,7 @@ def run(data: Path, work: Path, *, cold_runs: int = 5, query_runs: int = 30, bas
                      floor="pyoxigraph alone bulk-loading the same N-Quads"))
 
     # 2. Cold start: a fresh process answering one question from the store.
+    _step("cold starts")
     bare = statistics.median(_fresh([PYTHON, "-c", "pass"], cold_runs))
     cli_imports = statistics.median(_fresh([PYTHON, "-c", "import datateam.cli"], cold_runs))
     database = str(store / json.loads((store / "datateam-store.json").read_text())["database"])
@@ -253,6 +263,7 @@ def run(data: Path, work: Path, *, cold_runs: int = 5, query_runs: int = 30, bas
                      floor_s=round(floor_also, 4), floor="as for `show <ESCO IRI>`"))
 
     # 3. Named query latency, in process on the persistent store.
+    _step("named query latency")
     rows.extend(_named_query_rows(store, query_runs, base))
     for name in ("esco.nq", "onet.nq", "kb.nq"):
         (work / name).unlink(missing_ok=True)
