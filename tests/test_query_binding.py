@@ -237,6 +237,7 @@ def test_terms_written_into_the_text_keep_the_projection():
     "SELECT ?r WHERE { ?x a dt:Role { ?x dt:usesTool ?t FILTER(?t != ?r) } }",          # a nested group's FILTER
     "SELECT ?r WHERE { ?x a dt:Role FILTER(BOUND(?r)) }",
     "SELECT ?r WHERE { ?x a dt:Role BIND(?x AS ?r) }",
+    "SELECT ?x (?x AS ?r) WHERE { ?x a dt:Role }",
     "SELECT ?r WHERE { VALUES ?r { role:data-engineer } ?r a dt:Role }",
 ])
 def test_binding_falls_back_where_writing_the_term_would_change_the_answer(kg, text):

@@ -269,6 +269,9 @@ def bind_in_text(text: str, bindings: Mapping[str, Node]) -> str | None:
     if start + 1 < len(tokens) and tokens[start + 1].is_word("SELECT"):
         return None   # WHERE { SELECT ... }: the whole pattern is a sub-select with its own scope
     end = _matching_brace(tokens, start)
+    outside = tokens[:start] + tokens[end:]
+    if any(a.is_word("AS") and b.kind == "VAR" and b.text[1:] in terms for a, b in zip(outside, outside[1:])):
+        return None   # (expr AS ?var) in the projection or GROUP BY: the variable is that expression
     root = _Group("root", None)
     group = root
     replace: list[int] = []
