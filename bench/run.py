@@ -13,9 +13,11 @@ interpreter with the imports the command needs; "x floor" = our time / the floor
 
 Parts: store (bench_store.py: import, cold start, named query), scale (bench_scale.py: every named
 query on the ESCO + O*NET store against pyoxigraph running the same bound query; the binding guard),
-overlap (bench_overlap.py), explorer (bench_explorer.py), query-overhead (bench_query.py, the query
-engineer's safe-path costs), reasoning (a repeated `--reasoning owlrl` against the plain query),
-server (bench_server.py: `datateam serve` under load, runaway queries and slow clients).
+overlap (bench_overlap.py), similar (bench_similar.py: the similarity score against held-out
+relatedness lists, and `similar` in a fresh process), explorer (bench_explorer.py), query-overhead
+(bench_query.py, the query engineer's safe-path costs), reasoning (a repeated `--reasoning owlrl`
+against the plain query), server (bench_server.py: `datateam serve` under load, runaway queries and
+slow clients).
 
 Progress (the part and, within a part, the case being measured) goes to standard error.
 """
@@ -36,7 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))   # so that `bench.bench_store` imports from the repository root
 
-PARTS = ("store", "scale", "overlap", "explorer", "query-overhead", "reasoning", "server")
+PARTS = ("store", "scale", "overlap", "similar", "explorer", "query-overhead", "reasoning", "server")
 ESCO_GRAPH = "https://w3id.org/datateam-kg/graph/import/esco"
 
 # Why a figure can miss its target on this machine; shown under the table when it does.
@@ -123,6 +125,13 @@ def part_overlap(data: Path, work: Path) -> list[dict]:
                     "ratio": r["speedup"], "target": "< 2 s", "met": r["sparse_s"] < 2,
                     "note": f"{r['links']:,} links; scores agree to {r['max_abs_diff']}"})
     return out
+
+
+def part_similar(data: Path, work: Path) -> list[dict]:
+    from bench.bench_similar import make_stores, rows_for_report, run
+
+    onet, esco = make_stores(data, work)
+    return rows_for_report(run(onet, esco, data / "onet-29.2"))
 
 
 def esco_view(store: Path, nodes: int = 10_000):

@@ -29,6 +29,7 @@ class KnowledgeGraph:
     into the query text: written into its patterns token by token where that means the same
     (queries/sparql/binding.py), else substituted by the engine. The rdflib `Dataset` view over the same store is `.dataset`.
 
+    >>> from datateam.graph.store import load_knowledge_graph
     >>> kg = load_knowledge_graph()
     >>> rows = kg.select("SELECT ?r WHERE { ?r a dt:Role } LIMIT 1")
     """

@@ -346,3 +346,14 @@ def describe_named_queries() -> list[dict]:
         rows.append({"name": q.name, "title": q.title, "description": q.description, "parameters": params,
                      "example": q.examples[0] if q.examples else f"datateam query {q.name}"})
     return rows
+
+
+def render_named_queries(fmt: str = "table") -> str:
+    """describe_named_queries() as text: a table of name, title and parameters, or "json", "csv", "tsv" rows."""
+    from ...graph.text import format_rows
+
+    rows = describe_named_queries()
+    if fmt == "table":
+        shown = [dict(r, parameters="; ".join(r["parameters"]) or "-") for r in rows]
+        return format_rows(shown, ["name", "title", "parameters"], fmt)
+    return format_rows(rows, ["name", "title", "description", "parameters", "example"], fmt)
