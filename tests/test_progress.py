@@ -37,3 +37,14 @@ def test_quick_work_shows_nothing():
     with _Working("overlap", stream=term, delay=5, interval=0.01):
         time.sleep(0.05)
     assert term.getvalue() == ""
+
+
+def test_store_drop_reports_each_step(tmp_path):
+    from datateam.graph.store.persistent import open_persistent
+
+    mine = tmp_path / "mine.ttl"
+    mine.write_text("<https://example.org/a> <https://example.org/b> <https://example.org/c> .\n", encoding="utf-8")
+    heard = []
+    with open_persistent(tmp_path / "kg", [mine], writable=True, validate=False) as kg:
+        kg.drop_graphs(["https://w3id.org/datateam-kg/graph/user/mine"], progress=lambda *step: heard.append(step))
+    assert heard == [("removing user/mine", 0.0), ("writing the database", 0.9), ("done", 1.0)]
