@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import sys
+import threading
+import time
 from pathlib import Path
 
 import click
@@ -644,14 +647,16 @@ def overlap(pair, by, matrix, role_list, score, layout, top, min_shared, plot, i
             raise DatateamError("name two roles (overlap A B), or use --matrix for all pairs")
         if role_list or plot or top or min_shared:
             raise DatateamError("--roles, --plot, --top and --min-shared go with --matrix")
-        emit(ov.render_overlap(ov.overlap(kg, pair[0], pair[1], by=by, include_conditional=include_conditional),
-                               fmt), output)
+        with _Working("overlap: comparing the two roles"):
+            result = ov.overlap(kg, pair[0], pair[1], by=by, include_conditional=include_conditional)
+        emit(ov.render_overlap(result, fmt), output)
         return
     if pair:
         raise DatateamError("--matrix compares all roles; name a subset with --roles A,B,... instead of arguments")
     names = [r.strip() for r in role_list.split(",") if r.strip()] if role_list else None
-    m = ov.overlap_matrix(kg, by=by, roles=names, include_conditional=include_conditional,
-                          similarity=score == "similarity")
+    with _Working("overlap: comparing every pair of roles"):
+        m = ov.overlap_matrix(kg, by=by, roles=names, include_conditional=include_conditional,
+                              similarity=score == "similarity")
     if plot:
         from .graph.output.heatmap import format_for, heatmap_bytes
 
@@ -746,7 +751,9 @@ def transition(a, b, include_conditional, fmt, output):
     from .graph.analysis.transition import render_transition
     from .graph.analysis.transition import transition as run_transition
 
-    result = run_transition(_state().knowledge_graph(), a, b, include_conditional=include_conditional)
+    kg = _state().knowledge_graph()
+    with _Working("transition: learning distances between every pair of roles"):
+        result = run_transition(kg, a, b, include_conditional=include_conditional)
     emit(render_transition(result, fmt), output)
 
 
@@ -790,9 +797,11 @@ def coverage(role_list, team, next_hire, size, events_per_day, serving, top, inc
     if bool(role_list) == bool(team):
         raise DatateamError("give either --roles or --team")
     next_hire = next_hire or events_per_day is not None or serving is not None
-    result = run_coverage(_state().knowledge_graph(), roles=role_list, team=team, next_hire=next_hire, size=size,
-                          top=top, events_per_day=events_per_day, serving=serving,
-                          include_conditional=include_conditional)
+    kg = _state().knowledge_graph()
+    with _Working("coverage: what the team covers"):
+        result = run_coverage(kg, roles=role_list, team=team, next_hire=next_hire, size=size,
+                              top=top, events_per_day=events_per_day, serving=serving,
+                              include_conditional=include_conditional)
     emit(render_coverage(result, fmt), output)
 
 
@@ -941,6 +950,64 @@ class _ProgressBar:
             self.bar.__exit__(*exc)
 
 
+class _Working:
+    """While long work runs, what it is doing and the seconds so far, on one line of standard error.
+
+    Only when standard error is a terminal (nothing is written otherwise, so piped output and logs
+    stay as they were), and only once the work has taken `delay` seconds. A thread redraws the line,
+    so it keeps counting while Oxigraph works for seconds without returning to Python. Called as a
+    progress callback `(label, fraction)` it names the current step and, given, the share done.
+    """
+
+    def __init__(self, title: str, *, stream=None, delay: float = 1.0, interval: float = 0.5):
+        self.title = title
+        self.stream = stream if stream is not None else sys.stderr
+        self.enabled = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.delay, self.interval = delay, interval
+        self.label, self.fraction = "", None
+        self._stop = threading.Event()
+        self._thread = None
+        self._started = 0.0
+        self._shown = 0
+
+    def __enter__(self):
+        if self.enabled:
+            self._started = time.monotonic()
+            self._thread = threading.Thread(target=self._run, name="datateam-progress", daemon=True)
+            self._thread.start()
+        return self
+
+    def __call__(self, label: str, fraction: float | None = None) -> None:
+        self.label, self.fraction = label, fraction
+
+    def line(self) -> str:
+        """The text of the status line as it stands."""
+        text = f"{self.title}: {self.label}" if self.label else self.title
+        if self.fraction is not None:
+            text += f" ({max(0.0, min(1.0, self.fraction)):.0%})"
+        return f"{text} … {time.monotonic() - self._started:.0f} s"
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            if time.monotonic() - self._started >= self.delay:
+                self._draw(self.line())
+
+    def _draw(self, text: str) -> None:
+        width = shutil.get_terminal_size((80, 20)).columns - 1
+        text = text[:width]
+        self.stream.write("\r" + text + " " * max(0, self._shown - len(text)))
+        self.stream.flush()
+        self._shown = len(text)
+
+    def __exit__(self, *exc):
+        if self._thread is not None:
+            self._stop.set()
+            self._thread.join()
+            if self._shown:
+                self.stream.write("\r" + " " * self._shown + "\r")
+                self.stream.flush()
+
+
 def _import_command(name: str, paths, force: bool, fmt: str, output) -> None:
     from .graph.importers import FRAMEWORKS, format_import_report, import_framework
 
@@ -1059,7 +1126,8 @@ def store_drop_command(graphs):
     from .graph.store.persistent import graph_iri, graph_name
 
     kg = _writable_store()
-    dropped = kg.drop_graphs([graph_iri(g) for g in graphs])
+    with _Working("store drop") as progress:
+        dropped = kg.drop_graphs([graph_iri(g) for g in graphs], progress=progress)
     click.echo(f"dropped {', '.join(graph_name(d) for d in dropped)} from store {kg.store_path}", err=True)
 
 

@@ -22,3 +22,12 @@ def kg():
 @pytest.fixture()
 def runner():
     return CliRunner()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache(tmp_path_factory):
+    """Caches (the reasoning closures) go to a folder of this test run, never the user's."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
+    yield
+    patch.undo()

@@ -106,7 +106,7 @@ def test_queries_without_a_group_to_extend_are_refused():
 
 
 def test_substitution_and_values_give_the_same_answers_for_every_named_query(kg):
-    """Two independent ways of binding: the engine's substitution and the VALUES rewrite."""
+    """Two independent ways of binding: run_query's (the terms written into the patterns) and the VALUES rewrite."""
     checked = 0
     for query in list_named_queries():
         bindings = bind_parameters(kg, query, {})
@@ -174,3 +174,84 @@ def test_binding_never_turns_a_read_into_an_update(kg):
     assert inspect_query(text, []).form == "select"
     with pytest.raises(UnsafeQueryError):
         inspect_query("SELECT ?x WHERE { ?x ?p ?o } } INSERT DATA { <a:b> <a:c> <a:d> }", [])
+
+
+# -- terms written into the patterns ----------------------------------------------------------------
+
+def _bound_positions(text: str, name: str) -> list[int]:
+    """Indexes of the tokens ?name inside the WHERE group of `text`."""
+    from datateam.queries.sparql.safety import _form, _matching_brace, where_group_index
+
+    tokens = tokenize(text)
+    start = where_group_index(tokens, _form(tokens))
+    end = _matching_brace(tokens, start)
+    return [i for i in range(start, end) if tokens[i].kind == "VAR" and tokens[i].text[1:] == name]
+
+
+def test_named_query_parameters_are_written_into_the_patterns_without_substitutions(kg):
+    """The engine sees the bound term where the variable stood (it can use its indexes there), and is
+    given no substitutions, which it would join only after evaluating the whole pattern."""
+    from datateam.queries.engine.execute import _prepare
+    from datateam.queries.sparql.safety import _form, where_group_index
+
+    checked = 0
+    for query in list_named_queries():
+        bindings = bind_parameters(kg, query, {})
+        if not bindings:
+            continue
+        text, substitutions = _prepare(query.text, inspect_query(query.text, []), bindings)
+        assert substitutions == {}, query.name
+        before = tokenize(query.text)
+        positions = {i: name for name in bindings for i in _bound_positions(query.text, name)}
+        assert set(positions.values()) == set(bindings), query.name
+        term_tokens = {name: [t.text for t in tokenize(term.n3())] for name, term in bindings.items()}
+        brace = where_group_index(before, _form(before))
+        expected = [t.text for t in before[:brace + 1]]
+        for name in bindings:
+            expected += ["BIND", "(", *term_tokens[name], "AS", "?" + name, ")"]
+        for i in range(brace + 1, len(before)):
+            expected += term_tokens[positions[i]] if i in positions else [before[i].text]
+        assert [t.text for t in tokenize(text)] == expected, query.name
+        checked += 1
+    assert checked >= 12
+
+
+def test_terms_written_into_the_text_keep_the_projection():
+    from datateam.queries.sparql.binding import bind_in_text
+
+    iri = URIRef(ROLE + "data-engineer")
+    assert bind_in_text("SELECT ?r ?t WHERE { ?r dt:usesTool ?t FILTER(?r != ?t) } ORDER BY ?r", {"r": iri}) == (
+        f"SELECT ?r ?t WHERE {{ BIND(<{iri}> AS ?r) <{iri}> dt:usesTool ?t FILTER(<{iri}> != ?t) }} ORDER BY ?r")
+    # names in strings and comments are not variables
+    got = bind_in_text('SELECT ?r WHERE { ?r rdfs:label "?r" # ?r\n }', {"r": iri})
+    assert got == f'SELECT ?r WHERE {{ BIND(<{iri}> AS ?r) <{iri}> rdfs:label "?r" # ?r\n }}'
+    # glued to its neighbours, the term is set apart by spaces
+    assert bind_in_text("ASK { ?x dt:usesTool?r }", {"r": iri}) == f"ASK {{ BIND(<{iri}> AS ?r) ?x dt:usesTool <{iri}> }}"
+
+
+@pytest.mark.parametrize("text", [
+    "SELECT ?r WHERE { { SELECT ?r WHERE { ?r a dt:Role } } }",          # a sub-select's own ?r
+    "SELECT ?r (COUNT(*) AS ?n) WHERE { SELECT ?r WHERE { ?r a dt:Role } } GROUP BY ?r",   # the whole WHERE
+    "SELECT ?r WHERE { ?r a dt:Role MINUS { ?r dt:usesTool ?t } }",      # MINUS joins on shared variables
+    "SELECT ?r WHERE { ?x a dt:Role { ?x dt:usesTool ?t OPTIONAL { ?t dt:p ?r } } }",  # OPTIONAL apart from the binding
+    "SELECT ?r WHERE { ?x a dt:Role { ?x dt:usesTool ?t FILTER(?t != ?r) } }",          # a nested group's FILTER
+    "SELECT ?r WHERE { ?x a dt:Role FILTER(BOUND(?r)) }",
+    "SELECT ?r WHERE { ?x a dt:Role BIND(?x AS ?r) }",
+    "SELECT ?x (?x AS ?r) WHERE { ?x a dt:Role }",
+    "SELECT ?r WHERE { VALUES ?r { role:data-engineer } ?r a dt:Role }",
+])
+def test_binding_falls_back_where_writing_the_term_would_change_the_answer(kg, text):
+    from datateam.queries.sparql.binding import bind_in_text
+
+    bindings = {"r": URIRef(ROLE + "data-engineer")}
+    assert bind_in_text(text, bindings) is None
+    assert run_query(kg, text, bindings=bindings).kind == "select"   # bound the way it was before
+
+
+def test_a_literal_is_written_only_into_expressions():
+    from datateam.queries.sparql.binding import bind_in_text
+
+    label = Literal("data engineer", lang="en")
+    assert bind_in_text("SELECT ?r WHERE { ?r skos:prefLabel ?l }", {"l": label}) is None
+    assert bind_in_text("SELECT ?r WHERE { ?r skos:prefLabel ?x FILTER(?x = ?l) }", {"l": label}) == (
+        'SELECT ?r WHERE { BIND("data engineer"@en AS ?l) ?r skos:prefLabel ?x FILTER(?x = "data engineer"@en) }')

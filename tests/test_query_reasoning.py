@@ -135,7 +135,8 @@ def test_reasoning_is_refused_above_its_size_limit(kg, monkeypatch):
         run_query(load_knowledge_graph(), WORKS_WITH, reasoning="owlrl", timeout=None)
 
 
-def test_the_closure_is_under_the_time_limit_too():
+def test_the_closure_is_under_the_time_limit_too(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))   # no closure file from an earlier test
     with pytest.raises(QueryTimeoutError, match="computing the owlrl closure was stopped after 0.5 seconds"):
         run_query(load_knowledge_graph(), WORKS_WITH, reasoning="owlrl", timeout=0.5)
 
@@ -156,3 +157,64 @@ def test_cli_reasoning(runner):
     reasoned_rows = set(reasoned.output.splitlines()[1:])
     assert plain_rows < reasoned_rows
     assert f"{BASE}role/product-manager" in reasoned_rows - plain_rows
+
+
+def _same_quads(a, b) -> bool:
+    """Equal stores up to blank node labels (a store loaded from text labels them anew)."""
+    named = lambda store: {str(q) for q in store if "_:" not in str(q)}  # noqa: E731
+    return len(a) == len(b) and named(a) == named(b)
+
+
+def _no_worker(*args, **kwargs):
+    raise AssertionError("the closure was computed again instead of read from its file")
+
+
+def test_the_closure_is_kept_in_a_file_for_the_next_process(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    first = reasoning.reasoned_graph(load_knowledge_graph(), "owlrl")
+    files = list((tmp_path / "datateam-kg").glob("closure-owlrl-*.nq"))
+    assert len(files) == 1
+    monkeypatch.setattr(reasoning, "run_in_worker", _no_worker)
+    again = reasoning.reasoned_graph(load_knowledge_graph(), "owlrl")   # a new store, as in the next process
+    assert again is not first
+    assert _same_quads(again.store, first.store)
+    # a damaged file is computed again and rewritten
+    files[0].write_bytes(b"<not n-triples")
+    monkeypatch.undo()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    repaired = reasoning.reasoned_graph(load_knowledge_graph(), "owlrl")
+    assert _same_quads(repaired.store, first.store)
+    assert files[0].read_bytes() != b"<not n-triples"
+
+
+def test_the_closure_file_follows_the_data(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    mine = tmp_path / "mine.ttl"
+    mine.write_text("@prefix dt: <https://w3id.org/datateam-kg/ontology#> .\n"
+                    "<https://w3id.org/datateam-kg/role/new-hat> a dt:Role ; "
+                    "<http://www.w3.org/2004/02/skos/core#prefLabel> \"new hat\"@en .\n", encoding="utf-8")
+    plain, with_mine = load_knowledge_graph(), load_knowledge_graph([mine], validate=False)
+    assert plain.content_key != with_mine.content_key
+    reasoning.reasoned_graph(plain, "rdfs")
+    reasoning.reasoned_graph(with_mine, "rdfs")
+    assert len(list((tmp_path / "datateam-kg").glob("closure-rdfs-*.nq"))) == 2
+    asked = "ASK { role:new-hat a skos:Concept }"
+    assert run_query(with_mine, asked, reasoning="rdfs").boolean is True
+    assert run_query(plain, asked, reasoning="rdfs").boolean is False
+
+
+def test_a_persistent_store_keeps_its_closure_beside_its_database(tmp_path, monkeypatch):
+    from datateam.graph.store.persistent import open_persistent
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "unused"))
+    store = tmp_path / "kg"
+    with open_persistent(store, writable=True) as kg:
+        before = run_query(kg, WORKS_WITH, reasoning="owlrl").rows
+        assert [p.name.split("-")[1] for p in (store / ".reasoning-cache").glob("closure-*.nq")] == ["owlrl"]
+        run_query(kg, f"INSERT DATA {{ GRAPH <{BASE}graph/user/x> {{ role:data-scientist dt:worksWith "
+                      "role:new-hat } }", allow_update=True)
+        assert list((store / ".reasoning-cache").glob("closure-*.nq")) == []   # changed in place: dropped
+    with open_persistent(store) as kg:
+        after = run_query(kg, WORKS_WITH, reasoning="owlrl").rows
+    assert {local(r["other"]) for r in after} == {local(r["other"]) for r in before} | {"new-hat"}
+    assert not (tmp_path / "unused").exists()

@@ -110,10 +110,13 @@ def disputed_questions(kg, role: str | None = None) -> list[dict]:
                                                  "definition": str(row.get("definition", "")), "concerns": {}})
         if "role" in row:
             entry["concerns"][str(row["role"])] = str(row["roleLabel"])
+    # The positions first, in a sub-select: joined the other way round Oxigraph walks every label of
+    # the store (20 s with ESCO imported, against 30 ms).
     positions = kg.select("""
         SELECT DISTINCT ?q ?g ?answer ?answerLabel ?note ?fact WHERE {
-          GRAPH ?g { ?p a dt:Position ; dt:onQuestion ?q ; dt:answer ?answer ; skos:note ?note
-                     OPTIONAL { ?p dt:restsOn ?fact } }
+          { SELECT ?q ?g ?answer ?note ?fact WHERE {
+              GRAPH ?g { ?p a dt:Position ; dt:onQuestion ?q ; dt:answer ?answer ; skos:note ?note
+                         OPTIONAL { ?p dt:restsOn ?fact } } } }
           ?answer skos:prefLabel ?answerLabel .
         }""")
     index = source_index(kg)

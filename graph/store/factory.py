@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..errors import DatateamError
 from .memory import KnowledgeGraph, load_shipped
-from .rdf_files import parse_file, user_graph_iri
+from .rdf_files import ONTOLOGY_FILE, files_digest, knowledge_base_files, parse_file, user_graph_iri
 
 # The backends below are imported where they are used, for start-up time only: validation pulls in
 # pyshacl (about 0.3 s), the remote backend httpx, and most commands use neither.
@@ -33,6 +33,7 @@ def load_knowledge_graph(data_files: Iterable[Path] = (), *, validate: bool = Tr
 
             check_user_data(kg, user_quads, data_files)
         kg.add_quads(user_quads)
+    kg.content_key = "files:" + files_digest([ONTOLOGY_FILE, *knowledge_base_files(), *data_files])
     return kg
 
 

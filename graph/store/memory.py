@@ -25,13 +25,19 @@ class KnowledgeGraph:
     """Read access to a knowledge graph held in a local Oxigraph store.
 
     `select`, `ask` and `construct` run SPARQL with the project's prefixes predeclared and the
-    union of all named graphs as the default graph. Bindings are substituted as RDF terms, never
-    pasted into the query text. The rdflib `Dataset` view over the same store is `.dataset`.
+    union of all named graphs as the default graph. Bindings are bound as RDF terms, never pasted
+    into the query text: written into its patterns token by token where that means the same
+    (queries/sparql/binding.py), else substituted by the engine. The rdflib `Dataset` view over the same store is `.dataset`.
 
     >>> from datateam.graph.store import load_knowledge_graph
     >>> kg = load_knowledge_graph()
     >>> rows = kg.select("SELECT ?r WHERE { ?r a dt:Role } LIMIT 1")
     """
+
+    # What the store holds, as a stable key (a digest of the files it was loaded from), for caches
+    # kept beside it such as the reasoning closures; None when unknown or changed since.
+    content_key: str | None = None
+    reasoning_cache_dir: Path | None = None   # None: the user's cache folder
 
     def __init__(self, store: ox.Store | None = None, *, location: Path | None = None,
                  description: str = "embedded in-memory store"):
@@ -42,6 +48,23 @@ class KnowledgeGraph:
 
     # -- queries -----------------------------------------------------------------------------
     def _run(self, query: str, bindings: Bindings | None):
+        if bindings:
+            from ...queries.sparql.binding import bind_in_text
+            from ...queries.sparql.errors import QueryError
+
+            # Written into the patterns the engine can use its indexes; a substitution is joined
+            # only after the whole pattern is evaluated (seconds on a store with ESCO). A text the
+            # rewrite cannot read, or a term it cannot write (a blank node), is left to the engine,
+            # and so is any text the engine would not read once rewritten: the error is its own.
+            try:
+                rewritten = bind_in_text(query, bindings)
+            except QueryError:
+                rewritten = None
+            if rewritten is not None:
+                try:
+                    return self.store.query(rewritten, prefixes=PREFIXES, use_default_graph_as_union=True)
+                except SyntaxError:
+                    pass
         substitutions = {ox.Variable(k): to_ox(v) for k, v in (bindings or {}).items()}
         return self.store.query(
             query,

@@ -4,6 +4,7 @@
 
     PATH/datateam-store.json   which database folder is live (replaced atomically on every write)
     PATH/lock                  a lock file: readers share it, a writer needs it alone
+    PATH/.reasoning-cache/     the reasoning closures of the live database, computed on first use
     PATH/db-<stamp>/           the Oxigraph (RocksDB) database itself
 
 On first use the folder is created and the ontology and the shipped knowledge base are loaded. The
@@ -59,6 +60,7 @@ from .memory import KnowledgeGraph
 
 MANIFEST = "datateam-store.json"
 LOCK_FILE = "lock"
+REASONING_CACHE = ".reasoning-cache"   # closures of the live database (queries/engine/reasoning.py)
 STORE_FORMAT = "datateam-kg store"
 STORE_FORMAT_VERSION = 1
 METADATA_GRAPH = URIRef(BASE + "graph/store-metadata")
@@ -361,6 +363,15 @@ class PersistentKnowledgeGraph(KnowledgeGraph):
         self.writable = writable
         self._lock = lock
 
+    @property
+    def content_key(self) -> str:
+        """The live database's folder name: every import, drop or --data load writes a new one."""
+        return "store:" + self.location.name
+
+    @property
+    def reasoning_cache_dir(self) -> Path:
+        return self.store_path / REASONING_CACHE
+
     # -- lifecycle ---------------------------------------------------------------------------
     def close(self) -> None:
         """Release the database and the lock. The object cannot be queried afterwards."""
@@ -390,14 +401,16 @@ class PersistentKnowledgeGraph(KnowledgeGraph):
     # -- writing, all or nothing -------------------------------------------------------------
     def replace_graphs(self, remove: Iterable[str], *, nquads_path: Path | None = None,
                        quads: Sequence[ox.Quad] = (), load: Callable[[ox.Store], None] | None = None,
-                       records: Iterable[GraphRecord] | Callable[[], Iterable[GraphRecord]] = ()) -> None:
+                       records: Iterable[GraphRecord] | Callable[[], Iterable[GraphRecord]] = (),
+                       progress: Callable[[str, float], None] | None = None) -> None:
         """Atomically drop the named graphs `remove`, then add an N-Quads file, quads, and/or
         whatever `load(store)` writes into the store it is given.
 
         Works on a checkpoint of the live database and switches to it only when everything
         succeeded; on any error the store is exactly as it was. `records` (or a function returning
         them, called after loading) replace the metadata of their graphs; the metadata of removed
-        graphs is dropped. Needs a writable store.
+        graphs is dropped. `progress(label, fraction)` hears of each step of the removals (a large
+        graph takes seconds: Oxigraph deletes each quad from six indexes). Needs a writable store.
         """
         if not self.writable:
             raise DatateamError(f"store {self.store_path} is open read-only")
@@ -409,9 +422,11 @@ class PersistentKnowledgeGraph(KnowledgeGraph):
         new = None
         try:
             new = ox.Store(str(folder))
-            for graph in remove:
+            for i, graph in enumerate(remove):
                 node = ox.NamedNode(graph)
                 if new.contains_named_graph(node):
+                    if progress:
+                        progress(f"removing {graph.rsplit('/graph/', 1)[-1]}", 0.9 * i / len(remove))
                     new.remove_graph(node)
             if nquads_path is not None:
                 new.bulk_load(path=str(nquads_path), format=ox.RdfFormat.N_QUADS)
@@ -426,6 +441,8 @@ class PersistentKnowledgeGraph(KnowledgeGraph):
                 extra.extend(record.quads())
             if extra:
                 new.extend(extra)
+            if progress and remove:
+                progress("writing the database", 0.9)
             new.flush()
         except BaseException as exc:
             # Close the half-built database before deleting it: the traceback's frames may still hold it.
@@ -441,6 +458,8 @@ class PersistentKnowledgeGraph(KnowledgeGraph):
         self.store = new
         self.location = folder
         shutil.rmtree(old, ignore_errors=True)
+        if progress and remove:
+            progress("done", 1.0)
 
     def reload_shipped(self) -> None:
         """Replace the shipped graphs with this release's knowledge base (imports and user data stay)."""
@@ -483,8 +502,12 @@ class PersistentKnowledgeGraph(KnowledgeGraph):
         self.replace_graphs(sorted(remove), quads=user_quads, records=new_records)
         return sorted({r.graph for r in new_records})
 
-    def drop_graphs(self, graphs: Iterable[str]) -> list[str]:
-        """Remove imported or user graphs (and their metadata); the shipped graphs cannot be dropped."""
+    def drop_graphs(self, graphs: Iterable[str], *,
+                    progress: Callable[[str, float], None] | None = None) -> list[str]:
+        """Remove imported or user graphs (and their metadata); the shipped graphs cannot be dropped.
+
+        progress(label, fraction) hears of each step (see replace_graphs).
+        """
         graphs = [str(g) for g in graphs]
         protected = {str(g) for g in shipped_graphs()} | {str(METADATA_GRAPH)}
         refused = [g for g in graphs if g in protected]
@@ -494,7 +517,7 @@ class PersistentKnowledgeGraph(KnowledgeGraph):
         unknown = [g for g in graphs if g not in present]
         if unknown:
             raise DatateamError(f"store {self.store_path} has no graph {', '.join(unknown)}")
-        self.replace_graphs(graphs)
+        self.replace_graphs(graphs, progress=progress)
         return graphs
 
 

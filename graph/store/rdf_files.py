@@ -7,7 +7,9 @@ the same way everywhere: one line naming the file, its line and its column.
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -40,6 +42,16 @@ RDF_FORMATS: dict[str, ox.RdfFormat] = {
 def knowledge_base_files() -> list[Path]:
     """Return the shipped knowledge-base files (one TriG file per source), in a stable order."""
     return sorted(KB_DIR.glob("*.trig"))
+
+
+def files_digest(paths: Iterable[Path]) -> str:
+    """SHA-256 over files' names and bytes, in the order given, as 'sha256:<hex>'."""
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(Path(path).name.encode("utf-8") + b"\0")
+        digest.update(Path(path).read_bytes())
+        digest.update(b"\0")
+    return "sha256:" + digest.hexdigest()
 
 
 def rdf_format_for(path: Path) -> ox.RdfFormat:

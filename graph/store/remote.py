@@ -22,8 +22,9 @@ How the union default graph is obtained, portably (`union=`):
   Oxigraph (its Server header), otherwise "dataset".
 The environment variable DATATEAM_ENDPOINT_UNION overrides the default.
 
-Query parameters are bound with `queries.binding.bind_as_values` (a VALUES block with each term
-written by rdflib's `.n3()`), never pasted into the text. HTTP goes through graph/store/http_client.py
+Query parameters are bound as terms written into the query's patterns where that means the same
+(`queries.sparql.binding.bind_in_text`, so the server can use its indexes), else with a VALUES block
+(`bind_as_values`), each term written by rdflib's `.n3()`; never pasted into the text. HTTP goes through graph/store/http_client.py
 (httpx with one deadline per exchange). A query's time limit covers every request made for it:
 the service description and the graph list asked for on the way as well as the query itself.
 Answers are read by Oxigraph's parsers, strictly: an answer that is not what the protocol says
@@ -376,14 +377,14 @@ class RemoteKnowledgeGraph:
         """Run a query on the endpoint and return a `queries.results.QueryResult`.
 
         text: SPARQL (the project's prefixes are predeclared). bindings: variable -> rdflib term,
-        added as a VALUES block. timeout: seconds (default: the backend's) for everything the query
+        written into the patterns or added as a VALUES block. timeout: seconds (default: the backend's) for everything the query
         needs: the service description and graph list when not known yet, and the query itself.
         Raises RemoteEndpointError, QueryTimeoutError or QueryParameterError.
         """
         if bindings:
-            from ...queries.sparql.binding import bind_as_values
+            from ...queries.sparql.binding import bind_as_values, bind_in_text
 
-            text = bind_as_values(text, bindings)
+            text = bind_in_text(text, bindings) or bind_as_values(text, bindings)
         timeout = self.timeout if timeout is None else float(timeout)
         with deadline(timeout):
             dataset = self._dataset_for(text)

@@ -5,8 +5,9 @@
 1. queries/sparql/safety.py inspects the query's tokens: SERVICE and LOAD are refused, FROM / FROM NAMED
    must name the store's own graphs, updates need `allow_update`, unknown prefixes are reported,
    text over 1 MB is refused. Nothing has been evaluated when one of these errors is raised.
-2. Parameters are bound as RDF terms: Oxigraph substitutions when every bound variable is
-   projected, otherwise a VALUES block written with rdflib's `.n3()` (queries/sparql/binding.py); a
+2. Parameters are bound as RDF terms (queries/sparql/binding.py): written into the query's patterns
+   token by token where that means the same (`bind_in_text`), else Oxigraph substitutions when
+   every bound variable is projected, else a VALUES block written with rdflib's `.n3()`; a
    rewritten text is checked again before it goes anywhere.
 3. With `reasoning`, the query runs on a copy of the store that also holds the RDFS or OWL 2 RL
    entailments (queries/engine/reasoning.py).
@@ -36,7 +37,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
 from ...ontology.namespaces import PREFIXES, bind_prefixes
-from ..sparql.binding import bind_as_values, check_variable_name
+from ..sparql.binding import bind_as_values, bind_in_text, check_variable_name
 from ..sparql.errors import QueryError, QueryParameterError, UnsafeQueryError
 from ..sparql.results import QueryResult
 from ..sparql.safety import QueryInfo, inspect_query
@@ -142,10 +143,20 @@ def run_query(kg, text: str, *, bindings: Mapping[str, Any] | None = None, timeo
 
 
 def _prepare(text: str, info: QueryInfo, values: dict[str, Node]) -> tuple[str, dict]:
-    """Choose how to bind: substitutions when the engine accepts them, else a VALUES block."""
+    """Choose how to bind: the terms written into the query's patterns where that is exact, else
+    substitutions when the engine accepts them, else a VALUES block.
+
+    Oxigraph joins a substitution or a VALUES block only after evaluating the whole pattern, so
+    on a store with ESCO a bound role costs seconds; written into the pattern it is an index look-up.
+    SELECT * keeps the substitution: its columns come in the order the pattern names them.
+    """
     if not values:
         return text, {}
     projected = info.projection
+    if not (info.form == "select" and projected is None):
+        rewritten = bind_in_text(text, values)
+        if rewritten is not None:
+            return rewritten, {}
     if info.form == "select" and projected is not None and not set(values) <= set(projected):
         return bind_as_values(text, values), {}
     return text, {ox.Variable(k): to_ox(v) for k, v in values.items()}

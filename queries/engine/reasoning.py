@@ -15,9 +15,13 @@ which rdflib does not ship as data) and stores the triples the closure adds in o
 
 Cost (measured on the 2-core development machine): the shipped knowledge base (about 4,600
 triples) takes about 1.5 s with rdfs and 3 s with owlrl; owlrl on 30,000 triples about 17 s, rdfs
-about 5 s, growing faster than linearly. The closure is computed once per store and kept until the
-store changes (`forget(kg)` drops it); it runs in a worker process under the query's time limit,
-and stores larger than MAX_TRIPLES are refused up front with a clear message.
+about 5 s, growing faster than linearly. The closure is computed once per store content and kept until the
+store changes (`forget(kg)` drops it): in memory for the process, and in a file for later processes,
+keyed by the store's `content_key` (the digest of the files the embedded store was loaded from, or
+a persistent store's live database folder) and this module's rules: under $XDG_CACHE_HOME/datateam-kg
+for the embedded store, in the store's .reasoning-cache folder for a persistent one. It runs in a
+worker process under the query's time limit, and stores larger than MAX_TRIPLES are refused up
+front with a clear message.
 
 >>> inferred = reasoned_graph(kg, "owlrl")
 >>> inferred.triple_count(INFERRED_GRAPH) > 0
@@ -26,9 +30,12 @@ True
 
 from __future__ import annotations
 
+import hashlib
 import os
+import tempfile
 import threading
 import weakref
+from pathlib import Path
 
 import pyoxigraph as ox
 from oxrdflib._converter import from_ox
@@ -80,11 +87,86 @@ _cache: "weakref.WeakKeyDictionary[object, dict]" = weakref.WeakKeyDictionary()
 
 
 def forget(kg) -> None:
-    """Drop the cached closures of `kg` (call after changing its store)."""
+    """Drop the cached closures of `kg` (call after changing its store), in memory and on disk.
+
+    A persistent store changed in place (a SPARQL update) keeps its database folder, so the
+    closure files keyed by that folder are deleted; an in-memory store only forgets its key.
+    """
     try:
         _cache.pop(kg, None)
     except TypeError:  # cannot be weakly referenced, so nothing was cached for it
         pass
+    for mode in MAX_TRIPLES:
+        path = _cache_file(kg, mode)
+        if path is not None and getattr(kg, "store_path", None) is not None:
+            path.unlink(missing_ok=True)
+    if "content_key" in getattr(kg, "__dict__", {}):
+        kg.content_key = None
+
+
+def cache_folder() -> Path:
+    """Where closures of stores without a folder of their own are kept: $XDG_CACHE_HOME/datateam-kg."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "datateam-kg"
+
+
+def _reasoner_version() -> str:
+    """What else decides a closure: this module's rules and axioms, and the owlrl release."""
+    global _REASONER
+    if _REASONER is None:
+        from importlib.util import find_spec
+
+        # The installed release's dist-info folder names its version; importlib.metadata would
+        # scan every installed distribution to find it (tens of milliseconds).
+        spec = find_spec("owlrl")
+        origin = Path(spec.origin).parent if spec is not None and spec.origin else None
+        releases = sorted(p.name for p in origin.parent.glob("owlrl-*.dist-info")) if origin else []
+        _REASONER = hashlib.sha256(Path(__file__).read_bytes() + "|".join(releases).encode()).hexdigest()[:16]
+    return _REASONER
+
+
+_REASONER: str | None = None
+
+
+def _cache_file(kg, mode: str) -> Path | None:
+    """The file holding kg's `mode` closure, or None when kg's content has no stable key."""
+    key = getattr(kg, "content_key", None)
+    if not key:
+        return None
+    folder = getattr(kg, "reasoning_cache_dir", None) or cache_folder()
+    name = hashlib.sha256(f"{mode}\0{key}\0{_reasoner_version()}".encode()).hexdigest()[:32]
+    return Path(folder) / f"closure-{mode}-{name}.nq"
+
+
+def _read_cached(path: Path | None) -> bytes | None:
+    if path is None:
+        return None
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def _write_cached(path: Path | None, data: bytes, kg) -> None:
+    """Write a closure file atomically (a reader sees the old file, none, or the whole new one).
+
+    A folder that cannot be written (a read-only store) only means the closure is computed again
+    next time. In a persistent store's folder, closures of earlier databases are removed.
+    """
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".tmp-", delete=False) as handle:
+            handle.write(data)
+        os.replace(handle.name, path)
+    except OSError:
+        return
+    if getattr(kg, "store_path", None) is not None:
+        current = {_cache_file(kg, m).name for m in MAX_TRIPLES}
+        for old in path.parent.glob("closure-*.nq"):
+            if old.name not in current:
+                old.unlink(missing_ok=True)
 
 
 def _fingerprint(store: ox.Store) -> tuple:
@@ -134,17 +216,36 @@ def reasoned_graph(kg, mode: str, *, timeout: float | None = None) -> KnowledgeG
 
 
 def _compute(kg, store: ox.Store, mode: str, fingerprint: tuple, timeout: float | None) -> KnowledgeGraph:
+    # The file holds the whole reasoned store (stored and inferred quads) as N-Quads: blank nodes get
+    # new labels whenever a store is loaded, so inferred triples about them are only right beside the
+    # stored triples they were computed from. Oxigraph reads it in one call (no Python object per
+    # quad), so a closure read from its file costs milliseconds and the worker forked next stays small.
+    path = _cache_file(kg, mode)
+    data = _read_cached(path)
     copy = ox.Store()
-    copy.extend(store.quads_for_pattern(None, None, None, None))
-    try:
-        data = run_in_worker(lambda: _closure_ntriples(copy, mode), timeout,
-                             what=f"computing the {mode} closure")
-    except WorkerFailed as exc:
-        raise QueryError(f"computing the {mode} closure failed: {exc.message.splitlines()[0] if exc.message else exc.kind}") from None
-    graph = ox.NamedNode(str(INFERRED_GRAPH))
-    if data:
-        copy.extend(ox.Quad(t.subject, t.predicate, t.object, graph)
-                    for t in ox.parse(data, format=ox.RdfFormat.N_TRIPLES))
+    if data is not None:
+        try:
+            copy.load(data, format=ox.RdfFormat.N_QUADS)   # one transaction: all or nothing
+        except (SyntaxError, ValueError):  # a damaged file: computed again and rewritten
+            data = None
+    if data is None:
+        copy = ox.Store()
+        quads = list(store.quads_for_pattern(None, None, None, None))
+        copy.extend(quads)
+        try:
+            inferred = run_in_worker(lambda: _closure_ntriples(copy, mode), timeout,
+                                     what=f"computing the {mode} closure")
+        except WorkerFailed as exc:
+            raise QueryError(f"computing the {mode} closure failed: {exc.message.splitlines()[0] if exc.message else exc.kind}") from None
+        if inferred:
+            graph = ox.NamedNode(str(INFERRED_GRAPH))
+            added = [ox.Quad(t.subject, t.predicate, t.object, graph)
+                     for t in ox.parse(inferred, format=ox.RdfFormat.N_TRIPLES)]
+            copy.extend(added)
+            quads += added
+        if path is not None:
+            # in the order they went in, so that the store read back answers in the same order
+            _write_cached(path, ox.serialize(quads, format=ox.RdfFormat.N_QUADS), kg)
     reasoned = KnowledgeGraph(copy, description=f"{getattr(kg, 'description', 'store')} with {mode} entailments")
     try:
         _cache.setdefault(kg, {})[mode] = (fingerprint, reasoned)

@@ -25,7 +25,7 @@ from rdflib.namespace import XSD
 from rdflib.term import Node
 
 from .errors import QueryParameterError
-from .lexer import tokenize
+from .lexer import WHITESPACE, tokenize
 from .safety import _matching_brace, _form, where_group_index
 
 _VARNAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -182,3 +182,156 @@ def bind_as_values(text: str, bindings: Mapping[str, Node]) -> str:
         close = tokens[_matching_brace(tokens, index)]
         return (text[:after] + f" {block} {{" + text[after:close.offset] + "} " + text[close.offset:])
     return text[:after] + f" {block}" + text[after:]
+
+
+# Characters after or before which a term needs no space to stand apart.
+_APART = WHITESPACE + "(){}[],;"
+# Keywords before a `{` that open a group the rewrite has to treat specially.
+_GROUP_KEYWORDS = {"OPTIONAL": "optional", "MINUS": "minus", "EXISTS": "exists", "GRAPH": "graph"}
+
+
+class _Group:
+    """One `{ ... }` of the WHERE clause while `bind_in_text` walks it."""
+
+    __slots__ = ("kind", "parent", "parens", "head")
+
+    def __init__(self, kind: str, parent: "_Group | None"):
+        # root, plain (also a UNION branch: both are evaluated on their own), graph, optional,
+        # exists, minus, service, select, values
+        self.kind = kind
+        self.parent = parent
+        self.parens = 0           # open parentheses inside this group
+        self.head = ""            # what opened the outermost parenthesis: filter, bind or other
+
+    def chain(self):
+        group = self
+        while group is not None:
+            yield group
+            group = group.parent
+
+
+def _sees_binding(group: _Group) -> bool:
+    """True when every solution reaching `group`'s content already holds the bound variable.
+
+    The bound variable is joined at the start of the outermost group, so only that group and the
+    EXISTS patterns evaluated against its solutions see it; a nested group is evaluated on its own.
+    """
+    while group.kind == "exists":
+        group = group.parent
+    return group.kind == "root"
+
+
+def _occurrence_ok(group: _Group, expression: bool, literal: bool) -> bool:
+    for outer in group.chain():
+        if outer.kind in ("minus", "service", "select", "values"):
+            return False
+        if outer.kind in ("optional", "exists") and not _sees_binding(outer.parent):
+            return False
+    if not expression:
+        # A literal may stand only where a variable of any kind may; kept to expressions.
+        return not literal
+    if group.head not in ("filter", "bind"):
+        return False
+    if _sees_binding(group):
+        return True
+    # An OPTIONAL's own FILTER is the condition of the left join: it sees the joined solution.
+    return group.kind == "optional" and group.head == "filter" and _sees_binding(group.parent)
+
+
+def bind_in_text(text: str, bindings: Mapping[str, Node]) -> str | None:
+    """Write each bound term into the query in place of its variable, or None where that is not exact.
+
+    The result means the same as the query with a `VALUES` block joined at the start of its WHERE
+    group (`bind_as_values`), but the engine sees constants in its patterns and uses its indexes,
+    where a VALUES block or a substitution is joined only after the whole pattern is evaluated.
+    Tokens, not text, are replaced (queries/sparql/lexer.py): an occurrence of the variable is a VAR
+    token, so a name inside a string, IRI or comment is never touched. A `BIND(term AS ?var)` opens
+    the WHERE group, so the variable is still bound in the projection, ORDER BY and templates.
+
+    None (bind another way) when an occurrence is where replacing it would change the answer: in a
+    sub-select, MINUS or VALUES, after AS, inside BOUND(), in an OPTIONAL or EXISTS evaluated apart
+    from the binding, in an expression of a nested group, or a literal in a triple pattern.
+
+    >>> from rdflib import URIRef
+    >>> print(bind_in_text("SELECT ?r ?s WHERE { ?r dt:requiresSkill ?s }", {"r": URIRef("https://e/r")}))
+    SELECT ?r ?s WHERE { BIND(<https://e/r> AS ?r) <https://e/r> dt:requiresSkill ?s }
+    """
+    if not bindings:
+        return text
+    terms = {check_variable_name(k): (term_n3(v), isinstance(v, Literal)) for k, v in bindings.items()}
+    tokens = tokenize(text)
+    form = _form(tokens)
+    if form is None:
+        return None
+    start = where_group_index(tokens, form)
+    if start is None:
+        return None
+    if start + 1 < len(tokens) and tokens[start + 1].is_word("SELECT"):
+        return None   # WHERE { SELECT ... }: the whole pattern is a sub-select with its own scope
+    end = _matching_brace(tokens, start)
+    outside = tokens[:start] + tokens[end:]
+    if any(a.is_word("AS") and b.kind == "VAR" and b.text[1:] in terms for a, b in zip(outside, outside[1:])):
+        return None   # (expr AS ?var) in the projection or GROUP BY: the variable is that expression
+    root = _Group("root", None)
+    group = root
+    replace: list[int] = []
+    values_pending = False
+    for i in range(start + 1, end):
+        tok = tokens[i]
+        prev = tokens[i - 1]
+        if tok.text == "{" and tok.kind == "PUNCT":
+            nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+            if values_pending:
+                kind = "values"
+            elif nxt is not None and nxt.is_word("SELECT"):
+                kind = "select"
+            elif prev.kind == "WORD" and prev.upper in _GROUP_KEYWORDS:
+                kind = _GROUP_KEYWORDS[prev.upper]
+            elif i >= start + 2 and tokens[i - 2].is_word("GRAPH"):
+                kind = "graph"
+            elif any(t.kind == "WORD" and "SERVICE" in t.upper for t in tokens[max(start, i - 4):i]):
+                kind = "service"
+            else:
+                kind = "plain"
+            values_pending = False
+            group = _Group(kind, group)
+            continue
+        if tok.text == "}" and tok.kind == "PUNCT":
+            group = group.parent or root
+            continue
+        if tok.is_word("VALUES"):
+            values_pending = True
+        elif tok.text == "(" and tok.kind == "PUNCT":
+            if group.parens == 0:
+                before = tokens[max(start + 1, i - 2):i]
+                if before and before[-1].is_word("BIND"):
+                    group.head = "bind"
+                elif any(t.is_word("FILTER") for t in before):
+                    group.head = "filter"
+                else:
+                    group.head = "other"
+            group.parens += 1
+        elif tok.text == ")" and tok.kind == "PUNCT":
+            group.parens = max(0, group.parens - 1)
+        elif tok.kind == "VAR" and tok.text[1:] in terms:
+            literal = terms[tok.text[1:]][1]
+            if prev.is_word("AS") or values_pending or (prev.text == "(" and tokens[i - 2].is_word("BOUND")):
+                return None
+            replace.append(i)
+            if not _occurrence_ok(group, group.parens > 0, literal):
+                return None
+    out, last = [], 0
+    for i in replace:
+        tok = tokens[i]
+        after = tok.offset + len(tok.text)
+        # spaces keep the term apart from its neighbours (`dt:p?x` becomes `dt:p <iri>`)
+        left = "" if tok.offset == 0 or text[tok.offset - 1] in _APART else " "
+        right = "" if after >= len(text) or text[after] in _APART else " "
+        out.append(text[last:tok.offset])
+        out.append(f"{left}{terms[tok.text[1:]][0]}{right}")
+        last = after
+    out.append(text[last:])
+    rewritten = "".join(out)
+    brace = tokens[start].offset + 1
+    binds = " ".join(f"BIND({term} AS ?{name})" for name, (term, _) in terms.items())
+    return rewritten[:brace] + f" {binds}" + rewritten[brace:]
