@@ -176,9 +176,11 @@ def parse_graph(body: bytes, media_type: str, base: str, where: str = "the answe
     return graph
 
 
-def one_line_prologue() -> str:
-    """The project's PREFIX declarations on one line, so the server's line numbers are off by one only."""
-    return " ".join(f"PREFIX {prefix}: <{iri}>" for prefix, iri in PREFIXES.items()) + "\n"
+def one_line_prologue(base_iri: str | None = None) -> str:
+    """The project's PREFIX declarations (and the BASE, if given) on one line, so the server's line
+    numbers are off by one only."""
+    base = f"BASE <{base_iri}> " if base_iri else ""
+    return base + " ".join(f"PREFIX {prefix}: <{iri}>" for prefix, iri in PREFIXES.items()) + "\n"
 
 
 def has_dataset_clause(text: str) -> bool:
@@ -269,14 +271,17 @@ class RemoteKnowledgeGraph:
     def _request(self, method: str, during: str, **kwargs) -> HttpResponse:
         return request(self.client, method, self.endpoint_url, during=during, **kwargs)
 
-    def _post_query(self, text: str, dataset: list[str] | None, timeout: float, during: str,
-                    limit: float | None = None, union_parameter: bool = False) -> HttpResponse:
+    def _post_query(self, text: str, dataset: list[str] | tuple[list[str], list[str]] | None, timeout: float,
+                    during: str, limit: float | None = None, union_parameter: bool = False) -> HttpResponse:
+        """POST a query; `dataset` is the graph list (each as default and named graph) or a pair
+        (default graphs, named graphs)."""
         fields: list[tuple[str, str]] = [("query", text)]
         if union_parameter:
             fields.append(("union-default-graph", ""))
-        for graph in dataset or ():
+        default, named = dataset if isinstance(dataset, tuple) else (dataset or (), dataset or ())
+        for graph in default:
             fields.append(("default-graph-uri", graph))
-        for graph in dataset or ():
+        for graph in named:
             fields.append(("named-graph-uri", graph))
         body = urlencode(fields, quote_via=quote).encode("utf-8")
         headers = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8", "Accept": QUERY_ACCEPT}
@@ -372,12 +377,15 @@ class RemoteKnowledgeGraph:
 
     # -- queries -----------------------------------------------------------------------------
     def query_result(self, text: str, bindings: Mapping[str, Node] | None = None,
-                     timeout: float | None = None):
+                     timeout: float | None = None, *, base_iri: str | None = None,
+                     default_graph: list[str] | None = None, named_graphs: list[str] | None = None):
         """Run a query on the endpoint and return a `queries.results.QueryResult`.
 
         text: SPARQL (the project's prefixes are predeclared). bindings: variable -> rdflib term,
         added as a VALUES block. timeout: seconds (default: the backend's) for everything the query
         needs: the service description and graph list when not known yet, and the query itself.
+        base_iri: sent as a BASE declaration. default_graph / named_graphs: a protocol dataset,
+        sent as default-graph-uri / named-graph-uri instead of the union.
         Raises RemoteEndpointError, QueryTimeoutError or QueryParameterError.
         """
         if bindings:
@@ -385,11 +393,12 @@ class RemoteKnowledgeGraph:
 
             text = bind_as_values(text, bindings)
         timeout = self.timeout if timeout is None else float(timeout)
+        given = default_graph is not None or named_graphs is not None
         with deadline(timeout):
-            dataset = self._dataset_for(text)
-            union_parameter = self.union_mode == "oxigraph" and not has_dataset_clause(text)
+            dataset = (default_graph or [], named_graphs or []) if given else self._dataset_for(text)
+            union_parameter = self.union_mode == "oxigraph" and not given and not has_dataset_clause(text)
             during = "running the query"
-            resp = self._post_query(one_line_prologue() + text, dataset, timeout, during,
+            resp = self._post_query(one_line_prologue(base_iri) + text, dataset, timeout, during,
                                     union_parameter=union_parameter)
         return self._results(resp, during)
 

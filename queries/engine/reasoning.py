@@ -36,6 +36,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDFS
 
 from ...graph.store.memory import KnowledgeGraph
+from ...graph.store.merge import with_default_copies
 from ...ontology.namespaces import BASE
 from ..sparql.errors import QueryError, QueryTimeoutError
 from .worker import WorkerFailed, run_in_worker
@@ -93,9 +94,9 @@ def _fingerprint(store: ox.Store) -> tuple:
 
 
 def count_quads(store: ox.Store, cap: int) -> int:
-    """Count the quads of a store, stopping at `cap` + 1 (so a huge store costs little)."""
-    rows = store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ SELECT * WHERE {{ {{ ?s ?p ?o }} UNION "
-                       f"{{ GRAPH ?g {{ ?s ?p ?o }} }} }} LIMIT {cap + 1} }}")
+    """Count the triples of a store's default graph (the merge of its named graphs: what the
+    closure reads), stopping at `cap` + 1 (so a huge store costs little)."""
+    rows = store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ SELECT * WHERE {{ ?s ?p ?o }} LIMIT {cap + 1} }}")
     return int(next(iter(rows))[0].value)
 
 
@@ -143,8 +144,8 @@ def _compute(kg, store: ox.Store, mode: str, fingerprint: tuple, timeout: float 
         raise QueryError(f"computing the {mode} closure failed: {exc.message.splitlines()[0] if exc.message else exc.kind}") from None
     graph = ox.NamedNode(str(INFERRED_GRAPH))
     if data:
-        copy.extend(ox.Quad(t.subject, t.predicate, t.object, graph)
-                    for t in ox.parse(data, format=ox.RdfFormat.N_TRIPLES))
+        copy.extend(with_default_copies(ox.Quad(t.subject, t.predicate, t.object, graph)
+                                        for t in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)))
     reasoned = KnowledgeGraph(copy, description=f"{getattr(kg, 'description', 'store')} with {mode} entailments")
     try:
         _cache.setdefault(kg, {})[mode] = (fingerprint, reasoned)
@@ -158,7 +159,7 @@ def _closure_ntriples(store: ox.Store, mode: str) -> bytes:
     import owlrl
 
     graph = Graph()
-    for quad in store.quads_for_pattern(None, None, None, None):
+    for quad in store.quads_for_pattern(None, None, None, ox.DefaultGraph()):
         graph.add((from_ox(quad.subject), from_ox(quad.predicate), from_ox(quad.object)))
     stored = set(graph)
     graph.parse(data=SKOS_AXIOMS, format="turtle")

@@ -23,7 +23,7 @@ ENTAILMENT = Namespace("http://www.w3.org/ns/entailment/")
 VOID = Namespace("http://rdfs.org/ns/void#")
 
 RESULT_FORMATS = ("SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV",
-                  "Turtle", "N-Triples", "JSON-LD")
+                  "Turtle", "N-Triples", "JSON-LD", "RDF_XML")
 
 
 def service_description(kg, endpoint_url: str, graph_counts: dict[str, int] | None = None,
