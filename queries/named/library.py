@@ -346,3 +346,14 @@ def describe_named_queries() -> list[dict]:
         rows.append({"name": q.name, "title": q.title, "description": q.description, "parameters": params,
                      "example": q.examples[0] if q.examples else f"datateam query {q.name}"})
     return rows
+
+
+def run_named_query(kg, query: NamedQuery, bindings=None, **options):
+    """Run a named query (or a query file with a header) with `queries.engine.execute.run_query`,
+    its GROUP_CONCAT lists sorted (queries/named/lists.py). `options` go to run_query."""
+    from ..engine.execute import run_query
+    from .lists import concatenations, runnable_text, sort_lists
+
+    lists = concatenations(query.text)
+    text = runnable_text(query.text) if lists else query.text
+    return sort_lists(run_query(kg, text, bindings=bindings, **options), lists)

@@ -437,7 +437,10 @@ class SparqlEndpoint:
         base = self._base_url(request) + "sparql"
 
         def run():
-            return self._run(query.text, bind_parameters(self.kg, query, given), base_iri=base)
+            from ..named.library import run_named_query
+
+            return run_named_query(self.kg, query, bind_parameters(self.kg, query, given),
+                                   timeout=self.config.timeout, max_rows=self.config.max_rows, base_iri=base)
 
         return self._evaluate(run, accept, fmt_name)
 
