@@ -10,7 +10,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 OUT    := out
 
-.PHONY: setup browser run test bench kb clean
+.PHONY: setup browser run test bench kb docs clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "datateam-kg needs Python 3.11 or newer (found %s)" % sys.version.split()[0])'
@@ -37,6 +37,11 @@ test: setup browser
 
 bench: setup browser
 	$(BIN)/python bench/run.py
+
+# The ontology's documentation page, rendered by pyLODE (ontology/docs.py).
+docs: setup
+	$(BIN)/pip install -q "pylode==3.3.4"
+	$(BIN)/python -m datateam.ontology.docs $(OUT)/ontology.html
 
 kb: setup
 	$(BIN)/python -m datateam.ontology.compile
