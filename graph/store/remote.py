@@ -18,8 +18,15 @@ How the union default graph is obtained, portably (`union=`):
 - "oxigraph": Oxigraph server's own `union-default-graph` query parameter (measured about 3x
   faster than "dataset" on Oxigraph for the heaviest named query).
 - "auto" (the default): read the endpoint's SPARQL 1.1 Service Description once; if it declares
-  `sd:feature sd:UnionDefaultGraph` use "native", else "oxigraph" when the server says it is
-  Oxigraph (its Server header), otherwise "dataset".
+  `sd:feature sd:UnionDefaultGraph` use "native"; for an Oxigraph server (its Server header)
+  "native" when its own default graph holds triples (`datateam push` writes the merge of the
+  named graphs there), else "oxigraph"; otherwise "dataset".
+
+The embedded store's default graph is the RDF merge of the named graphs (a set: a triple stated by
+five sources is there once; graph/store/merge.py). "native" against a server holding that merge
+(Oxigraph after `datateam push`, `datateam serve`) gives the same answers, row for row. "oxigraph"
+and "dataset" read the union of the named graphs the way that server does: Oxigraph reads it as
+a bag, so a query without DISTINCT may repeat a row once per source.
 The environment variable DATATEAM_ENDPOINT_UNION overrides the default.
 
 Query parameters are bound with `queries.binding.bind_as_values` (a VALUES block with each term
@@ -362,7 +369,18 @@ class RemoteKnowledgeGraph:
                 graph = Graph()  # a broken (or refused) description only means "not declared"
             if (None, SD.feature, SD.UnionDefaultGraph) in graph:
                 return "native"
+        if oxigraph and self._default_graph_holds_data():
+            return "native"
         return "oxigraph" if oxigraph else "dataset"
+
+    def _default_graph_holds_data(self) -> bool:
+        """True when the server's own default graph is not empty: `datateam push` writes the merge
+        of the named graphs there, which is the default graph the project means (a set of triples,
+        where the union of the named graphs is a bag)."""
+        during = "looking at its default graph"
+        resp = self._post_query("ASK { ?s ?p ?o }", None, self.timeout, during)
+        result = self._results(resp, during, graphs=False)
+        return result.kind == "ask" and bool(result.boolean)
 
     def _dataset_for(self, text: str) -> list[str] | None:
         if self.union_mode != "dataset" or has_dataset_clause(text):
