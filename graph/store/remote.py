@@ -2,7 +2,8 @@
 
 `RemoteKnowledgeGraph` offers what every command needs from a backend (`select`, `ask`,
 `construct`, `graph_names`, `triple_count`) with the same meaning as the embedded store: the
-project's prefixes are predeclared and the default graph is the union of the named graphs. It also
+project's prefixes are predeclared and the default graph is the union of the named graphs (the
+merge, when the server holds it: see below). It also
 has `query_result(...)`, which `queries.execute.run_query` calls after its safety checks.
 
 How the union default graph is obtained, portably (`union=`):
