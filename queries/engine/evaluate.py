@@ -83,7 +83,7 @@ def query_options(*, base_iri: str | None = None, default_graph: list[str] | Non
     graphs are merged here: Oxigraph would read them as a bag).
     """
     return {"base_iri": base_iri, "default_graph": default_graph, "named_graphs": named_graphs,
-            "from_graphs": from_graphs, "from_named_graphs": from_named_graphs}
+            "from_graphs": from_graphs, "from_named_graphs": from_named_graphs, "default_is_all": False}
 
 
 def _dataset_store(store: ox.Store, default_graph: list[str], named_graphs: list[str]) -> ox.Store:
@@ -110,6 +110,9 @@ def _dataset_arguments(store: ox.Store, options: dict) -> tuple[ox.Store, dict]:
         else:
             return store, {}
     default, named = list(default or []), list(named or [])
+    if len(default) > 1 and options.get("default_is_all"):
+        # every graph of the store: its own default graph is that merge already
+        return store, {"default_graph": ox.DefaultGraph(), "named_graphs": [ox.NamedNode(g) for g in named]}
     if len(default) > 1:
         return _dataset_store(store, default, named), {
             "default_graph": ox.DefaultGraph(), "named_graphs": [ox.NamedNode(g) for g in named]}

@@ -142,6 +142,9 @@ def run_query(kg, text: str, *, bindings: Mapping[str, Any] | None = None, timeo
         inspect_query(query_text, store_graphs, base_iri=base_iri)
     options = query_options(base_iri=base_iri, default_graph=default_graph, named_graphs=named_graphs,
                             from_graphs=info.from_graphs, from_named_graphs=info.from_named_graphs)
+    if target is kg:  # the graphs listed are all the store's: its default graph is their merge already
+        options["default_is_all"] = (set(default_graph or ()) or set(info.from_graphs)) == set(
+            str(g) for g in kg.graph_names())
     from .pool import warm_workers
     from .snapshot import worker_location
 
