@@ -7,6 +7,7 @@ SPARQL and of graph/store/merge.py.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
@@ -148,3 +149,20 @@ def test_a_store_of_the_older_format_gets_its_merge(tmp_path):
         assert read_manifest(path)["format_version"] == STORE_FORMAT_VERSION == 2
         assert default_graph(kg.store) == merge_of(kg.store) != set()
         assert kg.select("SELECT ?t WHERE { role:data-engineer a ?t }") == [{"t": ROLE_TYPE}]
+
+
+def test_imports_keep_the_merge_in_memory_and_on_disk(tmp_path):
+    from datateam.graph.importers import import_esco
+
+    slice_dir = Path(__file__).resolve().parent / "data" / "esco-v1.1.1-slice"
+    kg = load_knowledge_graph()
+    import_esco(kg, [slice_dir])
+    assert default_graph(kg.store) == merge_of(kg.store)
+    with open_persistent(tmp_path / "kg", writable=True) as store_kg:
+        import_esco(store_kg, [slice_dir])
+        assert default_graph(store_kg.store) == merge_of(store_kg.store)
+        with_esco = len(merge_of(store_kg.store))
+        import_esco(store_kg, [slice_dir], force=True)       # replaced, not added twice
+        assert default_graph(store_kg.store) == merge_of(store_kg.store)
+        assert len(merge_of(store_kg.store)) == with_esco
+        assert store_kg.triple_count() == with_esco

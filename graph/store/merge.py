@@ -60,6 +60,12 @@ def drop_from_default(store: ox.Store, triples: Iterable[ox.Triple]) -> None:
             store.remove(ox.Quad(triple.subject, triple.predicate, triple.object, DEFAULT))
 
 
+def drop_orphans_from_default(store: ox.Store) -> None:
+    """Remove every triple of the default graph that no named graph holds (one pass in the engine:
+    cheaper than `drop_from_default` when a large graph was removed)."""
+    store.update("DELETE { ?s ?p ?o } WHERE { ?s ?p ?o FILTER NOT EXISTS { GRAPH ?g { ?s ?p ?o } } }")
+
+
 def named_quad_count(store: ox.Store) -> int:
     """The quads of the named graphs (what was loaded), leaving out the default graph's copies."""
     result = store.query("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")

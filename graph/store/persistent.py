@@ -56,7 +56,8 @@ from ...ontology.namespaces import BASE, DT, ONTOLOGY_GRAPH
 from ..errors import DatateamError
 from .rdf_files import ONTOLOGY_FILE, knowledge_base_files, parse_file, user_graph_iri
 from .memory import KnowledgeGraph
-from .merge import DEFAULT, copy_graphs_to_default, drop_from_default, rebuild_default_graph, with_default_copies
+from .merge import (DEFAULT, copy_graphs_to_default, drop_from_default, drop_orphans_from_default,
+                    rebuild_default_graph, with_default_copies)
 
 MANIFEST = "datateam-store.json"
 LOCK_FILE = "lock"
@@ -67,6 +68,8 @@ STORE_FORMAT_VERSION = 2
 METADATA_GRAPH = URIRef(BASE + "graph/store-metadata")
 SHIPPED = "shipped knowledge base"
 EXIT_BUSY = 75  # EX_TEMPFAIL: try again later
+# Removing more triples than this, the default graph is swept in one pass rather than triple by triple.
+_SWEEP_ABOVE = 100_000
 
 _META = ox.NamedNode(str(METADATA_GRAPH))
 _LOADED_FROM = ox.NamedNode(str(DT.loadedFrom))
@@ -403,8 +406,9 @@ class PersistentKnowledgeGraph(KnowledgeGraph):
         them, called after loading) replace the metadata of their graphs; the metadata of removed
         graphs is dropped. The default graph, the merge of the named graphs, is kept up to date
         graph by graph: what was removed leaves it unless another graph still holds it, and the
-        graphs written are copied into it (a store of an older format gets it in full). Needs a
-        writable store.
+        graphs written are copied into it (a store of an older format gets it in full); so `load`
+        may write new graphs and graphs named in `remove`, not add to others. Needs a writable
+        store.
         """
         if not self.writable:
             raise DatateamError(f"store {self.store_path} is open read-only")
@@ -418,11 +422,14 @@ class PersistentKnowledgeGraph(KnowledgeGraph):
             new = ox.Store(str(folder))
             before = {g.value for g in new.named_graphs() if isinstance(g, ox.NamedNode)}
             removed: list[ox.Triple] = []
+            sweep = False  # a large graph removed: sweep the default graph once instead
             for graph in remove:
                 node = ox.NamedNode(graph)
                 if new.contains_named_graph(node):
-                    removed.extend(ox.Triple(q.subject, q.predicate, q.object)
-                                   for q in new.quads_for_pattern(None, None, None, node))
+                    if not sweep:
+                        removed.extend(ox.Triple(q.subject, q.predicate, q.object)
+                                       for q in new.quads_for_pattern(None, None, None, node))
+                        sweep = len(removed) > _SWEEP_ABOVE
                     new.remove_graph(node)
             if nquads_path is not None:
                 new.bulk_load(path=str(nquads_path), format=ox.RdfFormat.N_QUADS)
@@ -445,7 +452,10 @@ class PersistentKnowledgeGraph(KnowledgeGraph):
                 # replaced), then the quads given here (metadata records among them).
                 after = {g.value for g in new.named_graphs() if isinstance(g, ox.NamedNode)}
                 written = sorted(((after - before) | (set(remove) & after)) - {str(METADATA_GRAPH)})
-                drop_from_default(new, removed)
+                if sweep:
+                    drop_orphans_from_default(new)
+                else:
+                    drop_from_default(new, removed)
                 copy_graphs_to_default(new, written)
                 new.extend(ox.Quad(q.subject, q.predicate, q.object, DEFAULT) for q in extra)
             new.flush()
