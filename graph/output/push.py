@@ -12,11 +12,12 @@ push before anything is sent. Each PUT is one transaction on the server; if a re
 midway, the graphs already sent hold their new content and re-running the push completes it.
 Graphs on the server that this push does not name are left untouched.
 
-When every graph is pushed, the server's default graph is replaced as well, with the store's
-default graph: the RDF merge of the named graphs (graph/store/merge.py). A client then reads that
-default graph as the embedded store's, each triple once (RemoteKnowledgeGraph picks "native" for
-an Oxigraph server whose default graph holds triples); the union of the named graphs that servers
-offer is a bag.
+When every graph is pushed to an Oxigraph server (its Server header), the server's default graph
+is replaced as well, with the store's default graph: the RDF merge of the named graphs
+(graph/store/merge.py). A client then reads that default graph as the embedded store's, each
+triple once (RemoteKnowledgeGraph picks "native" for an Oxigraph server whose default graph holds
+triples), where Oxigraph's union of the named graphs is a bag. Other servers keep their default
+graph (Virtuoso has none a client may replace).
 
 >>> rows = push_knowledge_graph(load_knowledge_graph(), "http://127.0.0.1:7878/query")  # doctest: +SKIP
 >>> rows[0]                                                                              # doctest: +SKIP
@@ -162,6 +163,7 @@ def push_knowledge_graph(kg, endpoint_url: str, *, graph_store_url: str | None =
         graph_store_url = graph_store_url_for(endpoint_url)
     files = serialize_graphs(kg, graphs)
     results = []
+    oxigraph = False
     client = client_for(graph_store_url, auth=auth)
     try:
         for item in sorted(files, key=lambda f: f["graph"]):
@@ -176,11 +178,13 @@ def push_knowledge_graph(kg, endpoint_url: str, *, graph_store_url: str | None =
                 raise DatateamError(f"uploading <{item['graph']}> failed: {http_error(resp, url, 'the graph store')}{done}")
             results.append({"graph": item["graph"], "triples": item["triples"], "stored": None,
                             "status": "created" if resp.status == 201 else "replaced"})
+            oxigraph = resp.headers.get("server", "").lower().startswith("oxigraph/")
     finally:
         client.close()
         for item in files:
             _remove(item["path"])
-    merge_sent = _put_default_graph(kg, graph_store_url, auth, timeout) if graphs is None else None
+    merge_sent = _put_default_graph(kg, graph_store_url, auth, timeout) if graphs is None and results and oxigraph \
+        else None
     if verify and results:
         remote = RemoteKnowledgeGraph(endpoint_url, timeout=timeout, union="native", auth=auth)
         try:

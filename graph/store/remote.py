@@ -191,6 +191,21 @@ def one_line_prologue(base_iri: str | None = None) -> str:
     return base + " ".join(f"PREFIX {prefix}: <{iri}>" for prefix, iri in PREFIXES.items()) + "\n"
 
 
+# Graphs a Virtuoso server keeps for itself: its RDF views (virtrdf#), the LDP vocabulary, its
+# service description (<http://HOST/sparql>) and WebDAV folder (<http://HOST/DAV/>).
+VIRTUOSO_SYSTEM_GRAPHS = ("http://www.openlinksw.com/schemas/virtrdf#", "http://www.w3.org/ns/ldp#")
+_VIRTUOSO_OWN = re.compile(r"^https?://[^/]+/(sparql|DAV/?)$")
+
+
+def is_virtuoso_system_graph(iri: str) -> bool:
+    """True for a graph Virtuoso keeps for itself (left out of the union and the graph list).
+
+    >>> is_virtuoso_system_graph("http://localhost:8890/DAV/"), is_virtuoso_system_graph("https://w3id.org/datateam-kg/graph/ontology")
+    (True, False)
+    """
+    return iri.startswith(VIRTUOSO_SYSTEM_GRAPHS) or bool(_VIRTUOSO_OWN.match(iri))
+
+
 def has_dataset_clause(text: str) -> bool:
     """True when the query names its own dataset (FROM or FROM NAMED as a keyword token)."""
     from ...queries.sparql.lexer import tokenize
@@ -255,6 +270,7 @@ class RemoteKnowledgeGraph:
         self._lock = threading.Lock()
         self._union_mode: str | None = None if union == "auto" else union
         self._dataset_graphs: list[str] | None = None
+        self._virtuoso = False
         self._client = None
 
     def __repr__(self) -> str:
@@ -362,7 +378,14 @@ class RemoteKnowledgeGraph:
         """
         resp = self._request("GET", "reading its service description", headers={"Accept": SD_ACCEPT},
                              timeout=self.timeout)
-        oxigraph = resp.headers.get("server", "").lower().startswith("oxigraph/")
+        server = resp.headers.get("server", "").lower()
+        oxigraph = server.startswith("oxigraph/")
+        if server.startswith("virtuoso/"):
+            # Virtuoso declares a union default graph, but its union holds its own system graphs
+            # (virtrdf#, ldp#, its service description): ask for the merge of the listed graphs.
+            with self._lock:
+                self._virtuoso = True
+            return "dataset"
         if 200 <= resp.status < 300 and resp.media_type in GRAPH_PARSERS:
             try:
                 graph = parse_graph(resp.body, resp.media_type, self.endpoint_url)
@@ -390,6 +413,11 @@ class RemoteKnowledgeGraph:
             graphs = self._dataset_graphs
         if graphs is None:
             graphs = [str(g) for g in self.graph_names()]
+            if not graphs:
+                raise RemoteEndpointError(
+                    f"the SPARQL endpoint at {url_for_display(self.endpoint_url)} lists no named graphs, so its "
+                    "default graph cannot be made their union: load the knowledge base with `datateam push`, or, "
+                    "if the server's own default graph already holds it, set DATATEAM_ENDPOINT_UNION=native")
             with self._lock:
                 self._dataset_graphs = graphs
         return graphs
@@ -444,15 +472,31 @@ class RemoteKnowledgeGraph:
         return result.graph
 
     def graph_names(self) -> list[URIRef]:
-        """The IRIs of the endpoint's named graphs, sorted (asked without dataset parameters)."""
+        """The IRIs of the endpoint's named graphs, sorted (asked without dataset parameters).
+
+        `GRAPH ?g { }` is asked first (cheap); a server that answers it with a row binding no
+        graph (Virtuoso) or with none is asked `GRAPH ?g { ?s ?p ?o }`. A Virtuoso server's own
+        system graphs are left out (VIRTUOSO_SYSTEM_GRAPHS).
+        """
+        names = self._graph_list("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }")
+        if names is None:
+            names = self._graph_list("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }") or []
+        if self.union_mode == "dataset" and self._virtuoso:
+            names = [g for g in names if not is_virtuoso_system_graph(str(g))]
+        return sorted(names)
+
+    def _graph_list(self, text: str) -> list[URIRef] | None:
+        """The graphs a listing query gives, or None when its answer lists none (or unbound rows)."""
         during = "listing its named graphs"
-        resp = self._post_query(one_line_prologue() + "SELECT DISTINCT ?g WHERE { GRAPH ?g { } }", None,
-                                self.timeout, during)
+        resp = self._post_query(one_line_prologue() + text, None, self.timeout, during)
         result = self._results(resp, during, graphs=False)
         if result.kind != "select":
             raise RemoteEndpointError(f"the SPARQL endpoint at {url_for_display(self.endpoint_url)} answered "
                                       f"a yes/no result while {during}, not a list of graphs")
-        return sorted(URIRef(r["g"]) for r in result.rows if isinstance(r.get("g"), URIRef))
+        names = [URIRef(r["g"]) for r in result.rows if isinstance(r.get("g"), URIRef)]
+        if not names or len(names) < len(result.rows):
+            return None
+        return names
 
     def triple_count(self, graph: URIRef | None = None) -> int:
         """Count the triples in one named graph (0 if empty), or the distinct triples of the union."""
