@@ -21,7 +21,8 @@ How the union default graph is obtained, portably (`union=`):
 - "auto" (the default): read the endpoint's SPARQL 1.1 Service Description once; if it declares
   `sd:feature sd:UnionDefaultGraph` use "native"; for an Oxigraph server (its Server header)
   "native" when its own default graph holds triples (`datateam push` writes the merge of the
-  named graphs there), else "oxigraph"; otherwise "dataset".
+  named graphs there), else "oxigraph"; for Virtuoso "dataset", its system graphs left out of
+  the graph list (its own union holds them); otherwise "dataset".
 
 The embedded store's default graph is the RDF merge of the named graphs (a set: a triple stated by
 five sources is there once; graph/store/merge.py). "native" against a server holding that merge
