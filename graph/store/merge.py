@@ -46,9 +46,8 @@ def rebuild_default_graph(store: ox.Store) -> None:
 def copy_graphs_to_default(store: ox.Store, graphs: Iterable[str]) -> None:
     """Add the triples of the named graphs `graphs` (IRIs) to the default graph."""
     for graph in graphs:
-        node = ox.NamedNode(graph)
-        store.extend([ox.Quad(q.subject, q.predicate, q.object, DEFAULT)
-                      for q in store.quads_for_pattern(None, None, None, node)])
+        node = ox.NamedNode(graph)  # a valid IRI: it cannot close the <...> below
+        store.update(f"INSERT {{ ?s ?p ?o }} WHERE {{ GRAPH {node} {{ ?s ?p ?o }} }}")
 
 
 def drop_from_default(store: ox.Store, triples: Iterable[ox.Triple]) -> None:
