@@ -1,8 +1,12 @@
 # datateam-kg: set up, run, test.
 #   make run    set up a virtual environment, install, and run the main job (overview + explorer page)
 #   make test   set up (including Chromium for the browser tests) and run every test
+#   make test-fast  the tests not marked slow, browser or full_data (for development; no Chromium needed)
 #   make bench  run the benchmarks and rewrite BENCHMARKS.md
 #   make kb     recompile ontology/kb/*.trig after editing ontology/sources/*.yaml
+#   make editor rebuild the query page's editor bundle (queries/server/page/editor.js) with npm from
+#               page-editor/package-lock.json; the bundle is committed, so nothing else needs npm
+#   make clean  remove the environment, build output, and the stores and pages the README's examples write
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
@@ -10,7 +14,10 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 OUT    := out
 
-.PHONY: setup browser run test bench kb docs clean
+# What the README's examples leave in the working folder (stores are removed only when they are ours).
+EXAMPLE_FILES := explorer.html de.html de-vs-mle.html mine.html roles.csv kb.trig result.json overlap.png
+
+.PHONY: setup browser run test test-fast bench kb editor docs clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "datateam-kg needs Python 3.11 or newer (found %s)" % sys.version.split()[0])'
@@ -35,6 +42,9 @@ run: setup
 test: setup browser
 	$(BIN)/python -m pytest -q
 
+test-fast: setup
+	$(BIN)/python -m pytest -q -m "not slow and not browser and not full_data"
+
 bench: setup browser
 	$(BIN)/python bench/run.py
 
@@ -46,5 +56,12 @@ docs: setup
 kb: setup
 	$(BIN)/python -m datateam.ontology.compile
 
+editor:
+	cd page-editor && npm ci --no-audit --no-fund && npm run build
+
 clean:
-	rm -rf $(VENV) $(OUT) .pytest_cache tests/artifacts *.egg-info
+	rm -rf $(VENV) $(OUT) build dist *.egg-info .pytest_cache tests/artifacts page-editor/node_modules
+	rm -f $(EXAMPLE_FILES)
+	@if [ -f kg/datateam-store.json ]; then rm -rf kg; fi
+	@if [ -f kg-server/CURRENT ]; then rm -rf kg-server; fi
+	find . -path ./.git -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +

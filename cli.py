@@ -9,14 +9,15 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 import click
 
 from . import __version__
+from .graph import defaults
 from .graph.errors import DatateamError, ValidationError
-from .graph.text import one_line, printable, to_delimited, to_json, to_table
+from .graph.files import new_temporary_file, write_atomically
+from .graph.text import printable, to_json
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -47,15 +48,20 @@ class State:
         if self._kg is None:
             from .graph.store.factory import open_knowledge_graph
 
-            self._kg = open_knowledge_graph(self.data_files, store_path=self.store, endpoint=self.endpoint,
-                                            writable=writable)
-            click.get_current_context().find_root().call_on_close(self._finish)
+            kg = open_knowledge_graph(self.data_files, store_path=self.store, endpoint=self.endpoint,
+                                      writable=writable)
+            self._kg = click.get_current_context().find_root().with_resource(self._opened(kg))
         return self._kg
 
-    def _finish(self) -> None:
-        kg, self._kg = self._kg, None
-        if kg is None:
-            return
+    @contextlib.contextmanager
+    def _opened(self, kg):
+        try:
+            yield kg
+        finally:
+            self._kg = None
+            self._finish(kg)
+
+    def _finish(self, kg) -> None:
         try:
             if not self.failed and not getattr(kg, "closed", False) and not self.quiet_attributions:
                 from .graph.importers import attributions
@@ -100,24 +106,36 @@ def _set_debug(ctx, param, value):
     return value
 
 
-def graph_options(func):
-    """Add --data, --store, --endpoint and --debug to a command (they also work before the command name)."""
+def graph_options(func=None, *, root: bool = False):
+    """Add --data, --store, --endpoint and --debug to a command (they also work before the command name).
+
+    On the root group (root=True) --store and --endpoint also read $DATATEAM_STORE and
+    $DATATEAM_ENDPOINT; given again after the command name, the later value wins.
+    """
+    if func is None:
+        return lambda f: graph_options(f, root=root)
     options = [
         click.option("--data", "data", multiple=True, type=click.Path(dir_okay=False), expose_value=False,
                      callback=_set_data, help="Merge your own Turtle/TriG file (repeatable); validated first."),
         click.option("--store", type=click.Path(file_okay=False), expose_value=False, callback=_set_store,
+                     envvar="DATATEAM_STORE" if root else None,
                      help="Use a persistent on-disk store (default: $DATATEAM_STORE, else in-memory)."),
         click.option("--endpoint", metavar="URL", expose_value=False, callback=_set_endpoint,
+                     envvar="DATATEAM_ENDPOINT" if root else None,
                      help="Run against a remote SPARQL 1.1 endpoint instead of the embedded store."),
-        click.option("--debug", is_flag=True, expose_value=False, callback=_set_debug,
-                     help="Show tracebacks on errors."),
+        debug_option,
     ]
     for option in reversed(options):
         func = option(func)
     return func
 
 
+debug_option = click.option("--debug", is_flag=True, expose_value=False, callback=_set_debug,
+                            help="Show tracebacks on errors.")
+
+
 def format_option(*choices: str, default: str = "table"):
+    """The --format/-f option of a command that offers `choices`."""
     return click.option("--format", "-f", "fmt", type=click.Choice(choices), default=default, show_default=True,
                         help="Output format.")
 
@@ -139,24 +157,8 @@ def emit(text: str | bytes, output: str | None = None) -> None:
         else:
             click.echo(text, nl=False)
         return
-    write_atomically(Path(output), text)
+    write_atomically(output, text)
     click.echo(f"wrote {printable(output)}", err=True)
-
-
-def write_atomically(path: Path, content: str | bytes) -> None:
-    """Write a file so that readers see either the old or the complete new content, never a part."""
-    path = Path(path)
-    if path.parent and not path.parent.exists():
-        raise DatateamError(f"{path}: directory {path.parent} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content.encode("utf-8") if isinstance(content, str) else content)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def note_shadowed(entity, name: str) -> None:
@@ -164,18 +166,6 @@ def note_shadowed(entity, name: str) -> None:
     note = entity.shadow_note(name)
     if note:
         click.echo(printable(note), err=True)
-
-
-def print_rows(rows: list[dict], columns: list[str], fmt: str, output: str | None, headers=None) -> None:
-    """Print rows as a table, CSV, TSV or JSON."""
-    if fmt == "json":
-        emit(to_json(rows), output)
-    elif fmt == "csv":
-        emit(to_delimited(rows, columns), output)
-    elif fmt == "tsv":
-        emit(to_delimited(rows, columns, "\t"), output)
-    else:
-        emit(to_table(rows, columns, headers), output)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -235,7 +225,7 @@ def _debug_requested(ctx) -> bool:
 
 @click.group(cls=DatateamGroup, context_settings=CONTEXT_SETTINGS)
 @click.version_option(__version__, "--version", "-V", prog_name="datateam")
-@graph_options
+@graph_options(root=True)
 def main():
     """datateam: who does what in a data team, as a knowledge graph.
 
@@ -249,14 +239,10 @@ def main():
       datateam --store kg import esco ../shared/data/esco-v1.1.1
     """
     _state()
-    if not _state().store and os.environ.get("DATATEAM_STORE"):
-        _state().store = os.environ["DATATEAM_STORE"]
-    if not _state().endpoint and os.environ.get("DATATEAM_ENDPOINT"):
-        _state().endpoint = os.environ["DATATEAM_ENDPOINT"]
 
 
 # ---------------------------------------------------------------------------------------------
-# Core commands (issue 2): roles, show, validate, export
+# Roles, entities, validation and export
 
 
 @main.command()
@@ -270,16 +256,9 @@ def roles(fmt, output):
     Example:
       datateam roles --format csv -o roles.csv
     """
-    from .graph.analysis.describe import list_roles
+    from .graph.analysis.describe import list_roles, render_roles
 
-    from .graph.analysis.describe import format_roles
-
-    rows = list_roles(_state().knowledge_graph())
-    if fmt in ("table",):
-        emit(format_roles(rows), output)
-    else:
-        print_rows(rows, ["id", "label", "aliases", "definition", "skills", "tools", "responsibilities",
-                          "conditional_skills", "conditional_tools", "family", "note"], fmt, output)
+    emit(render_roles(list_roles(_state().knowledge_graph()), fmt), output)
 
 
 @main.command()
@@ -302,24 +281,18 @@ def show(name, types, fmt, output):
       datateam show "data engineer"
       datateam show airflow --format json
     """
-    from .graph.analysis.describe import describe
+    from .graph.analysis.describe import describe, render_details
     from .graph.lookup.names import resolve
 
     kg = _state().knowledge_graph()
     entity = resolve(kg, name, list(types) or None)
     note_shadowed(entity, name)
-    details = describe(kg, entity)
-    if fmt == "json":
-        emit(to_json(details), output)
-    else:
-        from .graph.analysis.describe import format_details
-
-        emit(format_details(details), output)
+    emit(render_details(describe(kg, entity), fmt), output)
 
 
 @main.command()
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
-@click.option("--debug", is_flag=True, expose_value=False, callback=_set_debug, help="Show tracebacks on errors.")
+@debug_option
 @format_option("text", "json", default="text")
 def validate(files, fmt):
     """Check data files (or, without FILES, the shipped knowledge base) against the SHACL shapes.
@@ -332,19 +305,15 @@ def validate(files, fmt):
       datateam validate
       datateam validate my-company-roles.ttl
     """
-    from .graph.store.validate import validate_files
+    from .graph.store.validate import format_validation, validate_files
 
     report = validate_files([Path(f) for f in files])
     if fmt == "json":
         click.echo(to_json(report), nl=False)
     else:
-        for line in report["violations"]:
-            click.echo(printable(line["message"]))
-        what = printable(", ".join(files)) if files else "the shipped knowledge base"
-        if report["conforms"]:
-            click.echo(f"{what}: conforms ({report['triples']} triples checked)")
-        else:
-            click.echo(f"{what}: {len(report['violations'])} violation(s)", err=True)
+        out, err = format_validation(report, files)
+        click.echo(out, nl=False)
+        click.echo(err, nl=False, err=True)
     if not report["conforms"]:
         sys.exit(1)
 
@@ -379,9 +348,10 @@ def export(fmt, output):
               help="Also write the full explorer page to this HTML file.")
 @click.option("--by", type=click.Choice(["skills", "tools", "responsibilities", "all"]), default="all",
               show_default=True, help="What the overlap summary compares.")
-@click.option("--top", type=click.IntRange(1, 100), default=8, show_default=True, help="How many role pairs to list.")
-# The default is graph.overview.OVERVIEW_MIN_SHARED, written out so that --help does not import rdflib.
-@click.option("--min-shared", type=click.IntRange(min=1), default=3, show_default=True, metavar="N",
+@click.option("--top", type=click.IntRange(1, 100), default=defaults.OVERVIEW_TOP, show_default=True,
+              help="How many role pairs to list.")
+@click.option("--min-shared", type=click.IntRange(min=1), default=defaults.OVERVIEW_MIN_SHARED, show_default=True,
+              metavar="N",
               help="List only role pairs that share at least N items (small roles with one item each "
                    "would otherwise top the list).")
 @INCLUDE_CONDITIONAL
@@ -404,9 +374,8 @@ def overview(html, by, top, min_shared, include_conditional, fmt):
     emit(to_json(result) if fmt == "json" else format_overview(result))
 
 
-# --- query layer commands (issue 3) ---------------------------------------------------------
-
-# query, queries, prefixes (issue 3, part A): SPARQL from the command line and the named queries
+# ---------------------------------------------------------------------------------------------
+# SPARQL from the command line and the named queries
 
 QUERY_FORMATS = ["table", "csv", "tsv", "json", "xml", "ttl", "nt", "jsonld"]
 
@@ -420,8 +389,8 @@ QUERY_FORMATS = ["table", "csv", "tsv", "json", "xml", "ttl", "nt", "jsonld"]
               help="table/csv/tsv/json/xml for SELECT and ASK, ttl/nt/jsonld for CONSTRUCT and DESCRIBE "
                    "[default: from the --output extension, else table on a terminal, csv otherwise; ttl for graphs].")
 @output_option
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=30.0, show_default=True,
-              metavar="SECONDS", help="Seconds the query may run before it is stopped.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=defaults.QUERY_TIMEOUT,
+              show_default=True, metavar="SECONDS", help="Seconds the query may run before it is stopped.")
 @click.option("--reasoning", type=click.Choice(["none", "rdfs", "owlrl"]), default="none", show_default=True,
               help="Also see what the ontology entails (subclasses, inverses, symmetric and transitive links).")
 @click.option("--max-rows", type=click.IntRange(min=1), default=None, metavar="N",
@@ -485,6 +454,7 @@ def _remote_deadline(state: State, seconds: float):
 @click.argument("name", required=False)
 @format_option("table", "json", "csv", "tsv")
 @output_option
+@debug_option
 def queries(name, fmt, output):
     """List the named queries with their parameters, or show one query's text.
 
@@ -496,22 +466,15 @@ def queries(name, fmt, output):
       datateam queries
       datateam queries tools-of-role
     """
-    from .queries.named.library import describe_named_queries, load_named_query
+    from .queries.named.library import load_named_query, render_named_queries
 
-    if name:
-        emit(load_named_query(name).text, output)
-        return
-    rows = describe_named_queries()
-    if fmt == "table":
-        shown = [dict(r, parameters="; ".join(r["parameters"]) or "-") for r in rows]
-        print_rows(shown, ["name", "title", "parameters"], fmt, output, headers=["name", "title", "parameters"])
-    else:
-        print_rows(rows, ["name", "title", "description", "parameters", "example"], fmt, output)
+    emit(load_named_query(name).text if name else render_named_queries(fmt), output)
 
 
 @main.command()
 @format_option("table", "json", "csv", "tsv", "sparql")
 @output_option
+@debug_option
 def prefixes(fmt, output):
     """List the prefixes every query gets predeclared.
 
@@ -522,32 +485,31 @@ def prefixes(fmt, output):
       datateam prefixes
       datateam prefixes --format sparql -o prefixes.rq
     """
-    from .queries.sparql.prefixes import list_prefixes, prefix_declarations
+    from .queries.sparql.prefixes import render_prefixes
 
-    if fmt == "sparql":
-        emit(prefix_declarations(), output)
-    else:
-        print_rows(list_prefixes(), ["prefix", "iri"], fmt, output)
+    emit(render_prefixes(fmt), output)
 
 
-# serve, push (issue 3, part B): the SPARQL endpoint and the Graph Store upload
+# ---------------------------------------------------------------------------------------------
+# The SPARQL endpoint and the Graph Store upload
 
 
 @main.command()
 @graph_options
-@click.option("--host", default="127.0.0.1", show_default=True,
+@click.option("--host", default=defaults.SERVER_HOST, show_default=True,
               help="Address to listen on; the default answers this machine only.")
-@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+@click.option("--port", type=click.IntRange(0, 65535), default=defaults.SERVER_PORT, show_default=True,
               help="Port to listen on (0: any free port).")
-@click.option("--timeout", type=float, default=None, help="Seconds a query may run before it is stopped [default: 30].")
-@click.option("--max-rows", type=click.IntRange(min=1), default=10000, show_default=True,
+@click.option("--timeout", type=float, default=None,
+              help=f"Seconds a query may run before it is stopped [default: {defaults.QUERY_TIMEOUT:g}].")
+@click.option("--max-rows", type=click.IntRange(min=1), default=defaults.SERVER_MAX_ROWS, show_default=True,
               help="Cut SELECT results (and CONSTRUCT triples) after this many.")
 @click.option("--cors", is_flag=True,
               help="Let web pages of other origins query the endpoint (CORS headers; no cross-origin refusal).")
 @click.option("--allow-host", "allow_hosts", multiple=True, metavar="NAME[:PORT]",
               help="Also answer requests whose Host header is NAME (e.g. behind a reverse proxy); repeatable. "
                    "Loopback names and the --host address are always answered.")
-@click.option("--max-connections", type=click.IntRange(min=1), default=4096, show_default=True,
+@click.option("--max-connections", type=click.IntRange(min=1), default=defaults.SERVER_MAX_CONNECTIONS, show_default=True,
               help="Open connections at most (fewer if the descriptor limit is lower).")
 @click.option("--client-queries", type=click.IntRange(min=1), default=None,
               help="Queries one client address may have evaluated at once; 32 more may wait "
@@ -578,7 +540,7 @@ def serve(host, port, timeout, max_rows, cors, allow_hosts, max_connections, cli
       curl -H 'Accept: text/csv' --data-urlencode 'query=SELECT * WHERE { ?r a dt:Role }' http://127.0.0.1:8000/sparql
     """
     from .queries.engine.limits import HttpLimits
-    from .queries.server.http_server import make_server, serve as run_server
+    from .queries.server.http_server import make_server, serve as run_server, startup_lines
 
     kg = _state().knowledge_graph()
     limits = HttpLimits(max_connections=max_connections,
@@ -586,22 +548,9 @@ def serve(host, port, timeout, max_rows, cors, allow_hosts, max_connections, cli
     server = make_server(kg, host, port, timeout=timeout, max_rows=max_rows, cors=cors, explorer=explorer,
                          log=not quiet, allow_hosts=allow_hosts, limits=limits,
                          memory_limit=memory_limit if memory_limit is not None else "auto")
-    url = server.url
-    click.echo(f"datateam-kg SPARQL endpoint: {url}sparql", err=True)
-    click.echo(f"query page:                  {url}", err=True)
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        click.echo(f"warning: listening on {host}: anyone who can reach this machine can query it", err=True)
-    if server.max_connections < max_connections:
-        click.echo(f"note: at most {server.max_connections} connections (the descriptor limit allows no more)",
-                   err=True)
-    click.echo("press Ctrl-C to stop", err=True)
-
-    def opened(srv):
-        import webbrowser
-
-        webbrowser.open(srv.url)
-
-    run_server(server, on_ready=opened if open_browser else None)
+    for line in startup_lines(server, host, max_connections):
+        click.echo(line, err=True)
+    run_server(server, on_ready=(lambda srv: open_in_browser(srv.url)) if open_browser else None)
     click.echo("stopped", err=True)
 
 
@@ -612,7 +561,8 @@ def serve(host, port, timeout, max_rows, cors, allow_hosts, max_connections, cli
                    "Fuseki /sparql -> /data).")
 @click.option("--auth", metavar="USER:PASSWORD", envvar="DATATEAM_PUSH_AUTH",
               help="HTTP Basic credentials (or $DATATEAM_PUSH_AUTH).")
-@click.option("--timeout", type=float, default=300.0, show_default=True, help="Seconds allowed per request.")
+@click.option("--timeout", type=float, default=defaults.PUSH_TIMEOUT, show_default=True,
+              help="Seconds allowed per request.")
 @graph_options
 @format_option("table", "json", "csv", "tsv")
 @output_option
@@ -629,28 +579,22 @@ def push(url, graph_store, auth, timeout, fmt, output):
       datateam push http://localhost:3030/kg/sparql --auth admin:secret
       datateam --endpoint http://127.0.0.1:7878/query roles
     """
-    from .graph.output.push import parse_auth, push_knowledge_graph, shared_blank_nodes
-    from .queries.sparql.results import compact_iri
+    from .graph.output.push import parse_auth, push_knowledge_graph, push_summary, render_push, shared_blank_nodes_warning
 
     if _state().endpoint:
         raise DatateamError("push uploads the local knowledge graph to URL; --endpoint (a remote source) "
                             "cannot be combined with it")
     kg = _state().knowledge_graph()
-    shared = shared_blank_nodes(kg)
-    if shared:
-        click.echo(f"warning: {shared} blank node(s) occur in several named graphs; each graph is uploaded "
-                   "on its own, so the server will hold them as separate nodes", err=True)
+    warning = shared_blank_nodes_warning(kg)
+    if warning:
+        click.echo(warning, err=True)
     rows = push_knowledge_graph(kg, url, graph_store_url=graph_store, auth=parse_auth(auth), timeout=timeout)
-    if fmt == "table":
-        shown = [dict(r, graph=compact_iri(r["graph"])) for r in rows]
-        print_rows(shown, ["graph", "triples", "stored", "status"], fmt, output,
-                   headers=["graph", "triples sent", "triples stored", "status"])
-    else:
-        print_rows(rows, ["graph", "triples", "stored", "status"], fmt, output)
-    total = sum(r["triples"] for r in rows)
-    click.echo(f"pushed {len(rows)} graph(s), {total} triples", err=True)
+    emit(render_push(rows, fmt), output)
+    click.echo(push_summary(rows), err=True)
 
-# --- analysis commands (issue 4) ------------------------------------------------------------
+
+# ---------------------------------------------------------------------------------------------
+# Analyses
 
 
 BY_OPTION = click.option("--by", type=click.Choice(["skills", "tools", "responsibilities", "all"]), default="all",
@@ -662,8 +606,10 @@ BY_OPTION = click.option("--by", type=click.Choice(["skills", "tools", "responsi
 @BY_OPTION
 @click.option("--matrix", is_flag=True, help="Compare every pair of roles (sparse all-pairs) instead of A and B.")
 @click.option("--roles", "role_list", metavar="A,B,...", help="With --matrix: only these roles (comma-separated).")
-@click.option("--score", type=click.Choice(["jaccard", "weighted"]), default="jaccard", show_default=True,
-              help="With --matrix: the score drawn by --plot and used by --layout square.")
+@click.option("--score", type=click.Choice(["similarity", "jaccard", "weighted"]), default="similarity",
+              show_default=True,
+              help="With --matrix: the score that ranks the pairs, drawn by --plot and used by --layout square "
+                   "(similarity: docs/analysis.md).")
 @click.option("--layout", type=click.Choice(["pairs", "square"]), default="pairs", show_default=True,
               help="With --matrix: one row per pair, or the square matrix (table and csv).")
 @click.option("--top", type=click.IntRange(min=1), default=None, help="With --matrix: list only the N most overlapping pairs.")
@@ -676,8 +622,10 @@ BY_OPTION = click.option("--by", type=click.Choice(["skills", "tools", "responsi
 @format_option("table", "json", "csv")
 @output_option
 def overlap(pair, by, matrix, role_list, score, layout, top, min_shared, plot, include_conditional, fmt, output):
-    """Compare two roles (Jaccard and level-weighted overlap), or all pairs with --matrix.
+    """Compare two roles (similarity, Jaccard and level-weighted overlap), or all pairs with --matrix.
 
+    The similarity score weighs items by how specific they are (IDF), counts levels and the graph's
+    structure (tool categories, skill and occupation groups) and needs evidence (docs/analysis.md).
     The level-weighted score is Σ min(wA, wB) / Σ max(wA, wB) with core 3, working 2, basic 1 and
     no stated level 2. Shared items are grouped by tool category, skill kind or lifecycle stage.
 
@@ -696,145 +644,82 @@ def overlap(pair, by, matrix, role_list, score, layout, top, min_shared, plot, i
             raise DatateamError("name two roles (overlap A B), or use --matrix for all pairs")
         if role_list or plot or top or min_shared:
             raise DatateamError("--roles, --plot, --top and --min-shared go with --matrix")
-        result = ov.overlap(kg, pair[0], pair[1], by=by, include_conditional=include_conditional)
-        if fmt == "json":
-            emit(to_json(result), output)
-        elif fmt == "csv":
-            rows = [dict(item, group=group, has="both") for group, items in result["shared"].items() for item in items]
-            rows += [dict(item, has=result["a"]["label"]) for item in result["only_a"]]
-            rows += [dict(item, has=result["b"]["label"]) for item in result["only_b"]]
-            print_rows(rows, ["has", "group", "type", "label", "id", "level", "level_a", "level_b"], fmt, output)
-        else:
-            emit(ov.format_overlap(result), output)
+        emit(ov.render_overlap(ov.overlap(kg, pair[0], pair[1], by=by, include_conditional=include_conditional),
+                               fmt), output)
         return
     if pair:
         raise DatateamError("--matrix compares all roles; name a subset with --roles A,B,... instead of arguments")
     names = [r.strip() for r in role_list.split(",") if r.strip()] if role_list else None
-    m = ov.overlap_matrix(kg, by=by, roles=names, include_conditional=include_conditional)
+    m = ov.overlap_matrix(kg, by=by, roles=names, include_conditional=include_conditional,
+                          similarity=score == "similarity")
     if plot:
         from .graph.output.heatmap import format_for, heatmap_bytes
 
-        write_atomically(Path(plot), heatmap_bytes(m, format_for(plot), score=score))
+        write_atomically(plot, heatmap_bytes(m, format_for(plot), score=score))
         click.echo(f"wrote {plot}", err=True)
-    pairs = m.pairs(include_zero=len(m.roles) <= 200, limit=top, min_shared=min_shared or 0)
-    if fmt == "json":
-        data = ov.matrix_as_dict(m) if len(m.roles) <= 200 else {"by": by, "roles": len(m.roles), "pairs": pairs,
-                                                                 "clusters": _cluster_labels(m),
-                                                                 "unranked": m.unranked, "conditional": m.conditional}
-        if top or min_shared:
-            data["pairs"] = pairs
-        emit(to_json(data), output)
-        return
-    if layout == "square":
-        if len(m.roles) > 200:
-            raise DatateamError(f"{len(m.roles)} roles are too many for --layout square (at most 200); "
-                                "use --layout pairs or choose some with --roles")
-        rows = ov.matrix_rows(m, score)
-        columns = ["role"] + [r["role"] for r in rows]
-        if fmt == "csv":
-            print_rows(rows, columns, fmt, output)
-        else:
-            emit(to_table(rows, columns, max_width=10_000) + "\n" + ov.format_clusters(_cluster_labels(m))
-                 + _notes(ov.format_matrix_notes(matrix_notes(m))), output)
-        return
-    columns = ["a", "b", "shared", "jaccard", "weighted"]
-    if fmt == "csv":
-        print_rows(pairs, columns + ["a_id", "b_id"], fmt, output)
-    else:
-        emit(to_table(pairs, columns, ["role A", "role B", "shared", "jaccard", "weighted"]) + "\n"
-             + ov.format_clusters(_cluster_labels(m)) + _notes(ov.format_matrix_notes(matrix_notes(m))), output)
-
-
-def matrix_notes(m) -> dict:
-    return {"unranked": m.unranked, "conditional": m.conditional}
-
-
-def _notes(text: str) -> str:
-    return "\n" + text if text else ""
-
-
-def _cluster_labels(matrix) -> list[list[str]]:
-    label = dict(zip(matrix.roles, matrix.labels))
-    return [[label[r] for r in cluster] for cluster in matrix.clusters]
+    emit(ov.render_matrix(m, fmt, layout=layout, score=score, top=top, min_shared=min_shared), output)
 
 
 @main.command()
-@click.option("--from", "from_role", metavar="ROLE", help="Only handoffs from ROLE (with --to: the chains between them).")
-@click.option("--to", "to_role", metavar="ROLE", help="Only handoffs to ROLE (with --from: the chains between them).")
+@click.argument("name")
+@click.option("--top", type=click.IntRange(min=1), default=defaults.SIMILAR_TOP, show_default=True,
+              help="How many roles (or occupations) to list.")
+@BY_OPTION
+@INCLUDE_CONDITIONAL
+@graph_options
+@format_option("table", "json", "csv")
+@output_option
+def similar(name, top, by, include_conditional, fmt, output):
+    """The roles (or, with ESCO or O*NET imported, occupations) most similar to NAME, ranked.
+
+    Each comes with its similarity score, the shared items that contribute most (with their
+    weights) and what the sources themselves say about the pair. The score is explained in
+    docs/analysis.md; at framework scale it is computed once per store and kept beside it.
+
+    \b
+    Examples:
+      datateam similar "data analyst"
+      datateam similar "ML engineer" --by skills --format json
+      datateam --store kg similar "data scientist" --top 5
+    """
+    from .graph.analysis.similar import render_similar
+
+    emit(render_similar(_state().knowledge_graph(), name, fmt, top=top, by=by,
+                        include_conditional=include_conditional), output)
+
+
+@main.command()
+@click.option("--from", "from_role", metavar="ROLE", help="Only handoffs from ROLE (with --to: the routes between them).")
+@click.option("--to", "to_role", metavar="ROLE", help="Only handoffs to ROLE (with --from: the routes between them).")
+@click.option("--shortest", is_flag=True,
+              help="With --from and --to: only the chains of handoffs with the fewest hops (not the process).")
 @click.option("--workflow", metavar="NAME", help="Only the chain of one workflow, e.g. \"listing categorisation\".")
-@click.option("--max-hops", type=click.IntRange(1, 8), default=4, show_default=True,
+@click.option("--max-hops", type=click.IntRange(1, 8), default=defaults.HANDOFF_MAX_HOPS, show_default=True,
               help="With --from and --to: the longest chain considered.")
 @INCLUDE_CONDITIONAL
 @graph_options
 @format_option("table", "json", "mermaid", "csv")
 @output_option
-def handoffs(from_role, to_role, workflow, max_hops, include_conditional, fmt, output):
-    """Show who hands what to whom: workflow chains in step order, or the paths between two roles.
+def handoffs(from_role, to_role, shortest, workflow, max_hops, include_conditional, fmt, output):
+    """Show who hands what to whom: workflow chains in step order, or the routes between two roles.
 
     Each handoff shows its artifact, lifecycle stage, mode and the sources that state it; where
     sources disagree (mode, step) every view is listed. Mermaid output draws sequential handoffs
-    as solid arrows, side-by-side ones dotted and disputed ones thick.
+    as solid arrows, side-by-side ones dotted and disputed ones thick. With --from and --to: the
+    routes the sources describe, every hat on the way, ranked by how many sources back each step
+    and by lifecycle order (--shortest: the chains with the fewest hops instead).
 
     \b
     Examples:
       datateam handoffs --workflow "listing categorisation"
       datateam handoffs --from "product manager" --to "ML engineer"
+      datateam handoffs --from "product manager" --to "ML engineer" --shortest
       datateam handoffs --format mermaid -o handoffs.mmd
     """
-    from .graph.analysis import handoffs as ho
+    from .graph.analysis.handoffs import render_handoffs
 
-    kg = _state().knowledge_graph()
-    columns = ["step", "from", "to", "artifact", "stage", "mode", "workflow", "sources"]
-    if from_role and to_role:
-        if workflow:
-            raise DatateamError("--workflow cannot be combined with both --from and --to")
-        result = ho.paths_between(kg, from_role, to_role, max_hops=max_hops, include_conditional=include_conditional)
-        rows = [dict(row, path=n) for n, path in enumerate(result["paths"], start=1) for hop in path["hops"] for row in hop]
-        if fmt == "json":
-            emit(to_json(result), output)
-        elif fmt == "csv":
-            print_rows(rows, ["path"] + columns, fmt, output)
-        elif fmt == "mermaid":
-            unique = list({r["id"]: r for r in rows}.values())
-            emit(ho.to_mermaid(unique), output)
-        else:
-            emit(ho.format_paths(result), output)
-        return
-    if workflow and not (from_role or to_role):
-        chain = ho.workflow_chain(kg, workflow)
-        if fmt == "json":
-            emit(to_json(chain), output)
-        elif fmt == "csv":
-            print_rows(ho.chain_rows(chain), columns, fmt, output)
-        elif fmt == "mermaid":
-            emit(ho.to_mermaid(ho.chain_rows(chain), numbered=True), output)
-        else:
-            emit(ho.format_chain(chain), output)
-        return
-    rows = ho.list_handoffs(kg, from_role=from_role, to_role=to_role, workflow=workflow,
-                            include_conditional=include_conditional)
-    conditional = ho.conditional_handoffs(kg, include_conditional=include_conditional)
-    if from_role or to_role:
-        wanted = {r["from_id"] for r in rows} | {r["to_id"] for r in rows}
-        conditional["facts"] = [f for f in conditional["facts"] if (f["from"] in wanted or f["to"] in wanted)]
-    if fmt == "json":
-        data = {"handoffs": rows, "conditional": conditional}
-        if not (from_role or to_role):
-            data["workflows"] = ho.workflows(kg)
-        emit(to_json(data), output)
-    elif fmt == "csv":
-        print_rows(rows, columns, fmt, output)
-    elif fmt == "mermaid":
-        emit(ho.to_mermaid(rows, numbered=bool(workflow)), output)
-    elif from_role or to_role:
-        what = " and ".join(x for x in (f"from {from_role}" if from_role else "", f"to {to_role}" if to_role else "") if x)
-        emit(ho.format_handoff_rows(rows, f"Handoffs {what} ({len(rows)})") + _notes(ho.format_conditional(conditional)),
-             output)
-    else:
-        text = "\n".join(ho.format_chain(chain) for chain in ho.workflows(kg))
-        others = [r for r in rows if not r["workflow"]]
-        emit(text + "\n" + ho.format_handoff_rows(others, f"Other handoffs ({len(others)})")
-             + _notes(ho.format_conditional(conditional)), output)
+    emit(render_handoffs(_state().knowledge_graph(), from_role, to_role, workflow, fmt, max_hops=max_hops,
+                         include_conditional=include_conditional, shortest=shortest), output)
 
 
 @main.command()
@@ -845,49 +730,51 @@ def handoffs(from_role, to_role, workflow, max_hops, include_conditional, fmt, o
 @format_option("table", "json", "csv")
 @output_option
 def transition(a, b, include_conditional, fmt, output):
-    """Show what carries over from role A to role B, what to learn, and a shorter route if there is one.
+    """Show a learning plan from role A to role B: what carries over, what to deepen, what to learn.
 
-    The learning distance is the share of B's level-weighted skills and tools that A lacks (0 to 1);
-    a route through intermediate roles is shown when its total is shorter than the direct move.
+    What to deepen and learn comes in ordered groups: foundations, then each lifecycle stage
+    (skills before the tools resting on them), then the tools no source gives a level for; every
+    item with its sources. Also the responsibilities that change, and the learning distance (the
+    share of B's level-weighted skills and tools that A lacks, 0 to 1) with what drove it; a route
+    through intermediate roles is shown when its total is shorter than the direct move.
 
     \b
     Examples:
       datateam transition "data analyst" "ML engineer"
       datateam transition DA DS --format json
     """
-    from .graph.analysis.transition import format_transition
+    from .graph.analysis.transition import render_transition
     from .graph.analysis.transition import transition as run_transition
 
     result = run_transition(_state().knowledge_graph(), a, b, include_conditional=include_conditional)
-    if fmt == "json":
-        emit(to_json(result), output)
-    elif fmt == "csv":
-        rows = [dict(item, status="to learn") for item in result["to_learn"]]
-        rows += [dict(item, status="carries over", level=item["level_b"], have=item["level_a"])
-                 for item in result["carries_over"]]
-        print_rows(rows, ["status", "type", "label", "level", "have", "sources", "id"], fmt, output)
-    else:
-        emit(format_transition(result), output)
+    emit(render_transition(result, fmt), output)
 
 
 @main.command()
 @click.option("--roles", "role_list", metavar="A,B,...", help="The team's roles, comma-separated.")
 @click.option("--team", type=click.Path(dir_okay=False), help="A YAML team file: people, each wearing one or more hats.")
-@click.option("--next-hire", is_flag=True, help="Rank roles by how much of the gap each closes (greedy set cover).")
+@click.option("--next-hire", is_flag=True,
+              help="Who to hire next, from the sources' team guidance for the team's situation (and the gaps each closes).")
 @click.option("--size", type=click.Choice(["small", "medium", "large"]), default=None,
               help="Organisation size, to pick the sources' team guidance (default: the team file's).")
-@click.option("--top", type=click.IntRange(min=1), default=5, show_default=True, help="How many hires to rank.")
+@click.option("--events-per-day", type=click.IntRange(min=0), default=None, metavar="N",
+              help="The data volume, events a day (the sources make it decide a dedicated data engineer). Implies --next-hire.")
+@click.option("--serving", type=click.Choice(["online", "batch", "both"]), default=None,
+              help="How models are served: online, in batch, or both. Implies --next-hire.")
+@click.option("--top", type=click.IntRange(min=1), default=defaults.COVERAGE_TOP, show_default=True,
+              help="How many hires to rank.")
 @INCLUDE_CONDITIONAL
 @graph_options
 @format_option("table", "json")
 @output_option
-def coverage(role_list, team, next_hire, size, top, include_conditional, fmt, output):
+def coverage(role_list, team, next_hire, size, events_per_day, serving, top, include_conditional, fmt, output):
     """Show what a team covers and misses per lifecycle stage, and (with --next-hire) who to hire next.
 
     \b
     Examples:
       datateam coverage --roles "data scientist,data engineer" --next-hire
       datateam coverage --team team.yaml --next-hire --size small --format json
+      datateam coverage --roles "data scientist" --size small --events-per-day 300000 --serving online
 
     \b
     A team file:
@@ -898,20 +785,20 @@ def coverage(role_list, team, next_hire, size, top, include_conditional, fmt, ou
           hats: [data scientist, data engineer]
     """
     from .graph.analysis.coverage import coverage as run_coverage
-    from .graph.analysis.coverage import format_coverage
+    from .graph.analysis.coverage import render_coverage
 
     if bool(role_list) == bool(team):
         raise DatateamError("give either --roles or --team")
+    next_hire = next_hire or events_per_day is not None or serving is not None
     result = run_coverage(_state().knowledge_graph(), roles=role_list, team=team, next_hire=next_hire, size=size,
-                          top=top, include_conditional=include_conditional)
-    if fmt == "json":
-        emit(to_json(result), output)
-    else:
-        emit(format_coverage(result), output)
+                          top=top, events_per_day=events_per_day, serving=serving,
+                          include_conditional=include_conditional)
+    emit(render_coverage(result, fmt), output)
 
 
 @main.command()
-@click.option("--top", type=click.IntRange(min=1), default=20, show_default=True, help="How many skills and tools to list.")
+@click.option("--top", type=click.IntRange(min=1), default=defaults.BRIDGES_TOP, show_default=True,
+              help="How many skills and tools to list.")
 @click.option("--type", "item_type", type=click.Choice(["skill", "tool"]), default=None, help="Only skills or only tools.")
 @INCLUDE_CONDITIONAL
 @graph_options
@@ -926,18 +813,14 @@ def bridges(top, item_type, include_conditional, fmt, output):
       datateam bridges --type tool --top 10 --format csv
     """
     from .graph.analysis.bridges import bridges as run_bridges
-    from .graph.analysis.bridges import format_bridges
+    from .graph.analysis.bridges import render_bridges
 
     result = run_bridges(_state().knowledge_graph(), top=top, by_type=item_type, include_conditional=include_conditional)
-    if fmt == "json":
-        emit(to_json(result), output)
-    elif fmt == "csv":
-        print_rows(result["items"], ["type", "label", "roles", "betweenness", "role_labels", "id"], fmt, output)
-    else:
-        emit(format_bridges(result), output)
+    emit(render_bridges(result, fmt), output)
 
 
-# --- explorer commands (issue 5) ------------------------------------------------------------
+# ---------------------------------------------------------------------------------------------
+# The explorer
 
 
 @main.command()
@@ -951,9 +834,14 @@ def bridges(top, item_type, include_conditional, fmt, output):
 @click.option("--format", "-f", "fmt", type=click.Choice(["html", "json"]), default="html", show_default=True,
               help="The page, or its data (nodes, edges, legend) as JSON.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
-              help="File to write (default: explorer.html for html, standard output for json).")
-@click.option("--seed", type=int, default=7, show_default=True, help="Layout seed (same inputs, same page).")
-@click.option("--open", "open_page", is_flag=True, help="Open the written page in the default browser.")
+              help="File to write (default: explorer.html for html, a temporary file with --open, standard "
+                   "output for json).")
+@click.option("--seed", type=int, default=defaults.EXPLORER_SEED, show_default=True,
+              help="Layout seed (same inputs, same page).")
+@click.option("--open", "open_page", is_flag=True,
+              help="Open the written page in the default browser; without -o the page is written to a "
+                   "temporary file. When no browser can be started, one line on standard error says where "
+                   "the page is and the exit status stays 0.")
 def explore(view, focus, depth, compare, fmt, output, seed, open_page):
     """Write the interactive explorer: one self-contained HTML page that works offline.
 
@@ -967,22 +855,41 @@ def explore(view, focus, depth, compare, fmt, output, seed, open_page):
       datateam explore --compare "data engineer" "ML engineer" -o de-vs-mle.html
       datateam explore --view handoffs --open
     """
-    from .graph.explorer import explorer_data, write_explorer
+    from .graph.explorer import explorer_data, format_written, write_explorer
 
     kg = _state().knowledge_graph()
     options = {"focus": focus, "depth": depth, "compare": compare, "seed": seed}
     if fmt == "json":
         emit(to_json(explorer_data(kg, view, **options)), output)
         return
-    path = Path(output or "explorer.html")
-    summary = write_explorer(kg, path, view, **options)
-    click.echo(f"wrote {summary['path']}: {summary['view']} view, {summary['nodes']:,} nodes, "
-               f"{summary['edges']:,} links ({summary['bytes'] / 1e6:.1f} MB)", err=True)
+    temporary = open_page and not output
+    path = new_temporary_file("datateam-explorer-", ".html") if temporary else Path(output or "explorer.html")
+    try:
+        summary = write_explorer(kg, path, view, **options)
+    except BaseException:
+        if temporary:
+            path.unlink(missing_ok=True)
+        raise
+    click.echo(format_written(summary), err=True)
     if open_page:
-        click.launch(str(path.resolve()))
+        open_in_browser(path)
 
 
-# --- import and store commands (issue 6) ----------------------------------------------------
+def open_in_browser(target: Path | str) -> bool:
+    """Open a written file (a Path) or a URL in the default web browser; without one, say so on one line of stderr."""
+    import webbrowser
+
+    try:
+        opened = webbrowser.open(target.resolve().as_uri() if isinstance(target, Path) else target)
+    except (webbrowser.Error, OSError):
+        opened = False
+    if not opened:
+        click.echo(f"note: no web browser could be started; open {printable(str(target))} yourself", err=True)
+    return opened
+
+
+# ---------------------------------------------------------------------------------------------
+# Imports and the persistent store
 
 
 def _writable_store():
@@ -1028,27 +935,13 @@ class _ProgressBar:
 
 
 def _import_command(name: str, paths, force: bool, fmt: str, output) -> None:
-    from .graph.importers import FRAMEWORKS, import_framework
+    from .graph.importers import FRAMEWORKS, format_import_report, import_framework
 
     kg = _writable_store()
     with _ProgressBar(f"importing {FRAMEWORKS[name].title}") as progress:
         report = import_framework(kg, name, [Path(p) for p in paths], progress=progress if progress.enabled else None,
                                   force=force)
-    if fmt == "json":
-        emit(to_json(report.as_dict()), output)
-        return
-    title = FRAMEWORKS[name].title + (f" {report.release}" if report.release else "")
-    graph = report.graph.rsplit("/graph/", 1)[-1]
-    if report.skipped:
-        lines = [f"{title}: the store already holds this import of the same files (graph {graph}, "
-                 f"{report.triples:,} triples); nothing to do (--force imports again)"]
-    else:
-        lines = [f"imported {title} into graph {graph} of store {kg.store_path} in {report.seconds:.1f} s: "
-                 f"{report.triples:,} triples"]
-        lines += [f"  {kind}: {count:,}" for kind, count in report.counts.items()]
-        lines += [f"note: {printable(w)}" for w in report.warnings]
-    lines.append(report.attribution)
-    emit("\n".join(lines) + "\n", output)
+    emit(to_json(report.as_dict()) if fmt == "json" else format_import_report(report, kg.store_path), output)
 
 
 @main.group("import", cls=DatateamGroup)
@@ -1136,25 +1029,12 @@ def store_info_command(fmt, output):
       datateam store info --store kg
     """
     from .graph.importers import attributions
-    from .graph.store.persistent import store_info
+    from .graph.store.persistent import format_store_info, store_info
 
     kg = _readable_store()
     _state().quiet_attributions = True  # printed in the report itself
     info = store_info(kg)
-    if fmt == "json":
-        emit(to_json(info), output)
-        return
-    state = "current" if info["kb_current"] else "older than this datateam; upgraded by the next command that writes"
-    head = [f"store:          {info['store']} (database {info['database']}, {info['size_bytes'] / 1e6:.1f} MB on disk)",
-            f"created:        {info['created'] or 'unknown'}",
-            f"knowledge base: {info['kb_version'] or 'unknown'} ({(info['kb_digest'] or '')[:19]}…, {state})",
-            f"quads:          {info['quads']:,} in {len(info['graphs'])} graphs", ""]
-    rows = [dict(g, graph=g["graph"].rsplit("/graph/", 1)[-1], loaded_from=one_line(g["loaded_from"] or "", 60))
-            for g in info["graphs"]]
-    table = to_table(rows, ["graph", "kind", "triples", "loaded_at", "version", "loaded_from"],
-                     ["graph", "kind", "triples", "loaded at", "version", "from"])
-    notes = attributions(kg)
-    emit("\n".join(head) + table + ("\n" + "\n".join(notes) + "\n" if notes else ""), output)
+    emit(to_json(info) if fmt == "json" else format_store_info(info, attributions(kg)), output)
 
 
 @store_group.command("drop")
@@ -1169,13 +1049,11 @@ def store_drop_command(graphs):
     Example:
       datateam store drop import/onet --store kg
     """
-    from .ontology.namespaces import BASE
+    from .graph.store.persistent import graph_iri, graph_name
 
     kg = _writable_store()
-    iris = [g if g.startswith(("http://", "https://")) else BASE + "graph/" + g.removeprefix("graph:").lstrip("/")
-            for g in graphs]
-    dropped = kg.drop_graphs(iris)
-    click.echo(f"dropped {', '.join(d.rsplit('/graph/', 1)[-1] for d in dropped)} from store {kg.store_path}", err=True)
+    dropped = kg.drop_graphs([graph_iri(g) for g in graphs])
+    click.echo(f"dropped {', '.join(graph_name(d) for d in dropped)} from store {kg.store_path}", err=True)
 
 
 if __name__ == "__main__":

@@ -7,9 +7,10 @@ Each figure is measured in the same run against what a user would otherwise writ
 parsing and SPARQL, a Python pairwise loop, stock pyvis) and reported as a time and a ratio, with the
 target and whether it was met. Without the data folder it says so and leaves BENCHMARKS.md alone.
 
-Parts: store (bench_store.py: import, cold start, named query), overlap (bench_overlap.py), explorer
-(bench_explorer.py), query-overhead (bench_query.py, the query engineer's safe-path costs), server
-(bench_server.py: `datateam serve` under load, runaway queries and slow clients).
+Parts: store (bench_store.py: import, cold start, named query), overlap (bench_overlap.py), similar
+(bench_similar.py: the similarity score against held-out relatedness lists, and `similar` in a fresh
+process), explorer (bench_explorer.py), query-overhead (bench_query.py, the query engineer's safe-path
+costs), server (bench_server.py: `datateam serve` under load, runaway queries and slow clients).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))   # so that `bench.bench_store` imports from the repository root
 
-PARTS = ("store", "overlap", "explorer", "query-overhead", "server")
+PARTS = ("store", "overlap", "similar", "explorer", "query-overhead", "server")
 ESCO_GRAPH = "https://w3id.org/datateam-kg/graph/import/esco"
 
 # Why a figure can miss its target on this machine; shown under the table when it does.
@@ -109,6 +110,13 @@ def part_overlap(data: Path, work: Path) -> list[dict]:
                     "ratio": r["speedup"], "target": "< 2 s", "met": r["sparse_s"] < 2,
                     "note": f"{r['links']:,} links; scores agree to {r['max_abs_diff']}"})
     return out
+
+
+def part_similar(data: Path, work: Path) -> list[dict]:
+    from bench.bench_similar import make_stores, rows_for_report, run
+
+    onet, esco = make_stores(data, work)
+    return rows_for_report(run(onet, esco, data / "onet-29.2"))
 
 
 def esco_view(store: Path, nodes: int = 10_000):

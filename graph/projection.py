@@ -59,8 +59,8 @@ and a remote SPARQL endpoint, and scales to the ESCO import (~17,000 nodes, ~124
 >>> G.nodes["https://w3id.org/datateam-kg/role/data-engineer"]["label"]
 'data engineer'
 >>> G.edges["https://w3id.org/datateam-kg/role/data-engineer",
-...         "https://w3id.org/datateam-kg/skill/databases", "requires_skill"]["level"]
-'working'
+...         "https://w3id.org/datateam-kg/skill/data-warehouse-design", "requires_skill"]["level"]
+'core'
 """
 
 from __future__ import annotations

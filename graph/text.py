@@ -134,3 +134,15 @@ def to_table(rows: Sequence[dict], columns: Sequence[str], headers: Sequence[str
     lines = [fmt(headers), "  ".join("-" * w for w in widths)]
     lines += [fmt(r) for r in cells]
     return "\n".join(lines) + "\n"
+
+
+def format_rows(rows: Sequence[dict], columns: Sequence[str], fmt: str = "table",
+                headers: Sequence[str] | None = None) -> str:
+    """Rows as text in one of the commands' row formats: "table" (headers label the columns), "csv", "tsv" or "json"."""
+    if fmt == "json":
+        return to_json(list(rows))
+    if fmt == "csv":
+        return to_delimited(rows, columns)
+    if fmt == "tsv":
+        return to_delimited(rows, columns, "\t")
+    return to_table(rows, columns, headers)

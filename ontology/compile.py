@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import warnings
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -41,6 +40,7 @@ from pathlib import Path
 from rdflib import Dataset, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, SKOS, XSD
 
+from ..graph.files import write_atomically
 from . import source_format as fmt
 from .namespaces import ANSWER, ARTIFACT, ASSIGNMENT, CATEGORY, COMPARISON, DEPLOYMENT, DT, FAMILY, GRAPH, HANDOFF, PATTERN, POSITION, QUESTION, REQUIREMENT, RESPONSIBILITY, ROLE, SKILL, SOURCE, STAGE, TOOL, TOOL_USE, WORKFLOW, bind_prefixes
 
@@ -189,6 +189,8 @@ class Compiler:
             g.add((node, DT.stageOrder, Literal(entry.order)))
         for broader in entry.broader:
             g.add((node, SKOS.broader, self.iri(section, broader, lines, path + ("broader",))))
+        if section in ("skills", "categories") and entry.stage:
+            g.add((node, DT.atStage, self.iri("stages", entry.stage, lines, path + ("stage",))))
         if section in ("responsibilities", "deployments"):
             g.add((node, DT.atStage, self.iri("stages", entry.stage, lines, path + ("stage",))))
             for artifact in entry.produces:
@@ -396,6 +398,8 @@ class Compiler:
                     g.add((node, prop, self.mention(source_id, "roles", member, lines, path + (relation, i))))
         if entry.applies_when:
             g.add((node, DT.appliesWhen, en(entry.applies_when)))
+        if entry.min_events_per_day:
+            g.add((node, DT.minEventsPerDay, Literal(entry.min_events_per_day)))
 
     def add_comparison(self, g, source_id: str, key: str, entry: fmt.Comparison, data: fmt.SourceFile,
                        lines, path) -> None:
@@ -548,15 +552,7 @@ def write_graphs(files: dict[str, str], directory: Path) -> None:
     """Write `files` as DIR/<id>.trig (each through a temporary file) and remove other .trig files there."""
     directory.mkdir(parents=True, exist_ok=True)
     for key, text in files.items():
-        handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=directory, prefix=f".{key}.",
-                                             suffix=".tmp", delete=False)
-        try:
-            with handle:
-                handle.write(text)
-            Path(handle.name).replace(directory / f"{key}.trig")
-        except BaseException:
-            Path(handle.name).unlink(missing_ok=True)
-            raise
+        write_atomically(directory / f"{key}.trig", text)
     for stale in directory.glob("*.trig"):
         if stale.stem not in files:
             stale.unlink()

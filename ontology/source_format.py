@@ -298,6 +298,7 @@ class TeamPattern(Strict):
     recommends: list[Key] = []
     concerns: list[Key] = []
     applies_when: Text | None = None
+    min_events_per_day: Annotated[int, Field(ge=1)] | None = None   # the data volume from which it applies
     definition: Text
 
 
@@ -406,10 +407,11 @@ class RoleEntry(Entry):
 
 class SkillEntry(Entry):
     kind: SkillKind
+    stage: Key | None = None     # the lifecycle stage the skill mostly serves; none for general skills
 
 
 class CategoryEntry(Entry):
-    pass
+    stage: Key | None = None     # the lifecycle stage the category's tools mostly serve
 
 
 class ToolEntry(Entry):

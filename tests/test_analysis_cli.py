@@ -20,7 +20,7 @@ import pytest
 from datateam.cli import main
 from datateam.graph.analysis.coverage import coverage
 from datateam.graph.output.export import export_graph
-from datateam.graph.analysis.handoffs import workflow_chain
+from datateam.graph.analysis.handoffs import process_routes, workflow_chain
 from datateam.graph.analysis.overlap import overlap, overlap_matrix
 from datateam.graph.analysis.transition import transition
 from test_analysis_oracle import role, role_weights, skill
@@ -38,11 +38,16 @@ def test_overlap_pair_json_table_and_csv(runner, kg):
     result = run(runner, "overlap", "analytics engineer", "data analyst", "--by", "tools", "--format", "json")
     data = json.loads(result.stdout)
     assert list(data) == ["a", "b", "by", "jaccard", "weighted", "shared", "only_a", "only_b", "comparisons",
-                          "conditional", "undescribed"]
+                          "conditional", "undescribed", "similarity"]
     assert data == json.loads(json.dumps(overlap(kg, "analytics engineer", "data analyst", by="tools")))
+    from datateam.graph.analysis.similar import pair_similarity
+
+    pair = pair_similarity(kg, "analytics engineer", "data analyst", by="tools")
+    assert data["similarity"]["score"] == pair["score"] and data["similarity"]["evidence"] == 2
     assert data["jaccard"] == pytest.approx(1 / 7, abs=1e-6)
     table = run(runner, "overlap", "AE", "DA", "--by", "tools").stdout
     assert "Jaccard 0.143 (2 shared of 14)" in table and "level-weighted 0.138" in table
+    assert f"similarity {pair['score']:.3f} (IDF-weighted cosine" in table
     assert "tool: transformation" in table
     rows = list(csv.DictReader(io.StringIO(run(runner, "overlap", "AE", "DA", "--by", "tools", "-f", "csv").stdout)))
     assert [r["has"] for r in rows].count("both") == 2 and len(rows) == 14
@@ -97,7 +102,23 @@ def test_handoffs_command(runner, kg):
     mermaid = run(runner, "handoffs", "--workflow", "listing categorisation", "-f", "mermaid").stdout
     assert mermaid.startswith("flowchart LR\n") and mermaid.count("-->") + mermaid.count("-.->") == 15
     paths = run(runner, "handoffs", "--from", "PM", "--to", "MLE").stdout
-    assert "1. product manager → data scientist → ML engineer" in paths
+    # the process the interview walks through first; the shortest chain second, and labelled
+    assert "1. product manager → data analyst → data engineer → data scientist → ML engineer\n" in paths
+    assert "2. product manager → data scientist → ML engineer\n" in paths
+    assert "Shortest chain of handoffs (fewest hops, not the process): product manager → data scientist → ML engineer" in paths
+    routes = json.loads(run(runner, "handoffs", "--from", "PM", "--to", "MLE", "-f", "json").stdout)
+    assert routes == json.loads(json.dumps(process_routes(kg, "PM", "MLE")))
+    steps = list(csv.DictReader(io.StringIO(run(runner, "handoffs", "--from", "PM", "--to", "MLE", "-f", "csv").stdout)))
+    assert [(r["rank"], r["step"], r["from"], r["backed_by"]) for r in steps][:2] == [
+        ("1", "2", "product manager", "1"), ("1", "3", "data engineer", "1")]
+    assert [r["step"] for r in steps if r["rank"] == "1"] == ["2", "3", "4", "5", "6", "7"]
+    flow = run(runner, "handoffs", "--from", "PM", "--to", "MLE", "-f", "mermaid").stdout
+    assert '    data_scientist -.->|"7. model web service"| ml_engineer' in flow
+    short = run(runner, "handoffs", "--from", "PM", "--to", "MLE", "--shortest").stdout
+    assert short.startswith("Handoff chains from product manager to ML engineer (1, shortest first)\n"
+                            "1. product manager → data scientist → ML engineer\n")
+    result = runner.invoke(main, ["handoffs", "--from", "PM", "--shortest"])
+    assert result.exit_code == 1 and result.stderr == "error: --shortest needs both --from and --to\n"
     rows = list(csv.DictReader(io.StringIO(run(runner, "handoffs", "--to", "business stakeholder", "-f", "csv").stdout)))
     assert {r["from"] for r in rows} == {"analytics engineer", "data analyst", "data scientist"}
 
@@ -106,7 +127,26 @@ def test_transition_and_coverage_commands(runner, kg, tmp_path):
     data = json.loads(run(runner, "transition", "DA", "MLE", "-f", "json").stdout)
     assert data == json.loads(json.dumps(transition(kg, "DA", "MLE")))
     text = run(runner, "transition", "data analyst", "ML engineer").stdout
-    assert text.startswith("data analyst → ML engineer\nlearning distance ")
+    assert text.startswith("data analyst → ML engineer\nlearning distance 0.868\n  why: the ML engineer's 34 skills and "
+                           "tools weigh 68 points")
+    assert "\nDeepen (1)\n  Modelling\n    skill machine learning  [basic → no level stated]" in text
+    plan = list(csv.DictReader(io.StringIO(run(runner, "transition", "DA", "MLE", "-f", "csv").stdout)))
+    assert [(r["status"], r["label"]) for r in plan][0] == ("learn", "software engineering best practices")
+    assert [(r["status"], r["from_level"], r["to_level"], r["sources"]) for r in plan if r["label"] == "machine learning"] == [
+        ("deepen", "basic", "", "hitchhiker-roles; olx-interview")]
+    assert len(plan) == 29 + 1 + 4
+    advice = json.loads(run(runner, "coverage", "--roles", "DS", "--size", "small", "--events-per-day", "100000",
+                            "--serving", "batch", "-f", "json").stdout)
+    assert advice == json.loads(json.dumps(coverage(kg, roles="DS", next_hire=True, size="small",
+                                                    events_per_day=100_000, serving="batch")))
+    assert [r["role"] for r in advice["advice"]["recommend"]] == ["ML engineer", "data analyst"]
+    assert [r["role"] for r in advice["advice"]["held_back"]] == ["data engineer"]
+    table = run(runner, "coverage", "--roles", "DS", "--size", "small", "--events-per-day", "5000000").stdout
+    assert "Next hire from the team's situation (size small, 5,000,000 events a day, serving not given)\n" \
+           "  1. data engineer: 3 pieces of guidance from 1 source (olx-interview)" in table
+    assert "    --events-per-day below 2,000,000: ML engineer, data analyst; not yet: data engineer\n" in table
+    bad = runner.invoke(main, ["coverage", "--roles", "DS", "--serving", "streaming"])
+    assert bad.exit_code == 2 and "Traceback" not in bad.output
     cov = json.loads(run(runner, "coverage", "--roles", "data scientist,data engineer", "--next-hire", "-f", "json").stdout)
     assert cov == json.loads(json.dumps(coverage(kg, roles="data scientist,data engineer", next_hire=True)))
     assert cov["next_hire"][0]["role"] == "ML engineer"

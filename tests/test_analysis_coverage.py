@@ -237,3 +237,114 @@ def test_roles_or_team_not_both(kg, graph):
         coverage(kg, graph=graph)
     with pytest.raises(DatateamError, match="unknown size"):
         coverage(kg, roles="DS", size="gigantic", graph=graph)
+
+
+# ---------------------------------------------------------------------------------------------
+# The next hire from the team's situation
+
+
+def _pattern(pid, kind, sizes, recommends=(), concerns=(), sources=("s1",), events=None):
+    return {"id": pid, "label": pid, "kind": kind, "sizes": list(sizes), "sources": list(sources),
+            "recommends": [{"id": r, "label": r} for r in recommends],
+            "concerns": [{"id": r, "label": r} for r in concerns], "min_events_per_day": events}
+
+
+def test_decide_hire_by_hand():
+    from datateam.graph.analysis.coverage import decide_hire
+
+    patterns = [_pattern("threshold", "staffing threshold", ["any"], ["de"], ["ds"], events=2_000_000),
+                _pattern("first", "hiring order", ["small"], ["mle", "de"]),
+                _pattern("grow", "hiring order", ["medium", "large"], ["de", "ds"], sources=("s2",)),
+                _pattern("fallback", "fallback owner", ["small"], ["backend"], ["ops"]),
+                _pattern("lone", "anti-pattern", ["any"], ["de", "mle", "da"], ["ds"], sources=("s3",)),
+                _pattern("structure", "team structure", ["any"], ["de"], sources=("s4",))]
+    deployments = {"online-serving": {"id": "online", "label": "online serving",
+                                      "owners": [{"id": "mle", "label": "mle", "sources": ["s1"]}]},
+                   "batch-scoring": {"id": "batch", "label": "batch scoring",
+                                     "owners": [{"id": "de", "label": "de", "sources": ["s1"]}]}}
+    candidates = {r: r for r in ("de", "mle", "da", "ds", "ops", "backend")}
+    gaps = {"de": 9, "mle": 5, "da": 7, "ops": 1, "ds": 0, "backend": 0}
+
+    def run(team, **situation):
+        return decide_hire({"size": None, "events_per_day": None, "serving": None, **situation}, set(team),
+                           candidates, patterns, deployments, gaps)
+
+    small_low = run(["ds"], size="small", events_per_day=100_000)
+    # mle: first + lone (sources s1, s3); da: lone (s3); de held back by the volume
+    assert [(r["role"], r["sources"]) for r in small_low["recommend"]] == [("mle", ["s1", "s3"]), ("da", ["s3"])]
+    [held] = small_low["held_back"]
+    assert held["role"] == "de" and held["because"][0]["id"] == "threshold"
+    assert held["because"][0]["until"] == "from 2,000,000 events a day"
+    assert [b["id"] for b in held["also_for"]] == ["first", "lone"] and [b["id"] for b in held["context"]] == ["structure"]
+    small_high = run(["ds"], size="small", events_per_day=2_000_000)
+    # de: threshold, first, lone (s1, s3; 3 reasons) before mle (s1, s3; 2 reasons)
+    assert [r["role"] for r in small_high["recommend"]] == ["de", "mle", "da"]
+    # a tie on sources and reasons goes to the gaps closed, then the label
+    tie = run(["x"], size="small", serving="online")
+    assert [(r["role"], len(r["because"]), r["closes"]) for r in tie["recommend"]] == [("mle", 2, 5), ("de", 1, 9)]
+    tie_batch = run(["x"], size="small", serving="both")
+    assert [(r["role"], len(r["because"]), r["closes"]) for r in tie_batch["recommend"]] == [("de", 2, 9), ("mle", 2, 5)]
+    # the fallback holds operations back only when the team has the backend engineer, in a small team
+    assert [r["role"] for r in run(["backend"], size="small")["held_back"]] == ["ops"]
+    assert run(["ds"], size="small")["held_back"] == []
+    assert "backend" in [n["reads"] for n in run(["ds"], size="small")["not_applied"] if n["id"] == "fallback"][0]
+    # without inputs, the guidance that needs them is listed, not applied
+    bare = run(["ds", "de"])
+    assert bare["recommend"] == []
+    assert [n["id"] for n in bare["not_applied"]] == ["threshold", "first", "grow", "fallback", None]
+    assert [r["role"] for r in run(["ds"], size="large")["recommend"]] == ["de", "da", "mle"]
+
+
+def test_next_hire_from_the_situation_on_the_shipped_kb(kg, graph):
+    low = coverage(kg, roles="data scientist", next_hire=True, size="small", events_per_day=100_000, graph=graph)
+    advice = low["advice"]
+    assert [r["role"] for r in advice["recommend"]] == ["ML engineer", "data analyst"]
+    [held] = advice["held_back"]
+    assert held["role"] == "data engineer"
+    threshold = held["because"][0]
+    assert (threshold["label"], threshold["kind"], threshold["sources"]) == (
+        "when a dedicated data engineer pays off", "staffing threshold", ["olx-interview"])
+    # what changes the answer: from a few million events a day the data engineer comes first
+    [change] = [c for c in advice["changes"] if c["option"] == "--events-per-day"]
+    assert change["value"] == "2,000,000 or more" and change["recommend"][0] == "data engineer"
+    # counts only break ties: the data engineer closes the most gaps and is still held back
+    gaps = {r["role"]: r["closes"] for r in advice["recommend"]}
+    assert max(gaps.values()) < coverage(kg, roles="data scientist", next_hire=True, graph=graph)["next_hire"][0]["closes"]
+    high = coverage(kg, roles="data scientist", next_hire=True, size="small", events_per_day=50_000_000,
+                    serving="batch", graph=graph)["advice"]
+    de = high["recommend"][0]
+    assert de["role"] == "data engineer"
+    assert [b["label"] for b in de["because"]] == ["one data scientist will not solve everything",
+                                                    "first hire for a small team",
+                                                    "when a dedicated data engineer pays off",
+                                                    "batch scoring is owned by the data engineer"]
+    fallback = coverage(kg, roles="data scientist,backend engineer", next_hire=True, size="small", serving="online",
+                        graph=graph)["advice"]
+    assert fallback["recommend"][0]["role"] == "ML engineer"
+    assert [(r["role"], r["because"][0]["label"]) for r in fallback["held_back"]] == [
+        ("DevOps engineer", "who covers MLOps and DevOps when nobody is hired for it"),
+        ("MLOps engineer", "who covers MLOps and DevOps when nobody is hired for it")]
+    text = format_coverage(coverage(kg, roles="data scientist", next_hire=True, size="small", events_per_day=100_000))
+    assert "Next hire from the team's situation (size small, 100,000 events a day, serving not given)\n" \
+           "  1. ML engineer: 2 pieces of guidance from 1 source (olx-interview); closes 34 gaps (ties only)\n" in text
+    assert "  not yet: data engineer\n       follows: when a dedicated data engineer pays off [staffing threshold; " \
+           "olx-interview]: 100,000 events a day is below 2,000,000" in text
+    with pytest.raises(DatateamError, match="serving"):
+        coverage(kg, roles="DS", next_hire=True, serving="streaming", graph=graph)
+    with pytest.raises(DatateamError, match="events per day"):
+        coverage(kg, roles="DS", next_hire=True, events_per_day=-5, graph=graph)
+
+
+def test_the_volume_threshold_is_the_one_the_source_file_gives(kg, graph):
+    """The threshold read from the interview's YAML decides, to the event."""
+    from test_analysis_oracle import seed_sources
+
+    threshold = seed_sources()["olx-interview"]["team_patterns"]["dedicated-data-engineer-threshold"]["min_events_per_day"]
+    assert threshold == 2_000_000
+    below = coverage(kg, roles="DS", next_hire=True, events_per_day=threshold - 1, graph=graph)["advice"]
+    at = coverage(kg, roles="DS", next_hire=True, events_per_day=threshold, graph=graph)["advice"]
+    assert [r["role"] for r in below["held_back"]] == ["data engineer"]
+    assert "data engineer" not in [r["role"] for r in below["recommend"]]
+    assert at["held_back"] == [] and at["recommend"][0]["role"] == "data engineer"
+    assert [b["reads"] for b in at["recommend"][0]["because"] if b["kind"] == "staffing threshold"] == [
+        "2,000,000 events a day is at or above 2,000,000"]

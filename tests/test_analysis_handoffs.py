@@ -165,3 +165,74 @@ def test_mermaid(kg, graph):
     assert '    ml_engineer -->|"9. production ML service"| devops_engineer' in lines
     disputed = to_mermaid(list_handoffs(kg, from_role="DE", to_role=None, graph=graph))
     assert 'data_engineer ==>|"prepared dataset"| data_scientist' in disputed
+
+
+# ---------------------------------------------------------------------------------------------
+# Process routes
+
+
+def test_process_route_from_product_manager_to_ml_engineer(kg):
+    from datateam.graph.analysis.handoffs import format_process_routes, process_routes
+
+    result = process_routes(kg, "product manager", "ML engineer")
+    first = result["routes"][0]
+    # the interview's walk-through with every hat on the way, not the shortest path
+    assert first["roles"] == ["product manager", "data analyst", "data engineer", "data scientist", "ML engineer"]
+    assert first["kind"] == "workflow" and first["workflow"]["sources"] == ["olx-interview"]
+    assert [(r["step"], r["from"], r["to"], r["artifact"]) for r in first["steps"]] == [
+        (2, "product manager", "data analyst", "feature request"),
+        (3, "data engineer", "data analyst", "prepared dataset"),
+        (4, "data analyst", "product manager", "problem sizing"),
+        (5, "product manager", "data scientist", "prioritised problem"),
+        (6, "data engineer", "data scientist", "training data"),
+        (7, "data scientist", "ML engineer", "model web service")]
+    # support per step: the source documents stating that handoff (the project's step 5 has none)
+    expected = [sorted(s for s in handoffs().get((f, t, a), {}) if s != "curation") for f, t, a in [
+        ("product-manager", "data-analyst", "feature-request"), ("data-engineer", "data-analyst", "prepared-dataset"),
+        ("data-analyst", "product-manager", "problem-sizing"), ("product-manager", "data-scientist", "prioritised-problem"),
+        ("data-engineer", "data-scientist", "training-data"), ("data-scientist", "ml-engineer", "model-web-service")]]
+    assert [r["support"] for r in first["steps"]] == expected
+    assert expected == [["olx-interview"]] * 3 + [[]] + [["olx-interview"]] * 2
+    assert first["support"] == {"steps": 6, "backed_steps": 5, "share": round(5 / 6, 6), "mean_sources": round(5 / 6, 6),
+                                "sources": ["olx-interview"]}
+    hats = {h["label"]: [d["label"] for d in h["does"]] for h in first["hats"]}
+    assert hats["data analyst"] == ["quantify the size of a problem"]
+    assert hats["data engineer"] == ["make data available in a consumable form"]
+    # one step goes back: the analyst hands the sizing back to the product manager after the data arrives
+    assert len(first["lifecycle"]["steps_back"]) == 1
+    second = result["routes"][1]
+    assert second["roles"] == ["product manager", "data scientist", "ML engineer"] and second["kind"] == "handoff chain"
+    assert second["support"]["share"] == 0.5
+    assert result["shortest"] == {"roles": ["product manager", "data scientist", "ML engineer"],
+                                  "ids": second["ids"], "hops": 2, "rank": 2}
+    text = format_process_routes(result)
+    assert "1. product manager → data analyst → data engineer → data scientist → ML engineer\n" in text
+    assert "Shortest chain of handoffs (fewest hops, not the process): product manager → data scientist → ML engineer" in text
+
+
+def test_process_routes_rank_by_support_then_lifecycle_then_hops():
+    from datateam.graph.analysis.handoffs import route_rank_key
+
+    def route(share, back, mean, hops, roles):
+        return {"support": {"share": share, "mean_sources": mean}, "lifecycle": {"steps_back": ["x"] * back},
+                "steps": [None] * hops, "roles": roles}
+
+    routes = [route(0.5, 0, 2.0, 2, ["a", "c"]), route(1.0, 1, 1.0, 5, ["a", "b"]), route(1.0, 0, 1.0, 6, ["a", "d"]),
+              route(1.0, 0, 1.5, 7, ["a", "e"])]
+    assert [r["roles"][1] for r in sorted(routes, key=route_rank_key)] == ["e", "d", "b", "c"]
+
+
+def test_a_side_branch_is_not_on_the_route(kg):
+    from datateam.graph.analysis.handoffs import format_process_routes, process_routes
+
+    result = process_routes(kg, "ML engineer", "DevOps engineer")
+    first = result["routes"][0]
+    # step 8 (work with backend, frontend, mobile engineers) leads nowhere near operations
+    assert [(r["step"], r["to"]) for r in first["steps"]] == [(9, "DevOps engineer")]
+    assert len(result["routes"]) == 1  # the same handoff as a plain chain is listed once
+    none = process_routes(kg, "data governor", "data scientist")
+    assert none["routes"] == [] and none["shortest"] is None
+    assert format_process_routes(none) == ("No route the sources describe leads from data governor to data scientist "
+                                           "(within 4 handoffs).\n")
+    with pytest.raises(DatateamError, match="same role"):
+        process_routes(kg, "DS", "data scientist")

@@ -22,8 +22,9 @@ from datateam.graph.projection import build_projection
 from datateam.graph.store.factory import load_knowledge_graph
 
 CHROMIUM = Path("/usr/bin/chromium")
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
-                                reason="Debian's chromium is not installed (/usr/bin/chromium): apt-get install chromium")
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not CHROMIUM.exists(),
+                                 reason="Debian's chromium is not installed (/usr/bin/chromium): apt-get install chromium")]
 
 HERE = Path(__file__).resolve().parent
 ARTIFACTS = HERE / "artifacts"

@@ -301,6 +301,7 @@ def test_unpacked_folder_gives_the_same_graph_as_the_zips(tmp_path, esco_store):
     assert unpacked == zipped
 
 
+@pytest.mark.slow
 def test_reimport_replaces_and_never_duplicates(tmp_path, oracle):
     folder = _unpack(tmp_path)
     store = tmp_path / "kg"

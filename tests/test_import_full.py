@@ -26,10 +26,10 @@ DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 ESCO_DIR = DATA / "esco-v1.1.1"
 ONET_DIR = DATA / "onet-29.2"
 
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.full_data, pytest.mark.slow, pytest.mark.skipif(
     not (ESCO_DIR.is_dir() and ONET_DIR.is_dir()),
     reason=f"full-scale tests need the real ESCO and O*NET releases in {DATA} (not present here); "
-           "the committed slices in tests/data are tested instead")
+           "the committed slices in tests/data are tested instead")]
 
 OCC = "http://data.europa.eu/esco/occupation/"
 CHECKED_OCCUPATIONS = {

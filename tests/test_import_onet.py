@@ -121,6 +121,10 @@ def test_graph_total_and_report(store, kg, oracle):
     examples = {r["Example"] for r in technology}
     total = 9 + 1                                           # source node (with version) and graph provenance
     total += 5 * len(occupations)                           # type, label, notation, definition, source
+    codes = [r["O*NET-SOC Code"] for r in occupations]
+    broad, minor, major = ({c[:6] for c in codes}, {c[:4] for c in codes}, {c[:2] for c in codes})
+    total += len(occupations)                               # occupation skos:broader its broad group
+    total += 4 * (len(broad) + len(minor)) + 3 * len(major)  # type, notation, source (+ broader above major)
     total += len(aliases)
     total += 3 * len(examples)                              # type, label, source
     total += len({r["Example"] for r in technology if r["Hot Technology"] == "Y"})
@@ -133,6 +137,23 @@ def test_graph_total_and_report(store, kg, oracle):
     assert report.release == "29.2"
     assert report.counts["tools"] == len(examples)
     assert report.counts["occupation-tool links"] == len({(r["O*NET-SOC Code"], r["Example"]) for r in technology})
+
+
+def test_soc_groups_from_the_code(kg, oracle):
+    """Each occupation sits under its broad, minor and major SOC group, derived from the code's digits."""
+    occupations = oracle[0]
+    codes = {r["O*NET-SOC Code"] for r in occupations}
+    chain = {str(r["x"]).rsplit("/", 1)[1]: [str(r["b"]), str(r["m"]), str(r["j"])] for r in kg.select(
+        f"SELECT ?x ?b ?m ?j WHERE {{ GRAPH <{ONET_GRAPH}> {{ ?x a dt:Role ; skos:broader ?bg . ?bg skos:notation ?b ; "
+        "skos:broader ?mg . ?mg skos:notation ?m ; skos:broader ?jg . ?jg skos:notation ?j "
+        "FILTER NOT EXISTS { ?jg skos:broader ?up } } }")}
+    assert set(chain) == codes
+    assert chain[DATA_SCIENTISTS] == ["15-205", "15-2", "15"]
+    assert chain["15-1243.01"] == ["15-124", "15-1", "15"]
+    assert count(kg, f"?x skos:notation ?n FILTER(STRSTARTS(STR(?x), \"{ONET}soc-group/\"))") == len(
+        {c[:k] for c in codes for k in (2, 4, 6)})
+    # The groups carry no title: the release has none to give.
+    assert count(kg, f"?x skos:prefLabel ?l FILTER(STRSTARTS(STR(?x), \"{ONET}soc-group/\"))") == 0
 
 
 def test_names_and_attribution(kg):

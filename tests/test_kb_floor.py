@@ -437,6 +437,7 @@ def test_esco_alignment(kg):
     assert kg.select("SELECT ?x WHERE { ?x owl:sameAs ?y }") == []
 
 
+@pytest.mark.full_data
 def test_esco_alignment_uris_exist_in_esco(kg):
     import csv
     import io

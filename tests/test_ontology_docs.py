@@ -44,7 +44,7 @@ def test_every_property_has_a_domain_and_a_range():
     graph = Graph().parse(ONTOLOGY_FILE)
     properties = {p for t in (OWL.ObjectProperty, OWL.DatatypeProperty, RDF.Property)
                   for p in graph.subjects(RDF.type, t)}
-    assert len(properties) == 50
+    assert len(properties) == 51
     assert sorted(str(p) for p in properties if graph.value(p, RDFS.domain) is None) == []
     assert sorted(str(p) for p in properties if graph.value(p, RDFS.range) is None) == []
 

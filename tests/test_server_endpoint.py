@@ -600,9 +600,79 @@ def test_named_query_list_and_run(base, kg):
 
 
 # ---------------------------------------------------------------------------------------------
+# What the query page asks beside queries: the vocabulary, `show` for an IRI, the editor bundle
+
+DT = "https://w3id.org/datateam-kg/ontology#"
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+
+
+def test_vocabulary_is_the_stores_classes_and_properties(base, kg):
+    answer = http("GET", f"{base}api/vocabulary")
+    assert answer.status == 200 and answer.media_type == "application/json"
+    terms = json.loads(answer.body)["terms"]
+    assert terms == sorted(terms, key=lambda t: (t["kind"], t["iri"]))
+    by_kind = {kind: {t["iri"] for t in terms if t["kind"] == kind} for kind in ("class", "property")}
+    assert len(terms) == len(by_kind["class"]) + len(by_kind["property"])
+    declared = {str(r["c"]) for r in kg.select("SELECT DISTINCT ?c WHERE { ?c a owl:Class FILTER(isIRI(?c)) }")}
+    used = {str(r["c"]) for r in kg.select("SELECT DISTINCT ?c WHERE { [] a ?c }")}
+    assert by_kind["class"] == declared | used
+    predicates = {str(r["p"]) for r in kg.select("SELECT DISTINCT ?p WHERE { [] ?p [] }")}
+    assert predicates <= by_kind["property"]
+    assert {DT + "Role", DT + "Tool", "http://www.w3.org/2002/07/owl#Class"} <= by_kind["class"]
+    assert {DT + "usesTool", DT + "requiresSkill", SKOS + "prefLabel"} <= by_kind["property"]
+    assert {"iri": DT + "Role", "kind": "class", "label": "Role"} in terms
+
+
+def test_show_for_an_iri_is_datateam_show(base, kg):
+    from datateam.graph.analysis.describe import describe, render_details
+    from datateam.graph.lookup.names import resolve
+
+    details = describe(kg, resolve(kg, "role:data-engineer"))
+    iri = urllib.parse.quote(ROLE + "data-engineer", safe="")
+    answer = http("GET", f"{base}api/show?iri={iri}")
+    assert answer.status == 200 and answer.media_type == "application/json"
+    assert answer.text == render_details(details, "json")
+    text = http("GET", f"{base}api/show?iri={iri}&format=text")
+    assert text.status == 200 and text.media_type == "text/plain"
+    assert text.text == render_details(details, "table")
+
+    missing = http("GET", f"{base}api/show?iri=" + urllib.parse.quote(ROLE + "astronaut", safe=""))
+    assert (missing.status, missing.text) == (404, f"no entity with IRI <{ROLE}astronaut>\n")
+    assert http("GET", f"{base}api/show").text == ("give exactly one iri= parameter (the IRI of a role, skill, "
+                                                 "tool, ...)\n")
+    bad = http("GET", f"{base}api/show?iri=data+engineer")
+    assert (bad.status, bad.text) == (400, "iri='data engineer' is not an absolute IRI\n")
+    assert http("GET", f"{base}api/show?iri={iri}&format=xml").status == 400
+    # like a query, a page of another origin may not ask for it
+    foreign = http("GET", f"{base}api/show?iri={iri}", headers={"Sec-Fetch-Site": "cross-site"})
+    assert foreign.status == 403
+
+
+def test_editor_bundle_is_served_and_matches_the_lock_file(base):
+    page_dir = ROOT / "queries" / "server" / "page"
+    bundle = (page_dir / "editor.js").read_text(encoding="utf-8")
+    header = bundle[:bundle.index("*/")]
+    listed = dict(re.findall(r"^ \*   (\S+) (\S+) MIT$", header, re.M))
+    lock = json.loads((ROOT / "page-editor" / "package-lock.json").read_text(encoding="utf-8"))
+    locked = {path[len("node_modules/"):]: entry["version"] for path, entry in lock["packages"].items()
+              if path.startswith("node_modules/") and not entry.get("dev")}
+    assert listed and all(locked.get(name) == version for name, version in listed.items())
+    wanted = json.loads((ROOT / "page-editor" / "package.json").read_text(encoding="utf-8"))["dependencies"]
+    assert set(wanted) <= set(listed)
+    assert header.count("Permission is hereby granted, free of charge") >= 1
+    assert "Licence of " + ", ".join(n for n in sorted(listed) if n.startswith("@codemirror/")) in header
+    served = http("GET", f"{base}assets/editor.js")
+    assert served.status == 200 and served.media_type == "text/javascript"
+    assert served.body == (page_dir / "editor.js").read_bytes()
+    csp = served.headers["Content-Security-Policy"]
+    assert "unsafe-eval" not in csp and "unsafe-inline" not in csp and "script-src 'self'" in csp
+
+
+# ---------------------------------------------------------------------------------------------
 # Concurrency
 
 
+@pytest.mark.slow
 def test_twenty_concurrent_clients_while_a_runaway_query_runs(kg):
     jobs = {
         "roles": ROLES_QUERY,
@@ -664,6 +734,7 @@ def _start_console_server(*args):
     return proc, match.group(1)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_console_command_serves_and_stops_gracefully(signum):
     proc, url = _start_console_server("--timeout", "3")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import networkx as nx
 
+from ..defaults import BRIDGES_TOP
 from .overlap import conditional_facts, overlap_matrix, projection_for_overlap
 
 EXACT_LIMIT = 3000
@@ -52,7 +53,7 @@ def item_betweenness(undirected: nx.Graph) -> tuple[dict[str, float], dict]:
             {"exact": False, "samples": k})
 
 
-def bridges(kg, top: int | None = 20, by_type: str | None = None, clusters: bool = True, *, graph=None,
+def bridges(kg, top: int | None = BRIDGES_TOP, by_type: str | None = None, clusters: bool = True, *, graph=None,
             include_conditional: bool = False) -> dict:
     """The skills and tools connecting the most roles, with betweenness, and the role clusters.
 
@@ -106,3 +107,17 @@ def format_bridges(result: dict) -> str:
 
     notes = format_matrix_notes(result)
     return text + ("\n" + notes if notes else "")
+
+
+BRIDGE_COLUMNS = ["type", "label", "roles", "betweenness", "role_labels", "id"]
+
+
+def render_bridges(result: dict, fmt: str = "table") -> str:
+    """A bridges(...) result as "table" (format_bridges), "csv" (one row per item) or "json" text."""
+    from ..text import to_delimited, to_json
+
+    if fmt == "json":
+        return to_json(result)
+    if fmt == "csv":
+        return to_delimited(result["items"], BRIDGE_COLUMNS)
+    return format_bridges(result)

@@ -48,6 +48,7 @@ import yaml
 
 from ...ontology.namespaces import DT
 from ..errors import DatateamError
+from ..defaults import COVERAGE_TOP
 from .overlap import conditional_facts, described_roles, unranked_roles
 from ..projection import build_projection
 
@@ -262,7 +263,7 @@ def greedy_set_cover(universe: set, candidates: dict[str, set], limit: int | Non
 
 
 def team_guidance(kg) -> list[dict]:
-    """Every dt:TeamPattern: id, label, definition, kind, sizes, condition, recommends, concerns, sources.
+    """Every dt:TeamPattern: id, label, definition, kind, sizes, condition, min_events_per_day, recommends, concerns, sources.
 
     >>> any(p["kind"] == "hiring order" for p in team_guidance(kg))
     True
@@ -282,12 +283,13 @@ def team_guidance(kg) -> list[dict]:
         entry = patterns.setdefault(key, {"id": key, "label": str(row.get("label", key.rsplit("/", 1)[-1])),
                                           "definition": str(row.get("definition", "")), "kind": None, "sizes": [],
                                           "condition": str(row["condition"]) if "condition" in row else None,
-                                          "recommends": [], "concerns": [], "sources": []})
+                                          "recommends": [], "concerns": [], "sources": [],
+                                          "min_events_per_day": None})
         if str(row["g"]) in sources and sources[str(row["g"])] not in entry["sources"]:
             entry["sources"].append(sources[str(row["g"])])
     for row in kg.select("""
         SELECT DISTINCT ?p ?prop ?value ?label WHERE {
-          VALUES ?prop { dt:guidanceKind dt:organisationSize dt:recommendsRole dt:concernsRole }
+          VALUES ?prop { dt:guidanceKind dt:organisationSize dt:recommendsRole dt:concernsRole dt:minEventsPerDay }
           ?p a dt:TeamPattern ; ?prop ?value .
           OPTIONAL { ?value skos:prefLabel ?label FILTER(lang(?label) = "" || langMatches(lang(?label), "en")) }
         }"""):
@@ -297,6 +299,8 @@ def team_guidance(kg) -> list[dict]:
         prop, value = str(row["prop"]), str(row["value"])
         if prop == str(DT.guidanceKind):
             entry["kind"] = GUIDANCE_WORDS.get(value, value.rsplit("#", 1)[-1])
+        elif prop == str(DT.minEventsPerDay):
+            entry["min_events_per_day"] = int(value)
         elif prop == str(DT.organisationSize):
             entry["sizes"].append(SIZE_IRIS.get(value, value.rsplit("#", 1)[-1]))
         else:
@@ -344,15 +348,19 @@ def _team_roles(kg, roles, team) -> tuple[list[str], dict]:
     return ids, team
 
 
-def coverage(kg, roles=None, team=None, next_hire: bool = False, size: str | None = None, top: int = 5,
-             *, graph=None, include_conditional: bool = False) -> dict:
+def coverage(kg, roles=None, team=None, next_hire: bool = False, size: str | None = None, top: int = COVERAGE_TOP,
+             *, events_per_day: int | None = None, serving: str | None = None, graph=None,
+             include_conditional: bool = False) -> dict:
     """What a team covers and misses, and (with next_hire) which roles to add, in order.
 
     roles: role names (a list or one comma-separated string); or team: a team file path or a dict
     from `read_team_file`. size: small/medium/large filters the guidance (default: the team file's).
     Returns {"team": {name, size, people, roles}, "stages": [{stage, order, covered, missing}],
     "skills": {covered, missing}, "categories": {covered, missing}, "totals": {...},
-    "open_handoffs": [...], "next_hire": [...] (only with next_hire), "guidance": [...]}.
+    "open_handoffs": [...], "next_hire": [...] and "advice" (only with next_hire), "guidance": [...]}.
+    `advice` (see `hiring_advice`) is the recommendation from the team's situation: size,
+    events_per_day (the data volume) and serving ("online", "batch" or "both"); `next_hire` is the
+    greedy cover of the gaps, which only breaks ties in the advice.
     Items are {id, label, by: [team roles that bring it]} when covered and {id, label, roles: [roles
     that could bring it]} when missing. Stakeholders are neither counted nor suggested. Also
     "unranked" (roles left out of the next-hire ranking, with the reason) and "conditional"
@@ -363,6 +371,11 @@ def coverage(kg, roles=None, team=None, next_hire: bool = False, size: str | Non
     """
     if size is not None and size not in SIZES:
         raise DatateamError(f"unknown size {size!r}; choose one of {', '.join(SIZES)}")
+    if serving is not None and serving not in SERVING:
+        raise DatateamError(f"unknown serving {serving!r}; choose one of {', '.join(SERVING)}")
+    if events_per_day is not None and (isinstance(events_per_day, bool) or not isinstance(events_per_day, int)
+                                       or events_per_day < 0):
+        raise DatateamError(f"events per day must be a whole number of 0 or more, not {events_per_day!r}")
     team_ids, team_info = _team_roles(kg, roles, team)
     size = size or team_info.get("size")
     accepted = [DT.InSmallTeam] if size == "small" else []
@@ -415,6 +428,11 @@ def coverage(kg, roles=None, team=None, next_hire: bool = False, size: str | Non
     patterns = [p for p in team_guidance(kg) if _fits_size(p, size)]
     if next_hire:
         result["next_hire"] = rank_next_hires(graph, team_ids, contributions, missing, patterns, top)
+        open_gaps = {(k, i) for k in ITEM_KINDS for i in missing[k]}
+        gaps = {r: len({(k, i) for k in ITEM_KINDS for i in contributions[r][k]} & open_gaps) for r in hireable}
+        result["advice"] = hiring_advice(kg, graph, team_ids,
+                                         {"size": size, "events_per_day": events_per_day, "serving": serving},
+                                         team_guidance(kg), gaps)
     result["guidance"] = [p for p in patterns if p["kind"] in HIRING_KINDS]
     return result
 
@@ -502,8 +520,198 @@ def rank_next_hires(graph, team_ids, contributions, missing, patterns, top: int 
     return ranked
 
 
+# ---------------------------------------------------------------------------------------------
+# The next hire from the team's situation
+
+SERVING = ("online", "batch", "both")
+SERVING_DEPLOYMENTS = {"online": ("online-serving",), "batch": ("batch-scoring",),
+                       "both": ("online-serving", "batch-scoring")}
+SERVING_WORDS = {"online": "models are served online", "batch": "models are scored in batch",
+                 "both": "models are served online and scored in batch"}
+# The kinds of guidance that decide a hire; team structures and collaboration practices are context.
+DECIDING_KINDS = ("staffing threshold", "hiring order", "fallback owner", "anti-pattern")
+
+
+def deployment_owners(kg) -> dict[str, dict]:
+    """Each deployment pattern with the roles that own it and the sources saying so:
+    {key: {"id", "label", "owners": [{"id", "label", "sources"}]}} (key: the id's last part, e.g. "online-serving")."""
+    from ..projection import graph_source_ids
+
+    sources = graph_source_ids(kg)
+    out: dict[str, dict] = {}
+    for row in kg.select("""
+        SELECT ?d ?label ?role ?roleLabel ?g WHERE {
+          ?d a dt:DeploymentPattern ; skos:prefLabel ?label .
+          GRAPH ?g { ?d dt:ownedBy ?role }
+          ?role skos:prefLabel ?roleLabel .
+        }"""):
+        key = str(row["d"]).rsplit("/", 1)[-1]
+        entry = out.setdefault(key, {"id": str(row["d"]), "label": str(row["label"]), "owners": {}})
+        owner = entry["owners"].setdefault(str(row["role"]), {"id": str(row["role"]), "label": str(row["roleLabel"]),
+                                                              "sources": []})
+        sid = sources.get(str(row["g"]))
+        if sid and sid not in owner["sources"]:
+            owner["sources"].append(sid)
+    for entry in out.values():
+        entry["owners"] = sorted(entry["owners"].values(), key=lambda o: o["label"].casefold())
+        for owner in entry["owners"]:
+            owner["sources"].sort()
+    return out
+
+
+def _reason(pattern: dict, reads: str) -> dict:
+    return {"id": pattern["id"], "label": pattern["label"], "kind": pattern["kind"], "sources": list(pattern["sources"]),
+            "reads": reads}
+
+
+def _size_fits(pattern: dict, size: str | None) -> bool:
+    return "any" in pattern["sizes"] or (size is not None and size in pattern["sizes"])
+
+
+def decide_hire(situation: dict, team: set[str], candidates: dict[str, str], patterns: list[dict],
+                deployments: dict[str, dict], gaps: dict[str, int]) -> dict:
+    """Apply the sources' team guidance to a situation; plain data, no store access.
+
+    situation: {"size", "events_per_day", "serving"} (each may be None); team: the role IRIs on the
+    team; candidates: {role IRI: label} that could be hired; gaps: {role IRI: gaps it would close}.
+    Each guidance statement that applies gives reasons *for* the roles it recommends, or holds roles
+    back (a volume below a staffing threshold; a fallback already on the team). Recommended roles
+    are ranked by the number of sources behind their reasons, then the number of reasons; the gaps
+    a role closes only break ties, then the label. Returns {"recommend": [...], "held_back": [...],
+    "not_applied": [...]}.
+    """
+    size, events, serving = situation.get("size"), situation.get("events_per_day"), situation.get("serving")
+    fors: dict[str, list] = defaultdict(list)
+    holds: dict[str, list] = defaultdict(list)
+    not_applied = []
+    for p in patterns:
+        if p["kind"] not in DECIDING_KINDS:
+            continue
+        recommends = [r["id"] for r in p["recommends"]]
+        if p["kind"] == "staffing threshold" and p.get("min_events_per_day"):
+            threshold = p["min_events_per_day"]
+            if events is None:
+                not_applied.append(_reason(p, f"needs the data volume (--events-per-day); it applies from "
+                                              f"{threshold:,} events a day"))
+            elif events >= threshold:
+                for r in recommends:
+                    fors[r].append(_reason(p, f"{events:,} events a day is at or above {threshold:,}"))
+            else:
+                for r in recommends:
+                    holds[r].append(dict(_reason(p, f"{events:,} events a day is below {threshold:,}: no dedicated "
+                                                    "hire yet; a data scientist can build the first prototype"),
+                                         until=f"from {threshold:,} events a day"))
+            continue
+        if not _size_fits(p, size):
+            if size is None:
+                not_applied.append(_reason(p, f"needs the organisation size (--size); it holds for "
+                                              f"{', '.join(p['sizes'])} organisations"))
+            continue
+        if p["kind"] == "fallback owner":
+            standing_in = [r["id"] for r in p["concerns"]]
+            present = [r for r in p["recommends"] if r["id"] in team]
+            if present:
+                who = ", ".join(r["label"] for r in present)
+                for r in standing_in:
+                    holds[r].append(dict(_reason(p, f"the team's {who} can cover it"),
+                                         until=f"when the {who} can no longer cover it"))
+            else:
+                not_applied.append(_reason(p, "the team has no " + " or ".join(r["label"] for r in p["recommends"])
+                                              + " to fall back on"))
+            continue
+        if p["kind"] == "anti-pattern":
+            concerns = {r["id"] for r in p["concerns"]}
+            if team and team <= concerns and recommends:
+                for r in recommends:
+                    fors[r].append(_reason(p, "the team has no hat but " + ", ".join(
+                        sorted(candidates.get(t, t) for t in team))))
+            continue
+        for r in recommends:  # hiring order for this size
+            fors[r].append(_reason(p, f"for a {size} organisation" if size else "for any organisation"))
+    if serving is None:
+        not_applied.append({"id": None, "label": "who owns online serving and batch scoring", "kind": "deployment",
+                            "sources": sorted({s for d in deployments.values() for o in d["owners"] for s in o["sources"]}),
+                            "reads": "needs how models are served (--serving online|batch|both)"})
+    else:
+        for key in SERVING_DEPLOYMENTS[serving]:
+            dep = deployments.get(key)
+            for owner in (dep or {}).get("owners", []):
+                fors[owner["id"]].append({"id": dep["id"], "label": f"{dep['label']} is owned by the {owner['label']}",
+                                          "kind": "deployment", "sources": owner["sources"],
+                                          "reads": SERVING_WORDS[serving]})
+    # Team structures are context, not a decision; they are shown where they speak for a role.
+    context: dict[str, list] = defaultdict(list)
+    for p in patterns:
+        if p["kind"] == "team structure" and _size_fits(p, size):
+            for r in p["recommends"]:
+                context[r["id"]].append(_reason(p, "a team structure the source recommends (context, not counted)"))
+    recommend, held = [], []
+    for role, label in candidates.items():
+        if role in team:
+            continue
+        if holds.get(role):
+            held.append({"role": label, "id": role, "because": holds[role], "also_for": fors.get(role, []),
+                         "context": context.get(role, [])})
+        elif fors.get(role):
+            reasons = fors[role]
+            sources = sorted({s for r in reasons for s in r["sources"]})
+            recommend.append({"role": label, "id": role, "because": reasons, "sources": sources,
+                              "closes": gaps.get(role, 0), "context": context.get(role, [])})
+    recommend.sort(key=lambda r: (-len(r["sources"]), -len(r["because"]), -r["closes"], r["role"].casefold()))
+    for rank, entry in enumerate(recommend, start=1):
+        entry["rank"] = rank
+        entry["explanation"] = (f"{len(entry['because'])} piece{'s' if len(entry['because']) != 1 else ''} of guidance "
+                                f"from {len(entry['sources'])} source{'s' if len(entry['sources']) != 1 else ''} "
+                                f"({', '.join(entry['sources'])}); closes {entry['closes']} gaps (ties only)")
+    held.sort(key=lambda r: r["role"].casefold())
+    return {"recommend": recommend, "held_back": held, "not_applied": not_applied}
+
+
+def _alternatives(situation: dict, patterns: list[dict]) -> list[tuple[str, str, dict]]:
+    """The other values of each input worth trying: (option, value as text, changed situation)."""
+    out = []
+    for size in SIZES:
+        if size != situation.get("size"):
+            out.append(("--size", size, dict(situation, size=size)))
+    thresholds = sorted({p["min_events_per_day"] for p in patterns if p.get("min_events_per_day")})
+    events = situation.get("events_per_day")
+    for t in thresholds:
+        if events is None or events >= t:
+            out.append(("--events-per-day", f"below {t:,}", dict(situation, events_per_day=t - 1)))
+        if events is None or events < t:
+            out.append(("--events-per-day", f"{t:,} or more", dict(situation, events_per_day=t)))
+    for serving in SERVING:
+        if serving != situation.get("serving"):
+            out.append(("--serving", serving, dict(situation, serving=serving)))
+    return out
+
+
+def hiring_advice(kg, graph, team_ids: list[str], situation: dict, patterns: list[dict], gaps: dict[str, int]) -> dict:
+    """The next hire from the team's situation, the guidance it follows, and what would change the answer.
+
+    Returns {"situation", "recommend", "held_back", "not_applied", "changes"}; `changes` lists each
+    other value of an input (size, volume, serving) that changes the recommended roles or their
+    order: {"option", "value", "recommend": [labels], "held_back": [labels], "guidance": [labels]}.
+    """
+    team = set(team_ids)
+    candidates = {r: graph.nodes[r]["label"] for r in hireable_roles(graph)}
+    deployments = deployment_owners(kg)
+    decided = decide_hire(situation, team, candidates, patterns, deployments, gaps)
+    top = [r["role"] for r in decided["recommend"]]
+    changes = []
+    for option, value, other in _alternatives(situation, patterns):
+        alt = decide_hire(other, team, candidates, patterns, deployments, gaps)
+        alt_top = [r["role"] for r in alt["recommend"]]
+        if alt_top[:1] != top[:1] or set(alt_top) != set(top):
+            used = sorted({b["label"] for r in alt["recommend"] for b in r["because"]}
+                          | {b["label"] for r in alt["held_back"] for b in r["because"]}, key=str.casefold)
+            changes.append({"option": option, "value": value, "recommend": alt_top,
+                            "held_back": [r["role"] for r in alt["held_back"]], "guidance": used})
+    return dict(decided, situation=dict(situation), changes=changes)
+
+
 __all__ = [
-    "TeamFileError", "coverage", "greedy_set_cover", "open_handoffs", "rank_next_hires", "read_team_file",
+    "SERVING", "TeamFileError", "coverage", "decide_hire", "deployment_owners", "format_advice", "greedy_set_cover", "hiring_advice", "open_handoffs", "rank_next_hires", "read_team_file",
     "resolve_team", "role_contributions", "team_guidance",
 ]
 
@@ -541,8 +749,10 @@ def format_coverage(result: dict) -> str:
         arrow = (f"{h['team_role']} → [{h['missing_role']}]" if h["direction"] == "gives"
                  else f"[{h['missing_role']}] → {h['team_role']}")
         lines.append(f"  {arrow}: {h['artifact']} ({h['stage']}; {', '.join(h['sources'])})")
+    if "advice" in result:
+        lines += ["", format_advice(result["advice"]).rstrip("\n")]
     if "next_hire" in result:
-        lines += ["", "Next hire (greedy set cover over the gaps)"]
+        lines += ["", "Gaps each hire would close (greedy set cover; the counts only break ties in the advice above)"]
         for r in result["next_hire"]:
             lines.append(f"  {r['rank']}. {r['role']}: {r['explanation']}")
             for kind, items in r["items"].items():
@@ -573,3 +783,52 @@ def format_coverage(result: dict) -> str:
             lines.append(f"    recommends: {rec}")
             lines.append(f"    {p['definition']}")
     return "\n".join(lines) + "\n"
+
+
+def _situation_text(situation: dict) -> str:
+    parts = [f"size {situation['size']}" if situation.get("size") else "size not given",
+             f"{situation['events_per_day']:,} events a day" if situation.get("events_per_day") is not None
+             else "data volume not given",
+             f"serving {situation['serving']}" if situation.get("serving") else "serving not given"]
+    return ", ".join(parts)
+
+
+def format_advice(advice: dict) -> str:
+    """The advice of `hiring_advice` as text: recommended hires with the guidance they follow, roles
+    held back, guidance that needs more inputs, and what would change the answer."""
+    lines = [f"Next hire from the team's situation ({_situation_text(advice['situation'])})"]
+    for r in advice["recommend"]:
+        lines.append(f"  {r['rank']}. {r['role']}: {r['explanation']}")
+        for b in r["because"]:
+            lines.append(f"       follows: {b['label']} [{b['kind']}; {', '.join(b['sources'])}]: {b['reads']}")
+        for b in r.get("context", []):
+            lines.append(f"       also: {b['label']} [{b['kind']}; {', '.join(b['sources'])}]")
+    if not advice["recommend"]:
+        lines.append("  (no guidance the sources give speaks for a hire in this situation; see below what would)")
+    for r in advice["held_back"]:
+        lines.append(f"  not yet: {r['role']}")
+        for b in r["because"]:
+            lines.append(f"       follows: {b['label']} [{b['kind']}; {', '.join(b['sources'])}]: {b['reads']}"
+                         + (f"; changes {b['until']}" if b.get("until") else ""))
+        for b in r.get("also_for", []):
+            lines.append(f"       outweighed: {b['label']} [{b['kind']}; {', '.join(b['sources'])}]: {b['reads']}")
+        for b in r.get("context", []):
+            lines.append(f"       the sources differ: {b['label']} [{b['kind']}; {', '.join(b['sources'])}]")
+    if advice["not_applied"]:
+        lines.append("  Guidance not applied")
+        for b in advice["not_applied"]:
+            lines.append(f"    {b['label']} [{b['kind']}; {', '.join(b['sources'])}]: {b['reads']}")
+    if advice["changes"]:
+        lines.append("  What changes the answer")
+        for c in advice["changes"]:
+            rec = ", ".join(c["recommend"]) or "nobody"
+            held = f"; not yet: {', '.join(c['held_back'])}" if c["held_back"] else ""
+            lines.append(f"    {c['option']} {c['value']}: {rec}{held}")
+    return "\n".join(lines) + "\n"
+
+
+def render_coverage(result: dict, fmt: str = "table") -> str:
+    """A coverage(...) result as "table" (format_coverage) or "json" text."""
+    from ..text import to_json
+
+    return to_json(result) if fmt == "json" else format_coverage(result)

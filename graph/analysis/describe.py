@@ -206,8 +206,9 @@ def describe(kg, entity: Entity) -> dict:
     deployments, sources. For a tool: categories and used_by [{role, level, sources}]. For a skill:
     used_by [{role, level, sources}]. Other types get their own relations.
 
+    >>> from datateam.graph.lookup.names import resolve
     >>> describe(kg, resolve(kg, "data engineer"))["tools"][0]["label"]
-    'Amazon EMR'
+    'Amazon ECS'
     """
     sources = _Sources(source_index(kg))
     sources.qualifiers = read_qualifiers(kg)
@@ -903,3 +904,21 @@ def _comparison_line(c: dict, this: str) -> str:
     others = ", ".join(r["label"] for r in c["roles"] if r["id"] != this)
     condition = f" ({c['condition']})" if c.get("condition") else ""
     return f"with {others}: {', '.join(c['kinds'])}{condition}  [{c['source']['id']}] {c['note']}"
+
+
+ROLE_COLUMNS = ["id", "label", "aliases", "definition", "skills", "tools", "responsibilities",
+                "conditional_skills", "conditional_tools", "family", "note"]
+
+
+def render_roles(rows: list[dict], fmt: str = "table") -> str:
+    """list_roles(...) as "table" (format_roles) or as "json", "csv" or "tsv" rows of ROLE_COLUMNS."""
+    from ..text import format_rows
+
+    return format_roles(rows) if fmt == "table" else format_rows(rows, ROLE_COLUMNS, fmt)
+
+
+def render_details(details: dict, fmt: str = "table") -> str:
+    """describe(...) as "table" (format_details) or "json" text."""
+    from ..text import to_json
+
+    return to_json(details) if fmt == "json" else format_details(details)

@@ -25,10 +25,12 @@ import re
 import networkx as nx
 
 from ..errors import DatateamError
+from ..defaults import HANDOFF_MAX_HOPS
 from .overlap import conditional_facts
 from ..projection import build_projection
+from ..text import to_delimited, to_json
 
-MAX_HOPS = 4
+MAX_HOPS = HANDOFF_MAX_HOPS
 MAX_PATHS = 20
 
 
@@ -139,7 +141,7 @@ def workflow_chain(kg, workflow: str, *, graph=None) -> dict:
     placement_inferred (and, when no source states the handoff at all, inferred) set.
 
     >>> workflow_chain(kg, "listing categorisation")["steps"][0]["handoffs"][0]["from"]
-    'product manager'
+    'business stakeholder'
     """
     from ..lookup.names import resolve
 
@@ -221,6 +223,172 @@ def paths_between(kg, from_role: str, to_role: str, max_hops: int = MAX_HOPS, *,
             "truncated": len(found) > MAX_PATHS, "conditional": conditional_facts(hg)}
 
 
+# ---------------------------------------------------------------------------------------------
+# Process routes: the way the sources describe the work going from one role to another
+
+PROCESS_RELATIONS = ("hands_off_to", "has_responsibility", "produces", "at_stage")
+PROJECT_SOURCES = frozenset({"curation"})
+
+
+def _stage_order(graph, stage: str | None) -> int:
+    return graph.nodes[stage].get("order", 99) if stage and stage in graph else 99
+
+
+def _step_support(hg, u: str, v: str, artifact: str | None) -> list[str]:
+    """The source documents (never the project's curation) that state a handoff of `artifact` from u to v."""
+    found = set()
+    for d in (hg.get_edge_data(u, v) or {}).values():
+        if d["artifact"] == artifact:
+            found.update(s for s in d["sources"] if s not in PROJECT_SOURCES)
+    return sorted(found)
+
+
+def _hats(graph, role: str, artifacts: list[str]) -> list[dict]:
+    """The responsibilities of `role` that produce the artifacts it hands on (its hat on the route)."""
+    out = {}
+    for _, resp, d in graph.out_edges(role, data=True):
+        if d["relation"] != "has_responsibility":
+            continue
+        made = {a for _, a, e in graph.out_edges(resp, data=True) if e["relation"] == "produces"}
+        if made & set(artifacts):
+            out[resp] = {"id": resp, "label": graph.nodes[resp]["label"], "sources": list(d["sources"])}
+    return sorted(out.values(), key=lambda r: r["label"].casefold())
+
+
+def _route_from_handoffs(graph, hg, handoffs: list[dict], kind: str, workflow: dict | None, dst: str) -> dict:
+    """A route as plain data: its steps, the hats on the way in order, support and lifecycle order."""
+    steps = []
+    for row in handoffs:
+        support = _step_support(hg, row["from_id"], row["to_id"], row["artifact_id"])
+        steps.append(dict(row, support=support, backed=len(support),
+                          stage_order=_stage_order(graph, row["stage_id"])))
+    appearance: list[str] = []
+    for row in steps:
+        for role in (row["from_id"], row["to_id"]):
+            if role not in appearance:
+                appearance.append(role)
+    hats = []
+    for role in appearance:
+        gives = [r for r in steps if r["from_id"] == role]
+        gets = [r for r in steps if r["to_id"] == role]
+        first = gives[0] if gives else gets[-1]
+        artifacts = sorted({r["artifact_id"] for r in gives})
+        hats.append({"id": role, "label": graph.nodes[role]["label"],
+                     "gives": sorted({r["artifact"] for r in gives}), "receives": sorted({r["artifact"] for r in gets}),
+                     "does": _hats(graph, role, artifacts) if role != dst else [],
+                     "stage": first["stage"], "stage_order": first["stage_order"]})
+    # The hats read in lifecycle order (by the stage of what each hands on), from the route's start to its end.
+    start = appearance[0] if appearance else None
+    hats.sort(key=lambda h: (h["id"] != start, h["id"] == dst, h["stage_order"], appearance.index(h["id"])))
+    inversions = [f"{x['from']} → {x['to']} ({x['stage']}) after {w['from']} → {w['to']} ({w['stage']})"
+                  for w, x in zip(steps, steps[1:]) if x["stage_order"] < w["stage_order"]]
+    backed = sum(1 for r in steps if r["backed"])
+    return {"kind": kind, "workflow": workflow, "roles": [h["label"] for h in hats], "ids": [h["id"] for h in hats],
+            "hats": hats, "steps": steps,
+            "support": {"steps": len(steps), "backed_steps": backed,
+                        "share": round(backed / len(steps), 6) if steps else 0.0,
+                        "mean_sources": round(sum(r["backed"] for r in steps) / len(steps), 6) if steps else 0.0,
+                        "sources": sorted({s for r in steps for s in r["support"]})},
+            "lifecycle": {"in_order": not inversions, "steps_back": inversions}}
+
+
+def _workflow_window(chain: dict, src: str, dst: str) -> list[dict] | None:
+    """The handoffs of a workflow from the first one `src` gives to the first one `dst` receives after it.
+
+    Only handoffs whose receiver is `dst` or passes something on later in the window are kept, so
+    parallel side branches (the ML engineer's work with the mobile engineers) do not join the route.
+    """
+    rows = [row for step in chain["steps"] for row in step["handoffs"]]
+    start = next((i for i, r in enumerate(rows) if r["from_id"] == src), None)
+    if start is None:
+        return None
+    end = next((i for i in range(start, len(rows)) if rows[i]["to_id"] == dst), None)
+    if end is None:
+        return None
+    last_step = rows[end]["step"]
+    window = [r for r in rows[start:] if r["step"] is not None and r["step"] <= last_step]
+    kept = []
+    for i, row in enumerate(window):
+        later = [r for r in window[i + 1:] if r["step"] > row["step"]]
+        if row["to_id"] == dst and row["step"] == last_step or any(r["from_id"] == row["to_id"] for r in later):
+            kept.append(row)
+    return kept
+
+
+def route_rank_key(route: dict):
+    """The ranking of process routes: the share of steps a source document states (higher first), then
+    the steps that go back to an earlier lifecycle stage (fewer first), then sources per step (more
+    first); the hop count only breaks what is still tied, then the labels."""
+    return (-route["support"]["share"], len(route["lifecycle"]["steps_back"]), -route["support"]["mean_sources"],
+            len(route["steps"]), [r.casefold() for r in route["roles"]])
+
+
+def process_routes(kg, from_role: str, to_role: str, max_hops: int = MAX_HOPS, *, graph=None,
+                   include_conditional: bool = False) -> dict:
+    """The routes the sources describe from one role to another, ranked by source support and lifecycle order.
+
+    Candidates are (1) the stretch of every workflow (a source's worked example) from the first
+    handoff `from_role` gives to the handoff `to_role` receives, with every hat on the way, and (2)
+    the chains of handoffs the sources state one by one (`paths_between`). Each route lists its
+    steps (each with `support`: the source documents that state a handoff between the two roles,
+    never the project's curation), its hats in order (the role, what it gives and receives, and the
+    responsibilities that produce what it gives), `support` {steps, backed_steps, share,
+    mean_sources, sources} and `lifecycle` {in_order, steps_back}. Routes are ranked by
+    `route_rank_key`; `shortest` is the chain with the fewest handoffs, kept for comparison.
+
+    >>> process_routes(kg, "product manager", "ML engineer")["routes"][0]["roles"]
+    ['product manager', 'data analyst', 'data engineer', 'data scientist', 'ML engineer']
+    """
+    from ..lookup.names import resolve
+
+    a, b = resolve(kg, from_role, ["role"]), resolve(kg, to_role, ["role"])
+    src, dst = str(a.iri), str(b.iri)
+    if src == dst:
+        raise DatateamError(f"--from and --to name the same role ({a.label})")
+    graph = graph if graph is not None else build_projection(kg, relations=PROCESS_RELATIONS,
+                                                             include_conditional=include_conditional)
+    hg = handoff_graph(kg, graph, include_conditional)
+    routes = []
+    for chain in workflows(kg, graph=graph):
+        window = _workflow_window(chain, src, dst)
+        if window:
+            wf = chain["workflow"]
+            wf_sources = sorted({s for r in chain_rows(chain) for s in r["sources"] if s not in PROJECT_SOURCES})
+            routes.append(_route_from_handoffs(graph, hg, window, "workflow",
+                                               {"id": wf["id"], "label": wf["label"], "sources": wf_sources}, dst))
+    seen = {tuple((r["from_id"], r["to_id"], r["artifact_id"]) for r in route["steps"]) for route in routes}
+    chains = paths_between(kg, src, dst, max_hops, graph=hg)
+    for path in chains["paths"]:
+        rows = [min(hop, key=lambda r: (-len(r["sources"]), r["artifact"] or "")) for hop in path["hops"]]
+        if tuple((r["from_id"], r["to_id"], r["artifact_id"]) for r in rows) in seen:
+            continue  # the same handoffs as a worked example's stretch, listed once as that
+        routes.append(_route_from_handoffs(graph, hg, rows, "handoff chain", None, dst))
+    routes.sort(key=route_rank_key)
+    for rank, route in enumerate(routes, start=1):
+        route["rank"] = rank
+        route["explanation"] = _route_explanation(route)
+    shortest = min(routes, key=lambda r: (len(r["steps"]), route_rank_key(r)), default=None)
+    return {"from": {"id": src, "label": a.label}, "to": {"id": dst, "label": b.label}, "routes": routes,
+            "shortest": {"roles": shortest["roles"], "ids": shortest["ids"], "hops": len(shortest["steps"]),
+                         "rank": shortest["rank"]} if shortest else None,
+            "truncated": chains["truncated"], "conditional": conditional_facts(hg)}
+
+
+def _route_explanation(route: dict) -> str:
+    support = route["support"]
+    words = [f"{support['backed_steps']} of {support['steps']} steps stated by a source "
+             f"({support['mean_sources']:.2f} sources a step)"]
+    back = route["lifecycle"]["steps_back"]
+    words.append("every step moves forward in the lifecycle" if not back else
+                 f"{len(back)} step{'s' if len(back) != 1 else ''} back in the lifecycle ({'; '.join(back)})")
+    if route["kind"] == "workflow":
+        words.append(f"follows the worked example '{route['workflow']['label']}' "
+                     f"({', '.join(route['workflow']['sources'])})")
+    else:
+        words.append("handoffs the sources state one by one, not narrated as one process")
+    return "; ".join(words)
+
+
 def conditional_handoffs(kg, *, graph=None, include_conditional: bool = False) -> dict:
     """The handoffs every stating source qualifies: {"included": bool, "facts": [...]} (see graph/lookup/qualifiers.py)."""
     return conditional_facts(handoff_graph(kg, graph, include_conditional))
@@ -274,8 +442,8 @@ def chain_rows(chain: dict) -> list[dict]:
 
 
 __all__ = [
-    "chain_rows", "conditional_handoffs", "handoff_graph", "handoff_row", "list_handoffs", "paths_between",
-    "to_mermaid", "workflow_chain", "workflows",
+    "chain_rows", "conditional_handoffs", "format_process_routes", "handoff_graph", "handoff_row", "list_handoffs",
+    "paths_between", "process_routes", "route_rank_key", "route_rows", "to_mermaid", "workflow_chain", "workflows",
 ]
 
 
@@ -360,3 +528,126 @@ def format_conditional(info: dict | None) -> str:
 
     note = conditional_summary((info or {}).get("facts", []), (info or {}).get("included", False))
     return "\n".join(textwrap.wrap(note, 100)) + "\n" if note else ""
+
+
+def format_process_routes(result: dict, show_shortest: bool = True) -> str:
+    """The result of `process_routes` as text: the routes ranked, each with its hats and steps."""
+    a, b = result["from"]["label"], result["to"]["label"]
+    if not result["routes"]:
+        return f"No route the sources describe leads from {a} to {b} (within {MAX_HOPS} handoffs).\n"
+    lines = [f"Routes from {a} to {b} as the sources describe the work ({len(result['routes'])}; "
+             "ranked by the share of steps a source states, then lifecycle order, then sources per step)"]
+    for route in result["routes"]:
+        lines.append(f"{route['rank']}. {' → '.join(route['roles'])}")
+        lines.append(f"   why: {route['explanation']}")
+        for hat in route["hats"]:
+            does = "; ".join(f"{d['label']} ({', '.join(d['sources'])})" for d in hat["does"])
+            what = f"gives {', '.join(hat['gives'])}" if hat["gives"] else f"receives {', '.join(hat['receives'])}"
+            lines.append(f"   - {hat['label']} [{hat['stage']}]: {what}" + (f"; as: {does}" if does else ""))
+        for row in route["steps"]:
+            step = f"{row['step']:>3}." if route["kind"] == "workflow" and row.get("step") is not None else "   -"
+            backed = ", ".join(row["support"]) if row["support"] else "no source document"
+            lines.append(f"     {step} {row['from']} → {row['to']}: {row['artifact']} [{row['stage']}; "
+                         f"{_mode_text(row)}]  (backed by {len(row['support'])}: {backed}){_marks(row)}")
+    if show_shortest and result.get("shortest"):
+        short = result["shortest"]
+        lines += ["", f"Shortest chain of handoffs (fewest hops, not the process): {' → '.join(short['roles'])} "
+                      f"({short['hops']} handoff{'s' if short['hops'] != 1 else ''}; ranked {short['rank']} above)"]
+    note = format_conditional(result.get("conditional"))
+    return "\n".join(lines) + "\n" + (f"\n{note}" if note else "")
+
+
+ROUTE_COLUMNS = ["route", "rank", "kind", "step", "from", "to", "artifact", "stage", "mode", "backed_by", "support",
+                 "workflow"]
+
+
+def route_rows(result: dict) -> list[dict]:
+    """The steps of every route of a process_routes(...) result as flat rows (ROUTE_COLUMNS)."""
+    rows = []
+    for route in result["routes"]:
+        for row in route["steps"]:
+            rows.append(dict(row, route=" → ".join(route["roles"]), rank=route["rank"], kind=route["kind"],
+                             step=row["step"] if route["kind"] == "workflow" else None,
+                             backed_by=len(row["support"]), workflow=(route["workflow"] or {}).get("label")))
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# The command's output: the view the options pick, in each format it offers
+
+HANDOFF_COLUMNS = ["step", "from", "to", "artifact", "stage", "mode", "workflow", "sources"]
+
+
+def _with_notes(text: str, notes: str) -> str:
+    return text + ("\n" + notes if notes else "")
+
+
+def render_handoffs(kg, from_role: str | None = None, to_role: str | None = None, workflow: str | None = None,
+                    fmt: str = "table", *, max_hops: int = MAX_HOPS, include_conditional: bool = False,
+                    shortest: bool = False) -> str:
+    """The handoffs view `datateam handoffs` prints, as "table", "json", "mermaid" or "csv" text.
+
+    With from_role and to_role: the routes the sources describe (process_routes), or with
+    `shortest` the chains with the fewest hops (paths_between); with workflow alone: that
+    workflow's chain; otherwise the handoffs from or to a role, or every workflow and the other
+    handoffs. Raises DatateamError for a workflow combined with both roles, `shortest` without both
+    roles, or an unknown name.
+    """
+    if shortest and not (from_role and to_role):
+        raise DatateamError("--shortest needs both --from and --to")
+    if from_role and to_role:
+        if workflow:
+            raise DatateamError("--workflow cannot be combined with both --from and --to")
+        if not shortest:
+            result = process_routes(kg, from_role, to_role, max_hops=max_hops, include_conditional=include_conditional)
+            first = result["routes"][0] if result["routes"] else None
+            if fmt == "json":
+                return to_json(result)
+            if fmt == "csv":
+                return to_delimited(route_rows(result), ROUTE_COLUMNS)
+            if fmt == "mermaid":
+                return to_mermaid(first["steps"] if first else [], numbered=bool(first) and first["kind"] == "workflow")
+            return format_process_routes(result)
+        result = paths_between(kg, from_role, to_role, max_hops=max_hops, include_conditional=include_conditional)
+        rows = [dict(row, path=n) for n, path in enumerate(result["paths"], start=1) for hop in path["hops"]
+                for row in hop]
+        if fmt == "json":
+            return to_json(result)
+        if fmt == "csv":
+            return to_delimited(rows, ["path"] + HANDOFF_COLUMNS)
+        if fmt == "mermaid":
+            return to_mermaid(list({r["id"]: r for r in rows}.values()))
+        return format_paths(result)
+    if workflow and not (from_role or to_role):
+        chain = workflow_chain(kg, workflow)
+        if fmt == "json":
+            return to_json(chain)
+        if fmt == "csv":
+            return to_delimited(chain_rows(chain), HANDOFF_COLUMNS)
+        if fmt == "mermaid":
+            return to_mermaid(chain_rows(chain), numbered=True)
+        return format_chain(chain)
+    rows = list_handoffs(kg, from_role=from_role, to_role=to_role, workflow=workflow,
+                         include_conditional=include_conditional)
+    conditional = conditional_handoffs(kg, include_conditional=include_conditional)
+    if from_role or to_role:
+        wanted = {r["from_id"] for r in rows} | {r["to_id"] for r in rows}
+        conditional["facts"] = [f for f in conditional["facts"] if (f["from"] in wanted or f["to"] in wanted)]
+    if fmt == "json":
+        data = {"handoffs": rows, "conditional": conditional}
+        if not (from_role or to_role):
+            data["workflows"] = workflows(kg)
+        return to_json(data)
+    if fmt == "csv":
+        return to_delimited(rows, HANDOFF_COLUMNS)
+    if fmt == "mermaid":
+        return to_mermaid(rows, numbered=bool(workflow))
+    if from_role or to_role:
+        what = " and ".join(x for x in (f"from {from_role}" if from_role else "",
+                                        f"to {to_role}" if to_role else "") if x)
+        return _with_notes(format_handoff_rows(rows, f"Handoffs {what} ({len(rows)})"),
+                           format_conditional(conditional))
+    text = "\n".join(format_chain(chain) for chain in workflows(kg))
+    others = [r for r in rows if not r["workflow"]]
+    return _with_notes(text + "\n" + format_handoff_rows(others, f"Other handoffs ({len(others)})"),
+                       format_conditional(conditional))

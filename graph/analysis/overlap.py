@@ -55,99 +55,21 @@ import networkx as nx
 import numpy as np
 from scipy import sparse
 
+from ..defaults import MATRIX_MAX_ROLES
 from ..errors import DatateamError
-from ..projection import LEVEL_RANK, build_projection, short_id
+from ..projection import LEVEL_RANK, short_id
+from ..text import to_delimited, to_json, to_table
+from .items import (  # noqa: F401  (re-exported: part of this module's interface)
+    BY_CHOICES, ITEM_RELATIONS, LEVEL_WEIGHTS, MAX_WEIGHT, OVERLAP_RELATIONS, UNRANKED_REASON, UNSPECIFIED_WEIGHT,
+    _check_by, conditional_facts, default_roles, described_roles, projection_for_overlap, role_items, unranked_roles,
+)
 
-BY_CHOICES = ("skills", "tools", "responsibilities", "all")
-ITEM_RELATIONS = {
-    "skills": ("requires_skill",),
-    "tools": ("uses_tool",),
-    "responsibilities": ("has_responsibility",),
-    "all": ("requires_skill", "uses_tool", "has_responsibility"),
-}
-# What the overlap analyses need from the projection: the items and what groups them.
-OVERLAP_RELATIONS = ("requires_skill", "uses_tool", "in_category", "has_responsibility", "at_stage")
-UNSPECIFIED_WEIGHT = 2
-LEVEL_WEIGHTS = {"core": 3, "working": 2, "basic": 1, None: UNSPECIFIED_WEIGHT}
-MAX_WEIGHT = max(LEVEL_WEIGHTS.values())
 CLUSTER_SEED = 42
 # The similarity graph is dense with many weak links; a resolution a little above 1 lets Louvain
 # separate groups such as DevOps/SRE/MLOps from the data roles instead of one catch-all community.
 CLUSTER_RESOLUTION = 1.3
 KNN_ABOVE = 300        # beyond this many roles, cluster a k-nearest-neighbour similarity graph
 KNN_NEIGHBOURS = 15
-
-
-def _check_by(by: str) -> None:
-    if by not in BY_CHOICES:
-        raise DatateamError(f"unknown --by {by!r}; choose one of {', '.join(BY_CHOICES)}")
-
-
-def projection_for_overlap(kg, include_conditional: bool = False):
-    """The projection with just the relations the overlap analyses read (faster than the full one)."""
-    return build_projection(kg, relations=OVERLAP_RELATIONS, include_conditional=include_conditional)
-
-
-def conditional_facts(graph, roles=None, relations=None) -> dict:
-    """What the projection did with conditional facts: {"included": bool, "facts": [...]}.
-
-    roles: only the facts about these role IRIs (default: all); relations: only these relations.
-    """
-    included = bool(graph.graph.get("include_conditional"))
-    facts = graph.graph.get("conditional" if included else "left_out", [])
-    if roles is not None:
-        wanted = set(roles)
-        facts = [f for f in facts if f["from"] in wanted or f["to"] in wanted]
-    if relations is not None:
-        facts = [f for f in facts if f["relation"] in relations]
-    return {"included": included, "facts": list(facts)}
-
-
-UNRANKED_REASON = "the sources give no skills or tools for it; they describe only its responsibilities or handoffs"
-
-
-def described_roles(graph) -> set[str]:
-    """Roles with at least one skill or tool in the projection (the ones an overlap ranking can use)."""
-    return {u for u, _, d in graph.edges(data=True) if d["relation"] in ("requires_skill", "uses_tool")}
-
-
-def unranked_roles(graph) -> list[dict]:
-    """Non-stakeholder roles without any skill or tool, with the reason they are left out of rankings."""
-    described = described_roles(graph)
-    out = [{"id": n, "label": d["label"], "reason": UNRANKED_REASON} for n, d in graph.nodes(data=True)
-           if d["type"] == "role" and not d.get("stakeholder") and n not in described]
-    return sorted(out, key=lambda r: (r["label"].casefold(), r["id"]))
-
-
-# ---------------------------------------------------------------------------------------------
-# What each role has
-
-
-def role_items(graph, by: str = "all") -> dict[str, dict[str, int]]:
-    """Map every role of the projection to {item id: weight} for the chosen kind of item.
-
-    Weights follow LEVEL_WEIGHTS (core 3, working 2, basic 1, unstated 2). Roles without any item
-    of that kind map to {}.
-
-    >>> role_items(projection_for_overlap(kg), "skills")["https://w3id.org/datateam-kg/role/data-scientist"][
-    ...     "https://w3id.org/datateam-kg/skill/machine-learning"]
-    3
-    """
-    _check_by(by)
-    relations = set(ITEM_RELATIONS[by])
-    items: dict[str, dict[str, int]] = {n: {} for n, t in graph.nodes(data="type") if t == "role"}
-    for u, v, d in graph.edges(data=True):
-        if d["relation"] in relations and u in items:
-            items[u][v] = LEVEL_WEIGHTS[d.get("level")]
-    return items
-
-
-def default_roles(graph, items: dict[str, dict[str, int]], by: str = "all") -> list[str]:
-    """The roles compared when none are named: every non-stakeholder role with at least one item and,
-    unless comparing responsibilities, at least one skill or tool."""
-    described = described_roles(graph) if by != "responsibilities" else set(items)
-    return sorted((r for r, its in items.items() if its and r in described and not graph.nodes[r].get("stakeholder")),
-                  key=lambda r: (graph.nodes[r]["label"].casefold(), r))
 
 
 def item_group(graph, item: str, roles: tuple[str, ...] = ()) -> str:
@@ -257,14 +179,17 @@ def overlap_of(graph, a: str, b: str, by: str = "all", comparisons: list | None 
     }
 
 
-def overlap(kg, a: str, b: str, by: str = "all", *, graph=None, include_conditional: bool = False) -> dict:
+def overlap(kg, a: str, b: str, by: str = "all", *, graph=None, include_conditional: bool = False,
+            with_similarity: bool = True) -> dict:
     """How much roles `a` and `b` (names, aliases or ids) overlap.
 
     Returns {"a": {id, label}, "b": {id, label}, "by": by, "jaccard": float, "weighted": float,
     "shared": {group: [{id, label, type, level_a, level_b, sources_a, sources_b}]},
     "only_a": [{id, label, type, group, level, sources}], "only_b": [...],
     "comparisons": [the sources' own statements about the pair], "conditional": {included, facts},
-    "undescribed": [labels of the two roles the sources give no skills or tools]}; groups are
+    "undescribed": [labels of the two roles the sources give no skills or tools],
+    "similarity": {score, cosine, evidence, shared: [{id, label, weight}]} (graph/analysis/similar.py;
+    score None with a "reason" for a role that is not compared; left out with_similarity=False)}; groups are
     "tool: <category>", "skill: <kind>" or "responsibility: <stage>". `graph` reuses a projection
     (then include_conditional is the projection's own).
 
@@ -280,7 +205,15 @@ def overlap(kg, a: str, b: str, by: str = "all", *, graph=None, include_conditio
     rb = resolve(kg, b, ["role"])
     graph = graph if graph is not None else projection_for_overlap(kg, include_conditional)
     comparisons = role_comparisons(kg, str(ra.iri), str(rb.iri)) if ra.iri != rb.iri else []
-    return overlap_of(graph, str(ra.iri), str(rb.iri), by, comparisons)
+    result = overlap_of(graph, str(ra.iri), str(rb.iri), by, comparisons)
+    if with_similarity:
+        from .similar import pair_similarity, similarity_index
+
+        index = similarity_index(kg, by, include_conditional, graph=graph)
+        found = pair_similarity(kg, str(ra.iri), str(rb.iri), by, index=index)
+        result["similarity"] = {key: found[key] for key in ("score", "cosine", "evidence", "shared", "reason")
+                                if key in found}
+    return result
 
 
 # ---------------------------------------------------------------------------------------------
@@ -305,9 +238,14 @@ class OverlapMatrix:
     clusters: list[list[str]] = field(default_factory=list)
     unranked: list[dict] = field(default_factory=list)
     conditional: dict = field(default_factory=lambda: {"included": False, "facts": []})
+    # The similarity score (graph/analysis/similar.py) of the same roles, when asked for.
+    similarity: sparse.csr_matrix | None = None
+    similarity_index: object | None = None
 
     def dense(self, score: str = "jaccard") -> np.ndarray:
-        """The matrix of one score ("jaccard", "weighted" or "shared") as a dense array, diagonal included."""
+        """The matrix of one score ("jaccard", "weighted", "similarity" or "shared") as a dense array, diagonal included."""
+        if score == "similarity" and self.similarity is None:
+            raise DatateamError("the similarity score was not computed (overlap_matrix(..., similarity=True))")
         return getattr(self, score).toarray()
 
     def pair_arrays(self, include_zero: bool = True):
@@ -332,11 +270,12 @@ class OverlapMatrix:
         return (ii, jj, *values)
 
     def pairs(self, include_zero: bool = True, limit: int | None = None, lowest: bool = False,
-              min_shared: int = 0) -> list[dict]:
+              min_shared: int = 0, rank_by: str = "jaccard") -> list[dict]:
         """One row per unordered pair (i < j): a, b, a_id, b_id, shared, jaccard, weighted.
 
         Sorted by Jaccard, then weighted score, highest first (lowest first with lowest=True), then
-        by the two labels. include_zero=False lists only pairs sharing at least one item (the useful
+        by the two labels. With rank_by="similarity" (the matrix must have it) the rows also carry
+        "similarity" and are sorted by it first. include_zero=False lists only pairs sharing at least one item (the useful
         choice for thousands of roles); min_shared=N keeps only pairs sharing at least N items, so
         two roles with one item each do not top the list with a Jaccard of 1; `limit` keeps the
         first N rows (sorted with numpy, so asking for the top 10 of ESCO's 4.5 million pairs does
@@ -348,15 +287,28 @@ class OverlapMatrix:
             ii, jj, shared, jac, wei = ii[keep], jj[keep], shared[keep], jac[keep], wei[keep]
         if len(ii) == 0:
             return []
+        if rank_by not in ("jaccard", "similarity"):
+            raise DatateamError(f"unknown ranking score {rank_by!r}; choose jaccard or similarity")
         rank = np.empty(len(self.labels), dtype=np.int64)
         rank[sorted(range(len(self.labels)), key=lambda k: self.labels[k].casefold())] = np.arange(len(self.labels))
         sign = 1.0 if lowest else -1.0
-        order = np.lexsort((rank[jj], rank[ii], sign * np.round(wei, 6), sign * np.round(jac, 6)))
+        keys = [rank[jj], rank[ii], sign * np.round(wei, 6), sign * np.round(jac, 6)]
+        sim = None
+        if rank_by == "similarity":
+            if self.similarity is None:
+                raise DatateamError("the similarity score was not computed (overlap_matrix(..., similarity=True))")
+            sim = np.asarray(self.similarity[ii, jj]).ravel() if len(ii) else np.zeros(0)
+            keys.append(sign * np.round(sim, 6))
+        order = np.lexsort(tuple(keys))
         if limit is not None:
             order = order[:limit]
-        return [{"a": self.labels[i], "b": self.labels[j], "a_id": self.roles[i], "b_id": self.roles[j],
+        rows = [{"a": self.labels[i], "b": self.labels[j], "a_id": self.roles[i], "b_id": self.roles[j],
                  "shared": int(shared[k]), "jaccard": round(float(jac[k]), 6), "weighted": round(float(wei[k]), 6)}
                 for k in order.tolist() for i, j in ((int(ii[k]), int(jj[k])),)]
+        if sim is not None:
+            for row, k in zip(rows, order.tolist()):
+                row["similarity"] = round(float(sim[k]), 6)
+        return rows
 
     def ordered(self) -> list[int]:
         """Matrix indices ordered by cluster (largest first), then by label inside a cluster."""
@@ -421,12 +373,15 @@ def pairwise_scores(role_ids: list[str], items: dict[str, dict[str, int]]):
 
 
 def overlap_matrix(kg, by: str = "all", roles: list[str] | None = None, *, graph=None,
-                   cluster: bool = True, include_conditional: bool = False) -> OverlapMatrix:
+                   cluster: bool = True, include_conditional: bool = False, similarity: bool = False) -> OverlapMatrix:
     """All-pairs overlap of the given roles (names or ids; default: every non-stakeholder role with
     items and, unless by="responsibilities", with at least one skill or tool).
 
     Returns an OverlapMatrix with the clusters filled in (unless cluster=False), the roles left out
-    of the default set and why (`unranked`), and the conditional facts left out or included.
+    of the default set and why (`unranked`), and the conditional facts left out or included. With
+    similarity=True it also holds the similarity score (graph/analysis/similar.py) of the same
+    roles, computed over all the compared roles (so a subset named with `roles` keeps the scores
+    it has in the whole matrix), and the SimilarityIndex that explains it.
 
     >>> m = overlap_matrix(kg, by="skills")
     >>> m.jaccard.shape[0] == len(m.roles)
@@ -455,6 +410,14 @@ def overlap_matrix(kg, by: str = "all", roles: list[str] | None = None, *, graph
         roles=role_ids, labels=[graph.nodes[r]["label"] for r in role_ids], by=by, shared=shared,
         jaccard=jac, weighted=wei, sizes=np.array([len(items[r]) for r in role_ids], dtype=np.int64),
         unranked=unranked, conditional=conditional_facts(graph, role_ids, ITEM_RELATIONS[by]))
+    if similarity:
+        from .similar import similarity_index
+
+        everyone = default_roles(graph, items, by)
+        index = similarity_index(kg, by, graph=graph, roles=everyone + [r for r in role_ids if r not in set(everyone)])
+        keep = [index.index_of(r) for r in role_ids]
+        matrix.similarity = index.scores[keep][:, keep].tocsr()
+        matrix.similarity_index = index
     if cluster:
         matrix.clusters = clusters_of(matrix)
     return matrix
@@ -524,15 +487,22 @@ def clusters_of(matrix: OverlapMatrix, score: str = "weighted", seed: int = CLUS
 
 
 def overlap_summary(kg, by: str = "all", top: int = 10, *, min_shared: int = 0, graph=None,
-                    include_conditional: bool = False) -> dict:
+                    include_conditional: bool = False, rank_by: str = "similarity") -> dict:
     """The most and least overlapping role pairs and the role clusters, as plain data.
 
-    Returns {"by", "roles": count, "min_shared", "most_overlapping": [pair], "least_overlapping":
-    [pair], "clusters": [[{"id", "label"}]], "unranked": [{id, label, reason}], "conditional":
-    {included, facts}}, where a pair is {a, b, a_id, b_id, shared, jaccard, weighted, comparisons}
-    (comparisons: the sources' own statements about the pair). Most overlapping pairs share at least
-    `min_shared` items; least overlapping pairs are the lowest Jaccard first (ties: lowest weighted
-    score).
+    Returns {"by", "rank_by", "roles": count, "min_shared", "most_overlapping": [pair],
+    "least_overlapping": [pair], "clusters": [[{"id", "label"}]], "unranked": [{id, label, reason}],
+    "conditional": {included, facts}}, where a pair is {a, b, a_id, b_id, shared, jaccard, weighted,
+    comparisons} (comparisons: the sources' own statements about the pair). Most overlapping pairs
+    share at least `min_shared` items.
+
+    rank_by="similarity" (the default) ranks by the similarity score (graph/analysis/similar.py):
+    pairs also carry "similarity" and "drivers" (the three largest contributions to it, [{id,
+    label, weight}]), least overlapping pairs are the lowest similarity first, and the result adds
+    "statements": every compared pair the sources compare, with its similarity, its rank among all
+    pairs, and for each statement whether the score "confirms", "contradicts" or "does not
+    confirm" it (see `statement_verdict`). rank_by="jaccard" is the earlier ranking: highest
+    Jaccard first (ties: weighted), least overlapping the lowest Jaccard first.
 
     >>> s = overlap_summary(kg, top=3)
     >>> len(s["most_overlapping"])
@@ -540,25 +510,94 @@ def overlap_summary(kg, by: str = "all", top: int = 10, *, min_shared: int = 0, 
     """
     from .statements import comparisons_by_pair
 
-    matrix = overlap_matrix(kg, by=by, graph=graph, include_conditional=include_conditional)
+    if rank_by not in ("jaccard", "similarity"):
+        raise DatateamError(f"unknown ranking score {rank_by!r}; choose jaccard or similarity")
+    with_similarity = rank_by == "similarity"
+    matrix = overlap_matrix(kg, by=by, graph=graph, include_conditional=include_conditional,
+                            similarity=with_similarity)
     label = dict(zip(matrix.roles, matrix.labels))
     statements = comparisons_by_pair(kg)
 
     def with_statements(pairs):
-        return [dict(p, comparisons=[{"source": c["source"]["id"], "kinds": c["kinds"], "condition": c["condition"]}
-                                     for c in statements.get(frozenset((p["a_id"], p["b_id"])), [])])
-                for p in pairs]
+        out = [dict(p, comparisons=[{"source": c["source"]["id"], "kinds": c["kinds"], "condition": c["condition"]}
+                                    for c in statements.get(frozenset((p["a_id"], p["b_id"])), [])])
+               for p in pairs]
+        if with_similarity:
+            for p in out:
+                p["drivers"] = _drivers(matrix, p["a_id"], p["b_id"])
+        return out
 
-    return {
+    summary = {
         "by": by,
+        "rank_by": rank_by,
         "roles": len(matrix.roles),
         "min_shared": min_shared,
-        "most_overlapping": with_statements(matrix.pairs(limit=top, min_shared=min_shared)),
-        "least_overlapping": with_statements(matrix.pairs(limit=top, lowest=True)),
+        "most_overlapping": with_statements(matrix.pairs(limit=top, min_shared=min_shared, rank_by=rank_by)),
+        "least_overlapping": with_statements(matrix.pairs(limit=top, lowest=True, rank_by=rank_by)),
         "clusters": [[{"id": r, "label": label[r]} for r in c] for c in matrix.clusters],
         "unranked": matrix.unranked,
         "conditional": matrix.conditional,
     }
+    if rank_by == "jaccard":
+        del summary["rank_by"]
+    else:
+        summary["statements"] = _statements_beside_scores(matrix, statements)
+    return summary
+
+
+DRIVERS_SHOWN = 3
+NEAREST = 3   # a pair is "near" when either role is among the other's three most similar
+SAYS_SIMILAR = {"similar roles", "similar skills", "sometimes the same person", "one group"}
+SAYS_DIFFERENT = {"different jobs"}
+
+
+def _drivers(matrix: OverlapMatrix, a: str, b: str) -> list[dict]:
+    from .similar import explain_pair
+
+    index = matrix.similarity_index
+    return explain_pair(index, index.index_of(a), index.index_of(b), DRIVERS_SHOWN)["shared"]
+
+
+def statement_verdict(kinds: list[str], near: bool) -> str | None:
+    """What the score says about a source's comparison of two roles.
+
+    A statement that the roles are similar (similar roles or skills, sometimes the same person, one
+    group) is confirmed when the pair is near (either role among the other's NEAREST most similar)
+    and not confirmed otherwise; a statement that they are different jobs is contradicted when the
+    pair is near and confirmed otherwise; other kinds (strong collaboration) say nothing about
+    similarity (None).
+
+    >>> statement_verdict(["different jobs"], near=True)
+    'contradicts'
+    """
+    if set(kinds) & SAYS_SIMILAR:
+        return "confirms" if near else "does not confirm"
+    if set(kinds) & SAYS_DIFFERENT:
+        return "contradicts" if near else "confirms"
+    return None
+
+
+def _statements_beside_scores(matrix: OverlapMatrix, statements: dict) -> list[dict]:
+    position = {r: i for i, r in enumerate(matrix.roles)}
+    dense = matrix.dense("similarity")
+    np.fill_diagonal(dense, 0.0)
+    n = len(matrix.roles)
+    upper = dense[np.triu_indices(n, k=1)]
+    out = []
+    for pair, found in statements.items():
+        a, b = sorted(pair, key=lambda r: (matrix.labels[position[r]].casefold() if r in position else r))
+        if a not in position or b not in position:
+            continue
+        i, j = position[a], position[b]
+        value = float(dense[i, j])
+        rank = int(np.sum(np.round(upper, 6) > round(value, 6))) + 1
+        near = (value > 0 and (int(np.sum(np.round(dense[i], 6) > round(value, 6))) < NEAREST
+                               or int(np.sum(np.round(dense[j], 6) > round(value, 6))) < NEAREST))
+        out.append({"a": matrix.labels[i], "b": matrix.labels[j], "a_id": a, "b_id": b,
+                    "similarity": round(value, 6), "rank": rank, "pairs": n * (n - 1) // 2, "near": near,
+                    "comparisons": [{"source": c["source"]["id"], "kinds": c["kinds"], "condition": c["condition"],
+                                     "verdict": statement_verdict(c["kinds"], near)} for c in found]})
+    return sorted(out, key=lambda e: (e["rank"], e["a"].casefold(), e["b"].casefold()))
 
 
 def matrix_rows(matrix: OverlapMatrix, score: str = "jaccard") -> list[dict]:
@@ -592,8 +631,9 @@ def matrix_as_dict(matrix: OverlapMatrix) -> dict:
         "jaccard": square("jaccard"),
         "weighted": square("weighted"),
         "shared": square("shared"),
+        **({"similarity": square("similarity")} if matrix.similarity is not None else {}),
         "clusters": [[label[r] for r in c] for c in matrix.clusters],
-        "pairs": matrix.pairs(),
+        "pairs": matrix.pairs(rank_by="similarity" if matrix.similarity is not None else "jaccard"),
         "unranked": matrix.unranked,
         "conditional": matrix.conditional,
     }
@@ -604,7 +644,8 @@ __all__ = [
     "described_roles", "format_matrix_notes", "incidence_matrices", "unranked_roles",
     "item_group", "jaccard", "matrix_as_dict", "matrix_rows", "overlap", "overlap_matrix", "overlap_of",
     "overlap_summary", "pairwise_scores", "projection_for_overlap", "role_items", "similarity_graph",
-    "weighted_jaccard",
+    "statement_verdict", "weighted_jaccard", "OVERLAP_COLUMNS", "overlap_rows", "render_overlap", "cluster_labels",
+    "matrix_notes", "render_matrix",
 ]
 
 
@@ -623,7 +664,16 @@ def format_overlap(result: dict) -> str:
     union = shared_count + len(result["only_a"]) + len(result["only_b"])
     lines = [f"{a} ↔ {b} (by {result['by']})",
              f"Jaccard {result['jaccard']:.3f} ({shared_count} shared of {union})   "
-             f"level-weighted {result['weighted']:.3f}", ""]
+             f"level-weighted {result['weighted']:.3f}"]
+    similarity = result.get("similarity")
+    if similarity is not None:
+        if similarity.get("score") is None:
+            lines.append(f"similarity: {similarity.get('reason', 'not compared')}")
+        else:
+            drivers = ", ".join(f"{s['label']} {s['weight']:.3f}" for s in similarity["shared"])
+            lines.append(f"similarity {similarity['score']:.3f} (IDF-weighted cosine {similarity['cosine']:.3f} × "
+                         f"evidence of {similarity['evidence']} shared)" + (f"; driven by {drivers}" if drivers else ""))
+    lines.append("")
     for comparison in result.get("comparisons", []):
         condition = f", {comparison['condition']}" if comparison.get("condition") else ""
         lines.append(f"The sources compare them: {', '.join(comparison['kinds'])}{condition} "
@@ -688,3 +738,78 @@ def format_clusters(clusters: list[list[str]]) -> str:
     for number, cluster in enumerate(clusters, start=1):
         lines.append(f"  {number}. {', '.join(cluster)}")
     return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# The command's outputs: one function per result, in each format it offers
+
+OVERLAP_COLUMNS = ["has", "group", "type", "label", "id", "level", "level_a", "level_b"]
+PAIR_COLUMNS = ["a", "b", "shared", "jaccard", "weighted"]
+PAIR_HEADERS = ["role A", "role B", "shared", "jaccard", "weighted"]
+
+
+def overlap_rows(result: dict) -> list[dict]:
+    """An overlap(...) result as rows (OVERLAP_COLUMNS): shared items, then each role's own, labelled by who has them."""
+    rows = [dict(item, group=group, has="both") for group, items in result["shared"].items() for item in items]
+    rows += [dict(item, has=result["a"]["label"]) for item in result["only_a"]]
+    rows += [dict(item, has=result["b"]["label"]) for item in result["only_b"]]
+    return rows
+
+
+def render_overlap(result: dict, fmt: str = "table") -> str:
+    """An overlap(...) result as "table" (format_overlap), "csv" (overlap_rows) or "json" text."""
+    if fmt == "json":
+        return to_json(result)
+    if fmt == "csv":
+        return to_delimited(overlap_rows(result), OVERLAP_COLUMNS)
+    return format_overlap(result)
+
+
+def cluster_labels(matrix: OverlapMatrix) -> list[list[str]]:
+    """The matrix's clusters as lists of role labels."""
+    label = dict(zip(matrix.roles, matrix.labels))
+    return [[label[r] for r in cluster] for cluster in matrix.clusters]
+
+
+def matrix_notes(matrix: OverlapMatrix) -> dict:
+    """What the matrix left out (roles without skills or tools, conditional facts), for format_matrix_notes."""
+    return {"unranked": matrix.unranked, "conditional": matrix.conditional}
+
+
+def _clusters_and_notes(matrix: OverlapMatrix) -> str:
+    notes = format_matrix_notes(matrix_notes(matrix))
+    return "\n" + format_clusters(cluster_labels(matrix)) + ("\n" + notes if notes else "")
+
+
+def render_matrix(matrix: OverlapMatrix, fmt: str = "table", *, layout: str = "pairs", score: str = "jaccard",
+                  top: int | None = None, min_shared: int | None = None) -> str:
+    """An overlap_matrix(...) as "table", "csv" or "json" text: one row per pair (layout "pairs") or the square.
+
+    top and min_shared keep only the N most overlapping pairs, or those sharing at least N items.
+    Above MATRIX_MAX_ROLES roles the pairs that share nothing are left out, JSON has no square
+    matrices, and the square layout raises DatateamError.
+    """
+    small = len(matrix.roles) <= MATRIX_MAX_ROLES
+    rank_by = "similarity" if score == "similarity" else "jaccard"
+    pairs = matrix.pairs(include_zero=small, limit=top, min_shared=min_shared or 0, rank_by=rank_by)
+    columns, headers = (PAIR_COLUMNS + ["similarity"], PAIR_HEADERS + ["similarity"]) if rank_by == "similarity" \
+        else (PAIR_COLUMNS, PAIR_HEADERS)
+    if fmt == "json":
+        data = matrix_as_dict(matrix) if small else {
+            "by": matrix.by, "roles": len(matrix.roles), "pairs": pairs, "clusters": cluster_labels(matrix),
+            "unranked": matrix.unranked, "conditional": matrix.conditional}
+        if top or min_shared:
+            data["pairs"] = pairs
+        return to_json(data)
+    if layout == "square":
+        if not small:
+            raise DatateamError(f"{len(matrix.roles)} roles are too many for --layout square (at most "
+                                f"{MATRIX_MAX_ROLES}); use --layout pairs or choose some with --roles")
+        rows = matrix_rows(matrix, score)
+        columns = ["role"] + [r["role"] for r in rows]
+        if fmt == "csv":
+            return to_delimited(rows, columns)
+        return to_table(rows, columns, max_width=10_000) + _clusters_and_notes(matrix)
+    if fmt == "csv":
+        return to_delimited(pairs, columns + ["a_id", "b_id"])
+    return to_table(pairs, columns, headers) + _clusters_and_notes(matrix)

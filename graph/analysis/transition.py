@@ -16,7 +16,7 @@ are not counted unless `include_conditional=True`; the result lists them.
 
 >>> t = transition(kg, "data analyst", "data scientist")
 >>> sorted(t)[:4]
-['a', 'b', 'carries_over', 'direct_distance']
+['a', 'b', 'carries_over', 'conditional']
 """
 
 from __future__ import annotations
@@ -87,6 +87,184 @@ def best_route(role_ids: list[str], dist: np.ndarray, start: int, goal: int) -> 
     return path, total
 
 
+PLAN_LEVEL_ORDER = {"core": 0, "working": 1, None: 2, "basic": 3}
+FOUNDATIONS = "Foundations (skills no single lifecycle stage owns)"
+SOFT = "Working with people"
+UNLEVELLED_TOOLS = "Tools the sources name without a level"
+
+
+def _local(iri: str) -> str:
+    return iri.rstrip("/").rsplit("/", 1)[-1]
+
+
+def plan_context(kg) -> dict:
+    """What orders a learning plan, read from the store: the lifecycle stage of each skill and tool
+    category (the curation's classification), the tools' own categories, the skill hierarchy and the
+    stages' labels and order: {"stage_of", "categories_of", "broader", "stages": {iri: (order, label)}}."""
+    stages = {str(r["s"]): (int(r["order"]), str(r["label"])) for r in kg.select("""
+        SELECT ?s ?order ?label WHERE { ?s a dt:LifecycleStage ; dt:stageOrder ?order ; skos:prefLabel ?label
+                                        FILTER(lang(?label) = "" || langMatches(lang(?label), "en")) }""")}
+    stage_of = {}
+    for r in kg.select("""SELECT ?x ?stage WHERE { VALUES ?c { dt:Skill dt:ToolCategory } ?x a ?c ; dt:atStage ?stage }"""):
+        stage = str(r["stage"])
+        if stage in stages:
+            current = stage_of.get(str(r["x"]))
+            if current is None or stages[stage][0] < stages[current][0]:
+                stage_of[str(r["x"])] = stage
+    categories_of: dict[str, set] = {}
+    for r in kg.select("SELECT ?t ?c WHERE { ?t a dt:Tool ; dt:inCategory ?c }"):
+        categories_of.setdefault(str(r["t"]), set()).add(str(r["c"]))
+    broader: dict[str, set] = {}
+    for r in kg.select("SELECT ?s ?b WHERE { ?s a dt:Skill ; skos:broader ?b . ?b a dt:Skill }"):
+        broader.setdefault(str(r["s"]), set()).add(str(r["b"]))
+    return {"stage_of": stage_of, "categories_of": categories_of, "broader": broader, "stages": stages}
+
+
+def _depth(item: str, broader: dict, seen=()) -> int:
+    ups = [b for b in broader.get(item, ()) if b not in seen]
+    return 1 + max(_depth(b, broader, seen + (item,)) for b in ups) if ups else 0
+
+
+def _item_stage(graph, role: str, item: str, ctx: dict) -> str | None:
+    node = graph.nodes[item]
+    if node["type"] == "skill":
+        return ctx["stage_of"].get(item)
+    need = _requirement(graph, role, item)
+    categories = set(need.get("categories") or ()) or ctx["categories_of"].get(item, set())
+    staged = [ctx["stage_of"][c] for c in categories if c in ctx["stage_of"]]
+    return min(staged, key=lambda st: ctx["stages"][st][0]) if staged else None
+
+
+def _group_title(entry: dict, ctx: dict) -> tuple[tuple, str]:
+    """(sort key, title) of the plan group an item belongs to."""
+    if entry["kind"] == "tool" and entry["to_level"] is None:
+        return (3, 0), UNLEVELLED_TOOLS
+    if entry["stage"] is None:
+        if entry["kind"] == "skill" and entry.get("skill_kind") == "soft":
+            return (2, 0), SOFT
+        return (0, 0), FOUNDATIONS
+    order, label = ctx["stages"][entry["stage"]]
+    return (1, order), f"{label[:1].upper()}{label[1:]}"
+
+
+def plan_groups(entries: list[dict], ctx: dict) -> list[dict]:
+    """Entries of a plan in ordered groups: foundations, then each lifecycle stage in order (skills
+    before the tools that rest on them, broader skills before narrower ones), then the soft skills,
+    then the tools no source gives a level for, which never swamp the plan."""
+    groups: dict[str, dict] = {}
+    for entry in entries:
+        key, title = _group_title(entry, ctx)
+        groups.setdefault(title, {"key": key, "title": title, "items": []})["items"].append(entry)
+    out = []
+    for group in sorted(groups.values(), key=lambda g: g["key"]):
+        def order(e):
+            stage = ctx["stages"][e["stage"]][0] if e["stage"] else 0
+            return (stage if group["title"] == UNLEVELLED_TOOLS else 0, TYPE_ORDER[e["kind"]], e["depth"],
+                    PLAN_LEVEL_ORDER[e["to_level"]], -len(e["sources"]), e["label"].casefold())
+        items = sorted(group["items"], key=order)
+        out.append({"title": group["title"],
+                    "items": [dict({k: v for k, v in e.items() if k not in ("depth", "skill_kind")},
+                                   stage_label=ctx["stages"][e["stage"]][1] if e["stage"] else None) for e in items]})
+    return out
+
+
+def _disputes(kg, role: str) -> dict[str, list]:
+    """The disputed questions that rest on the role's requirement of an item: {item local name: [question]}."""
+    from .statements import disputed_questions
+
+    out: dict[str, list] = {}
+    prefix = f"{_local(role)}--"
+    for q in disputed_questions(kg, role):
+        for p in q["positions"]:
+            for fact in p["rests_on"]:
+                parts = fact.rstrip("/").rsplit("/", 2)
+                folder, name = (parts[-2], parts[-1]) if len(parts) == 3 else ("", "")
+                if folder in ("requirement", "tool-use") and name.startswith(prefix):
+                    entry = {"question": q["label"],
+                             "answers": [{"source": x["source"]["id"], "answer": x["answer"]} for x in q["positions"]]}
+                    bucket = out.setdefault(name[len(prefix):], [])
+                    if entry not in bucket:
+                        bucket.append(entry)
+    return out
+
+
+def _responsibility_changes(kg, src: str, dst: str, include_conditional: bool) -> dict:
+    """The responsibilities that change: {"take_on", "keep", "hand_over"}, each grouped by lifecycle stage."""
+    rg = build_projection(kg, relations=("has_responsibility", "at_stage"), include_conditional=include_conditional)
+
+    def duties(role):
+        return {v: d for _, v, d in rg.out_edges(role, data=True) if d["relation"] == "has_responsibility"}
+
+    da, db = duties(src), duties(dst)
+
+    def grouped(ids, side):
+        groups: dict[tuple, list] = {}
+        for r in ids:
+            stages = [v for _, v, d in rg.out_edges(r, data=True) if d["relation"] == "at_stage"]
+            stage = min(stages, key=lambda st: rg.nodes[st].get("order", 99)) if stages else None
+            key = (rg.nodes[stage].get("order", 99), rg.nodes[stage]["label"]) if stage else (99, "no stage")
+            groups.setdefault(key, []).append({"id": r, "label": rg.nodes[r]["label"],
+                                               "sources": list(side[r]["sources"])})
+        return [{"stage": label, "items": sorted(items, key=lambda i: i["label"].casefold())}
+                for (_, label), items in sorted(groups.items())]
+
+    return {"take_on": grouped(set(db) - set(da), db), "keep": grouped(set(db) & set(da), db),
+            "hand_over": grouped(set(da) - set(db), da)}
+
+
+def _plain_without_level(need: dict) -> list[str]:
+    """The sources that ask for an item without giving a level (a plain requirement)."""
+    levelled = {s for srcs in (need.get("levels") or {}).values() for s in srcs}
+    return [s for s in need.get("sources", []) if s not in levelled]
+
+
+def learning_plan(kg, graph, src: str, dst: str, wa: dict, wb: dict) -> dict:
+    """What carries over, what to deepen and what to learn, each in ordered groups (see `plan_groups`).
+
+    - deepen: an item A has that B asks for at a higher level (by the overlap weights), or that A has
+      only at basic level while a source asks B for it plainly, without limiting it to the basics
+      (the sources' "a bit of" is not what a plain requirement asks; the interview's ML engineer
+      knows "a bit" of machine learning, the Hitchhiker's Guide has them develop the algorithms);
+    - learn: an item B asks for that A does not have;
+    - carries over: the rest of what both have.
+    Items: {id, label, kind, from_level, to_level, sources (asking B), sources_a (A's claim),
+    support (how many sources ask B), levels {level: [sources]}, plain (sources asking B without a
+    level), stage, stage_label, why, disputed [{question, answers: [{source, answer}]}]}.
+    """
+    ctx = plan_context(kg)
+    disputes = _disputes(kg, dst)
+    carries, deepen, learn = [], [], []
+    for item, weight in wb.items():
+        need = _requirement(graph, dst, item)
+        have = _requirement(graph, src, item) if item in wa else None
+        node = graph.nodes[item]
+        entry = {"id": item, "label": node["label"], "kind": node["type"],
+                 "from_level": have.get("level") if have else None, "to_level": need.get("level"),
+                 "sources": list(need.get("sources", [])), "sources_a": list(have.get("sources", [])) if have else [],
+                 "support": len(need.get("sources", [])), "levels": dict(need.get("levels") or {}),
+                 "plain": _plain_without_level(need), "stage": _item_stage(graph, dst, item, ctx), "why": None,
+                 "disputed": disputes.get(_local(item), []),
+                 "depth": _depth(item, ctx["broader"]), "skill_kind": node.get("kind")}
+        if have is None:
+            learn.append(entry)
+            continue
+        plain = entry["plain"]
+        if weight > wa[item]:
+            entry["why"] = f"{entry['from_level'] or 'no level stated'} in the start role, {entry['to_level']} asked"
+            deepen.append(entry)
+        elif have.get("level") == "basic" and plain:
+            entry["to_level"] = None  # no level: asked for plainly, beyond "a bit of"
+            entry["why"] = (f"basic in the start role; {', '.join(plain)} ask{'s' if len(plain) == 1 else ''} for it "
+                            "without limiting it to the basics"
+                            + (f" ({'; '.join(f'{s}: {lv}' for lv, ss in entry['levels'].items() for s in ss)})"
+                               if entry["levels"] else ""))
+            deepen.append(entry)
+        else:
+            carries.append(entry)
+    return {"carries_over": plan_groups(carries, ctx), "deepen": plan_groups(deepen, ctx),
+            "learn": plan_groups(learn, ctx)}
+
+
 def transition(kg, a: str, b: str, *, graph=None, include_conditional: bool = False) -> dict:
     """What moving from role `a` to role `b` (names or ids) takes.
 
@@ -103,7 +281,7 @@ def transition(kg, a: str, b: str, *, graph=None, include_conditional: bool = Fa
     "conditional": {included, facts} for the facts about A and B that every source qualifies.
 
     >>> transition(kg, "DevOps engineer", "site reliability engineer")["distance"]
-    0.0
+    0.041667
     """
     from ..lookup.names import resolve
 
@@ -137,8 +315,14 @@ def transition(kg, a: str, b: str, *, graph=None, include_conditional: bool = Fa
                               gap=gap, sources=list(need.get("sources", [])), levels=dict(need.get("levels", {}))))
     carries.sort(key=lambda e: (TYPE_ORDER[e["type"]], LEVEL_ORDER[e["level_b"]], e["label"].casefold()))
     learn.sort(key=lambda e: (TYPE_ORDER[e["type"]], LEVEL_ORDER[e["level"]], e["label"].casefold()))
+    plan = learning_plan(kg, graph, src, dst, wa, wb)
 
     direct = learning_distance(wa, wb)
+    need_points, missing_points = sum(wb.values()), sum(e["gap"] for e in learn)
+    explanation = (f"the {rb.label}'s {len(wb)} skills and tools weigh {need_points} points (core 3, working or no "
+                   f"level stated 2, basic 1); the {ra.label} already meets {need_points - missing_points}, so "
+                   f"{missing_points} are missing over {len(learn)} items: direct distance "
+                   f"{missing_points}/{need_points} = {direct:.3f}")
     candidates = sorted(r for r, its in items.items()
                         if its and not graph.nodes[r].get("stakeholder") or r in (src, dst))
     unranked = sorted(({"id": r, "label": graph.nodes[r]["label"], "reason": UNRANKED_REASON}
@@ -156,10 +340,15 @@ def transition(kg, a: str, b: str, *, graph=None, include_conditional: bool = Fa
     return {
         "a": {"id": src, "label": ra.label},
         "b": {"id": dst, "label": rb.label},
-        "carries_over": carries,
+        "carries_over": plan["carries_over"],
+        "deepen": plan["deepen"],
+        "learn": plan["learn"],
+        "responsibilities": _responsibility_changes(kg, src, dst, include_conditional),
+        "shared": carries,
         "to_learn": learn,
         "distance": round(min(direct, route["total"]) if route else direct, 6),
         "direct_distance": round(direct, 6),
+        "explanation": explanation,
         "route": route,
         "undescribed_start": not wa,
         "unranked": unranked,
@@ -167,33 +356,65 @@ def transition(kg, a: str, b: str, *, graph=None, include_conditional: bool = Fa
     }
 
 
-__all__ = ["LEVEL_WEIGHTS", "best_route", "distance_matrix", "learning_distance", "transition"]
+__all__ = ["LEVEL_WEIGHTS", "best_route", "distance_matrix", "format_transition", "learning_distance", "learning_plan",
+           "plan_context", "plan_groups", "plan_rows", "transition"]
+
+
+def _plan_item_text(item: dict, levels: bool, told: set) -> str:
+    level = ""
+    if levels:
+        level = f"  [{item['from_level'] or '-'} → {item['to_level'] or 'no level stated'}]" if item["from_level"] \
+            else f"  [{item['to_level'] or 'no level stated'}]"
+    stage = f" ({item['stage_label']})" if item.get("stage_label") and item["kind"] == "tool" else ""
+    n = item["support"]
+    text = f"    {item['kind']:<5} {item['label']}{stage}{level}  {n} source{'s' if n != 1 else ''}: {', '.join(item['sources'])}"
+    if item.get("why"):
+        text += f"\n          why: {item['why']}"
+    for d in item.get("disputed", []):
+        if d["question"] in told:
+            text += f"\n          disputed: {d['question']} (see above)"
+            continue
+        told.add(d["question"])
+        answers = "; ".join(f"{a['source']}: {a['answer']}" for a in d["answers"])
+        text += f"\n          the sources disagree on {d['question']}: {answers}"
+    return text
+
+
+def _groups_text(title: str, groups: list[dict], told: set, levels: bool = True) -> list[str]:
+    count = sum(len(g["items"]) for g in groups)
+    lines = [f"{title} ({count})"]
+    for group in groups:
+        lines.append(f"  {group['title']}")
+        lines += [_plan_item_text(item, levels, told) for item in group["items"]]
+    if not groups:
+        lines.append("  (nothing)")
+    return lines
 
 
 def format_transition(result: dict) -> str:
-    """The result of `transition` as readable text."""
+    """The result of `transition` as a learning plan: route, what carries over, what to deepen, what
+    to learn (in ordered groups), the responsibilities that change, and what the numbers left out."""
     a, b = result["a"]["label"], result["b"]["label"]
     lines = [f"{a} → {b}", f"learning distance {result['distance']:.3f}"
-             + (f" (direct {result['direct_distance']:.3f})" if result["route"] else ""), ""]
+             + (f" (direct {result['direct_distance']:.3f})" if result["route"] else ""),
+             f"  why: {result['explanation']}", ""]
     if result.get("undescribed_start"):
         lines += [f"Note: the sources give no skills or tools for the {a}, so everything counts as to learn.", ""]
     if result["route"]:
         route = result["route"]
         legs = "; ".join(f"{leg['from']} → {leg['to']} {leg['distance']:.3f}" for leg in route["legs"])
         lines += [f"Shorter route via {', '.join(route['roles'][1:-1])}: total {route['total']:.3f} ({legs})", ""]
-    lines.append(f"Carries over ({len(result['carries_over'])})  [level in {a} / {b}; sources for {a} | for {b}]")
-    for item in result["carries_over"]:
-        lines.append(f"  {item['type']:<5} {item['label']}  [{item['level_a'] or '-'}/{item['level_b'] or '-'}]  "
-                     f"({', '.join(item['sources_a'])} | {', '.join(item['sources_b'])})")
-    if not result["carries_over"]:
-        lines.append("  (nothing)")
-    lines += ["", f"To learn ({len(result['to_learn'])})  [level {b} needs; sources asking for it]"]
-    for item in result["to_learn"]:
-        have = f", have {item['have']}" if item["have"] else ""
-        lines.append(f"  {item['type']:<5} {item['label']}  [{item['level'] or 'unspecified'}{have}]  "
-                     f"({', '.join(item['sources'])})")
-    if not result["to_learn"]:
-        lines.append("  (nothing)")
+    told: set = set()
+    lines += _groups_text("Carries over", result["carries_over"], told, levels=False) + [""]
+    lines += _groups_text("Deepen", result["deepen"], told) + [""]
+    lines += _groups_text("Learn", result["learn"], told) + [""]
+    lines.append("Responsibilities that change")
+    for key, title in (("take_on", f"take on (the {b}'s, not the {a}'s)"), ("keep", "keep"),
+                       ("hand_over", f"hand over (the {a}'s, not the {b}'s)")):
+        groups = result["responsibilities"][key]
+        lines.append(f"  {title}: {sum(len(g['items']) for g in groups)}")
+        for g in groups:
+            lines.append(f"    {g['stage']}: " + "; ".join(f"{i['label']} ({', '.join(i['sources'])})" for i in g["items"]))
     from .overlap import format_matrix_notes
 
     notes = format_matrix_notes({"unranked": result.get("unranked"), "conditional": result.get("conditional")},
@@ -201,3 +422,35 @@ def format_transition(result: dict) -> str:
     if notes:
         lines += ["", notes.rstrip("\n")]
     return "\n".join(lines) + "\n"
+
+
+PLAN_COLUMNS = ["status", "group", "kind", "label", "from_level", "to_level", "support", "sources", "id"]
+
+
+def plan_rows(result: dict) -> list[dict]:
+    """The plan of a transition(...) result as flat rows (PLAN_COLUMNS): what to learn, what to deepen,
+    then what carries over, each in its groups' order."""
+    rows = []
+    for key, status in (("learn", "learn"), ("deepen", "deepen"), ("carries_over", "carries over")):
+        for group in result[key]:
+            rows += [dict(item, status=status, group=group["title"]) for item in group["items"]]
+    return rows
+
+
+TRANSITION_COLUMNS = PLAN_COLUMNS
+
+
+def transition_rows(result: dict) -> list[dict]:
+    """A transition(...) result as rows (TRANSITION_COLUMNS): the plan's items, see `plan_rows`."""
+    return plan_rows(result)
+
+
+def render_transition(result: dict, fmt: str = "table") -> str:
+    """A transition(...) result as "table" (format_transition), "csv" (transition_rows) or "json" text."""
+    from ..text import to_delimited, to_json
+
+    if fmt == "json":
+        return to_json(result)
+    if fmt == "csv":
+        return to_delimited(transition_rows(result), TRANSITION_COLUMNS)
+    return format_transition(result)

@@ -22,12 +22,15 @@ from pathlib import Path
 import networkx as nx
 
 from ..errors import DatateamError
+from ..defaults import EXPLORER_SEED
+from ..files import write_atomically
 from .page import build_page_data, network_options, render_data, render_page, script_json
 from .views import VIEWS, View, select_view
 
 __all__ = [
     "VIEWS", "View", "build_page_data", "explorer_data", "explorer_html", "graph_explorer_html",
     "network_options", "render_page", "script_json", "select_view", "write_explorer", "write_graph_explorer",
+    "format_written",
 ]
 
 
@@ -132,7 +135,7 @@ def explorer_data(kg, view: str | None = None, **options) -> dict:
     >>> all(e["relation"] == "hands_off_to" for e in data["edges"])
     True
     """
-    seed = options.pop("seed", 7)
+    seed = options.pop("seed", EXPLORER_SEED)
     chosen = explorer_view(kg, view, **options)
     return _with_attributions(kg, build_page_data(chosen, _source_titles(kg), seed=seed))
 
@@ -147,7 +150,7 @@ def _with_attributions(kg, data: dict) -> dict:
 
 def explorer_html(kg, view: str | None = None, **options) -> str:
     """The explorer page of a view as HTML text (see write_explorer for the arguments)."""
-    seed = options.pop("seed", 7)
+    seed = options.pop("seed", EXPLORER_SEED)
     chosen = explorer_view(kg, view, **options)
     data = _with_attributions(kg, build_page_data(chosen, _source_titles(kg), seed=seed))
     return render_data(data, chosen)
@@ -155,7 +158,7 @@ def explorer_html(kg, view: str | None = None, **options) -> str:
 
 def write_explorer(kg, path, view: str | None = "all", *, focus: str | None = None, depth: int | None = None,
                    compare: tuple[str, str] | list[str] | None = None, graph: nx.MultiDiGraph | None = None,
-                   seed: int = 7) -> dict:
+                   seed: int = EXPLORER_SEED) -> dict:
     """Write the explorer page for the knowledge graph to `path` (atomically) and describe what was written.
 
     kg: the knowledge graph (embedded, persistent or remote).
@@ -177,12 +180,12 @@ def write_explorer(kg, path, view: str | None = "all", *, focus: str | None = No
     chosen = explorer_view(kg, view, focus=focus, depth=depth, compare=compare, graph=graph)
     data = _with_attributions(kg, build_page_data(chosen, _source_titles(kg), seed=seed))
     html = render_data(data, chosen)
-    _write_atomically(path, html)
+    write_atomically(path, html)
     return _summary(path, chosen, data, html)
 
 
 def graph_explorer_html(graph: nx.MultiDiGraph, *, title: str = "Knowledge graph", subtitle: str = "",
-                        source_titles: dict[str, str] | None = None, seed: int = 7) -> str:
+                        source_titles: dict[str, str] | None = None, seed: int = EXPLORER_SEED) -> str:
     """The explorer page for any networkx graph with the projection's attributes (no store needed).
 
     Nodes need at least `type` and `label`; `aliases`, `definition`, `sources` and edge `relation`,
@@ -197,14 +200,14 @@ def graph_explorer_html(graph: nx.MultiDiGraph, *, title: str = "Knowledge graph
 def write_graph_explorer(graph: nx.MultiDiGraph, path, **options) -> dict:
     """Write graph_explorer_html(graph, **options) to `path` atomically; return the same summary as write_explorer."""
     path = Path(path)
-    seed = options.pop("seed", 7)
+    seed = options.pop("seed", EXPLORER_SEED)
     title = options.pop("title", "Knowledge graph")
     chosen = View("all", title, options.pop("subtitle", "") or f"{graph.number_of_nodes():,} nodes", graph)
     data = build_page_data(chosen, options.pop("source_titles", None), seed=seed)
     if options:
         raise TypeError(f"unexpected options: {', '.join(options)}")
     html = render_data(data, chosen)
-    _write_atomically(path, html)
+    write_atomically(path, html)
     return _summary(path, chosen, data, html)
 
 
@@ -220,22 +223,7 @@ def _summary(path: Path, chosen: View, data: dict, html: str) -> dict:
     }
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    import os
-    import tempfile
-
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise DatateamError(f"{path}: directory {folder} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+def format_written(summary: dict) -> str:
+    """One line about a written page (a write_explorer summary): its path, view, size in nodes, links and MB."""
+    return (f"wrote {summary['path']}: {summary['view']} view, {summary['nodes']:,} nodes, "
+            f"{summary['edges']:,} links ({summary['bytes'] / 1e6:.1f} MB)")

@@ -36,6 +36,8 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
+from ..defaults import EXPLORER_SEED
+
 SMALL_COMPONENT = 60       # components up to this size: exact spring layout; larger: Pivot MDS + mesh FR
 SMALL_GRAPH = 2000         # graphs up to this size get more room per node
 SPACING = 45.0             # room per node, in page pixels (graphs up to SMALL_GRAPH nodes)
@@ -46,7 +48,7 @@ PIVOTS = 40
 REFINE_STEPS = 30
 
 
-def compute_positions(graph: nx.Graph, *, seed: int = 7, spacing: float | None = None) -> dict:
+def compute_positions(graph: nx.Graph, *, seed: int = EXPLORER_SEED, spacing: float | None = None) -> dict:
     """Return {node: (x, y)} in page pixels for any networkx graph (directions and parallel edges ignored).
 
     graph: the graph to lay out; nodes are returned in the same identities.

@@ -41,7 +41,8 @@ from .esco import ESCO_ATTRIBUTION, ESCO_GRAPH, find_esco_files, write_esco_nqua
 from .onet import ONET_GRAPH, find_onet_files, onet_attribution, write_onet_nquads
 
 __all__ = ["import_esco", "import_onet", "import_framework", "attributions", "FRAMEWORKS", "ImportReport",
-           "BadRowError", "ESCO_GRAPH", "ONET_GRAPH", "ESCO_ATTRIBUTION", "onet_attribution", "IMPORT_GRAPH_BASE"]
+           "BadRowError", "ESCO_GRAPH", "ONET_GRAPH", "ESCO_ATTRIBUTION", "onet_attribution", "IMPORT_GRAPH_BASE",
+           "format_import_report"]
 
 # Bump when the mapping from a release's rows to triples changes, so re-imports are not skipped.
 MAPPING_VERSION = 1
@@ -252,8 +253,8 @@ def attributions(kg) -> list[str]:
 
     Show them wherever data from those graphs is displayed. Works on any backend with `select`.
 
-    >>> attributions(kg)
-    ['This service uses the ESCO classification of the European Commission.']
+    >>> attributions(kg)                  # the shipped knowledge base holds no imported data
+    []
     """
     rows = kg.select("""
         SELECT DISTINCT ?line WHERE {
@@ -261,3 +262,25 @@ def attributions(kg) -> list[str]:
           FILTER(STRSTARTS(STR(?g), "%s"))
         }""" % IMPORT_GRAPH_BASE)
     return sorted(str(row["line"]) for row in rows)
+
+
+def format_import_report(report: ImportReport, store_path) -> str:
+    """What `datateam import` prints: the graph written into `store_path`, its counts and notes, the attribution.
+
+    A skipped import (the store already holds the same files) is one line saying so.
+    """
+    from ..text import printable
+
+    title = FRAMEWORKS[report.source].title if report.source in FRAMEWORKS else report.source
+    title += f" {report.release}" if report.release else ""
+    graph = report.graph.rsplit("/graph/", 1)[-1]
+    if report.skipped:
+        lines = [f"{title}: the store already holds this import of the same files (graph {graph}, "
+                 f"{report.triples:,} triples); nothing to do (--force imports again)"]
+    else:
+        lines = [f"imported {title} into graph {graph} of store {store_path} in {report.seconds:.1f} s: "
+                 f"{report.triples:,} triples"]
+        lines += [f"  {kind}: {count:,}" for kind, count in report.counts.items()]
+        lines += [f"note: {printable(w)}" for w in report.warnings]
+    lines.append(report.attribution)
+    return "\n".join(lines) + "\n"

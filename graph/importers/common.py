@@ -70,7 +70,7 @@ def find_inputs(paths: Sequence[Path | str], wanted: Iterable[str]) -> dict[str,
     both the release zips and their unpacked CSVs reads the CSVs. Returns {wanted name: InputFile}
     for the names found; raises DataFileError for a path that does not exist or a broken archive.
 
-    >>> find_inputs([Path("esco-v1.1.1")], ["occupations_en.csv"])["occupations_en.csv"].member
+    >>> find_inputs([Path("../shared/data/esco-v1.1.1")], ["occupations_en.csv"])["occupations_en.csv"].member
     'occupations_en.csv'
     """
     wanted_by_key = {name.casefold(): name for name in wanted}

@@ -7,6 +7,11 @@ Everything goes into the named graph `graph/import/onet`:
 - occupations `a dt:Role` with IRIs https://w3id.org/datateam-kg/onet/occupation/<O*NET-SOC code>,
   the title as skos:prefLabel, alternate and short titles as skos:altLabel, the description as
   skos:definition and the code as skos:notation;
+- the SOC groups above each occupation, derived from its code (the release has no file naming
+  them): the broad group (the first five digits, 15-205), the minor group (the first three, 15-2)
+  and the major group (the first two, 15), each a `skos:Concept` with the digits as skos:notation
+  and IRI …/onet/soc-group/<digits>, linked occupation → broad → minor → major by skos:broader.
+  They carry no title: the text release does not give one;
 - technology skills as tools: one `dt:Tool` per distinct Example (…/onet/technology/<slug>), filed
   with `dt:inCategory` under its UNSPSC commodity (`dt:ToolCategory`, …/onet/commodity/<code>,
   labelled with the Commodity Title); a tool O*NET flags as a hot technology has
@@ -136,6 +141,7 @@ def write_onet_nquads(paths: Sequence[Path | str], out: IO[str], *, progress=Non
             w.add(node, skos("definition"), literal(row["Description"].strip()))
         w.add(node, dct("source"), src)
     counts["occupations"] = len(titles)
+    counts["SOC groups"] = _write_soc_groups(w, titles, src)
 
     # Alternate titles (optional file) as aliases.
     left_out: dict[str, int] = {}
@@ -232,6 +238,42 @@ def write_onet_nquads(paths: Sequence[Path | str], out: IO[str], *, progress=Non
     w.flush()
     report.triples = w.count   # every line written is a distinct triple (duplicates are skipped above)
     return report
+
+
+def soc_groups(code: str) -> list[str]:
+    """The SOC groups of an O*NET-SOC code from the narrowest up: broad, minor, major.
+
+    SOC numbers its groups by digits: an occupation's broad group shares its first five digits, the
+    minor group its first three, the major group its first two.
+
+    >>> soc_groups("15-2051.01")
+    ['15-205', '15-2', '15']
+    """
+    return [code[:6], code[:4], code[:2]]
+
+
+def _write_soc_groups(w: QuadWriter, titles: dict[str, str], src: str) -> int:
+    """Write the SOC groups of the occupations and their skos:broader chain; return how many groups."""
+    written: set[str] = set()
+    for code in sorted(titles):
+        chain = soc_groups(code)
+        w.add(f"<{occupation_iri(code)}>", skos("broader"), f"<{soc_group_iri(chain[0])}>")
+        for narrower, broader in zip(chain, chain[1:] + [None]):
+            if narrower in written:
+                break
+            written.add(narrower)
+            node = f"<{soc_group_iri(narrower)}>"
+            w.add(node, RDF_TYPE, skos("Concept"))
+            w.add(node, skos("notation"), literal(narrower, None))
+            w.add(node, dct("source"), src)
+            if broader is not None:
+                w.add(node, skos("broader"), f"<{soc_group_iri(broader)}>")
+    return len(written)
+
+
+def soc_group_iri(digits: str) -> str:
+    """The IRI of a SOC group named by its leading digits, e.g. …/onet/soc-group/15-205."""
+    return f"{ONET_BASE}soc-group/{digits}"
 
 
 def _tool_iri(example: str, slugs: dict[str, str]) -> str:

@@ -1,6 +1,5 @@
 """Outputs: files and pictures made from the analyses and the store.
 
-    files.py     the one atomic file writer (a temporary file, renamed on success; the umask's mode)
     overview.py  the main job: sources, roles, overlap summary and the explorer page
     export.py    RDF serialisations of the store and graph formats of the projection
     heatmap.py   the overlap heatmap (matplotlib)

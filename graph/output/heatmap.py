@@ -20,7 +20,7 @@ from ..errors import DatateamError
 FORMATS = ("png", "svg")
 MAX_ROLES = 80       # beyond this the labels cannot be read; ask for --roles instead
 MAX_ANNOTATED = 40   # beyond this the cells are too small for numbers
-SCORES = {"jaccard": "Jaccard index", "weighted": "level-weighted overlap"}
+SCORES = {"jaccard": "Jaccard index", "weighted": "level-weighted overlap", "similarity": "similarity score"}
 BY_WORDS = {"all": "skills, tools and responsibilities", "skills": "skills", "tools": "tools",
             "responsibilities": "responsibilities"}
 
@@ -34,7 +34,8 @@ def format_for(path: str | Path) -> str:
 
 
 def heatmap_bytes(matrix, fmt: str = "png", score: str = "jaccard", title: str | None = None) -> bytes:
-    """Draw the heatmap of one score ("jaccard" or "weighted") and return the PNG or SVG bytes.
+    """Draw the heatmap of one score ("jaccard", "weighted", or "similarity" for a matrix made with
+    overlap_matrix(..., similarity=True)) and return the PNG or SVG bytes.
 
     Roles are ordered by cluster (matrix.ordered()); clusters are outlined. Raises DatateamError
     when there are more than MAX_ROLES roles (the picture would be unreadable) or fewer than two.

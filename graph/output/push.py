@@ -35,10 +35,11 @@ import pyoxigraph as ox
 from rdflib import URIRef
 
 from ..errors import DatateamError
+from ..defaults import PUSH_TIMEOUT
 from ..store.http_client import client_for, request
 from ..store.remote import RemoteKnowledgeGraph, check_http_url, http_error, split_credentials
 
-DEFAULT_PUSH_TIMEOUT = 300.0
+DEFAULT_PUSH_TIMEOUT = PUSH_TIMEOUT
 
 # Query endpoint path ending -> Graph Store endpoint path ending, for the servers we know.
 GRAPH_STORE_PATHS = {
@@ -234,3 +235,31 @@ def stored_triple_counts(remote: RemoteKnowledgeGraph, graphs: list[str]) -> dic
     rows = remote.select("SELECT ?g (COUNT(*) AS ?n) WHERE { VALUES ?g { %s } GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
                          % values)
     return {str(r["g"]): int(r["n"]) for r in rows}
+
+
+PUSH_COLUMNS = ["graph", "triples", "stored", "status"]
+
+
+def render_push(rows: list[dict], fmt: str = "table") -> str:
+    """push_knowledge_graph(...) rows as a table (graphs as prefixed names) or "json", "csv", "tsv" rows."""
+    from ...queries.sparql.results import compact_iri
+    from ..text import format_rows
+
+    if fmt == "table":
+        shown = [dict(r, graph=compact_iri(r["graph"])) for r in rows]
+        return format_rows(shown, PUSH_COLUMNS, fmt, ["graph", "triples sent", "triples stored", "status"])
+    return format_rows(rows, PUSH_COLUMNS, fmt)
+
+
+def push_summary(rows: list[dict]) -> str:
+    """The one line `datateam push` ends with: how many graphs and triples were sent."""
+    return f"pushed {len(rows)} graph(s), {sum(r['triples'] for r in rows)} triples"
+
+
+def shared_blank_nodes_warning(kg) -> str | None:
+    """The warning `datateam push` gives when blank nodes span named graphs (see shared_blank_nodes), or None."""
+    shared = shared_blank_nodes(kg)
+    if not shared:
+        return None
+    return (f"warning: {shared} blank node(s) occur in several named graphs; each graph is uploaded "
+            "on its own, so the server will hold them as separate nodes")

@@ -30,6 +30,7 @@ class KnowledgeGraph:
     RDF merge of all named graphs as the default graph. Bindings are substituted as RDF terms, never
     pasted into the query text. The rdflib `Dataset` view over the same store is `.dataset`.
 
+    >>> from datateam.graph.store import load_knowledge_graph
     >>> kg = load_knowledge_graph()
     >>> rows = kg.select("SELECT ?r WHERE { ?r a dt:Role } LIMIT 1")
     """

@@ -571,7 +571,8 @@ def open_persistent(path: Path, data_files: Iterable[Path] = (), *, writable: bo
     Returns a PersistentKnowledgeGraph (a KnowledgeGraph); call close() to release the lock early.
 
     >>> with open_persistent(Path("kg")) as kg:
-    ...     kg.select("SELECT (COUNT(*) AS ?n) WHERE { ?r a dt:Role }")[0]["n"]
+    ...     int(kg.select("SELECT (COUNT(DISTINCT ?r) AS ?n) WHERE { ?r a dt:Role }")[0]["n"])
+    21
     """
     store_path = Path(path)
     data_files = [Path(p) for p in data_files]
@@ -690,4 +691,34 @@ def _kind(graph: str, record: GraphRecord | None) -> str:
 
 
 __all__ = ["open_persistent", "PersistentKnowledgeGraph", "StoreBusyError", "NotAStoreError", "store_info",
+           "format_store_info", "graph_iri", "graph_name",
            "kb_digest", "GraphRecord", "METADATA_GRAPH", "read_manifest"]
+
+
+def format_store_info(info: dict, notes=()) -> str:
+    """store_info(...) as text: the store's header lines, a table of its graphs, then `notes` (attribution lines)."""
+    from ..text import one_line, to_table
+
+    state = "current" if info["kb_current"] else "older than this datateam; upgraded by the next command that writes"
+    head = [f"store:          {info['store']} (database {info['database']}, {info['size_bytes'] / 1e6:.1f} MB on disk)",
+            f"created:        {info['created'] or 'unknown'}",
+            f"knowledge base: {info['kb_version'] or 'unknown'} ({(info['kb_digest'] or '')[:19]}…, {state})",
+            f"quads:          {info['quads']:,} in {len(info['graphs'])} graphs", ""]
+    rows = [dict(g, graph=g["graph"].rsplit("/graph/", 1)[-1], loaded_from=one_line(g["loaded_from"] or "", 60))
+            for g in info["graphs"]]
+    table = to_table(rows, ["graph", "kind", "triples", "loaded_at", "version", "loaded_from"],
+                     ["graph", "kind", "triples", "loaded at", "version", "from"])
+    notes = list(notes)
+    return "\n".join(head) + table + ("\n" + "\n".join(notes) + "\n" if notes else "")
+
+
+def graph_iri(name: str) -> str:
+    """A graph's IRI from its IRI or its name after graph/ ("import/onet", "graph:user/my-roles")."""
+    if name.startswith(("http://", "https://")):
+        return name
+    return BASE + "graph/" + name.removeprefix("graph:").lstrip("/")
+
+
+def graph_name(iri: str) -> str:
+    """A graph's short name: its IRI after /graph/ ("import/onet")."""
+    return iri.rsplit("/graph/", 1)[-1]

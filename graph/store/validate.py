@@ -198,3 +198,18 @@ def validate_files(files: list[Path]) -> dict:
 
 __all__ = ["Violation", "validate_graph", "validate_files", "check_user_data", "user_violations", "locate",
            "ONTOLOGY_FILE"]
+
+
+def format_validation(report: dict, files=()) -> tuple[str, str]:
+    """A validate_files(...) report as text: (what goes to standard output, what goes to standard error).
+
+    Each violation is one line on standard output; the summary names the files (or the shipped
+    knowledge base) and goes to standard output when the data conforms, to standard error when not.
+    """
+    from ..text import printable
+
+    lines = "".join(printable(line["message"]) + "\n" for line in report["violations"])
+    what = printable(", ".join(str(f) for f in files)) if files else "the shipped knowledge base"
+    if report["conforms"]:
+        return lines + f"{what}: conforms ({report['triples']} triples checked)\n", ""
+    return lines, f"{what}: {len(report['violations'])} violation(s)\n"

@@ -20,8 +20,9 @@ from ..sparql.errors import QueryError, QueryParameterError, UnsafeQueryError
 from ..sparql.results import QueryResult
 from ..sparql.syntax import syntax_error
 from .worker import WorkerFailed, run_in_worker
+from ...graph.defaults import QUERY_TIMEOUT
 
-DEFAULT_TIMEOUT = 30.0
+DEFAULT_TIMEOUT = QUERY_TIMEOUT
 
 def _encode(term) -> tuple:
     if isinstance(term, ox.NamedNode):

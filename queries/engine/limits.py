@@ -24,6 +24,7 @@ import resource
 from dataclasses import dataclass, field
 
 from ...graph.errors import DatateamError
+from ...graph.defaults import SERVER_MAX_CONNECTIONS
 
 MIB = 1024 * 1024
 # What the server may add to its address space after loading the data, unless told otherwise: the
@@ -69,7 +70,7 @@ class HttpLimits:
     header_timeout: float = 10.0
     body_timeout: float = 30.0
     keep_alive_timeout: float = 10.0
-    max_connections: int = 4096
+    max_connections: int = SERVER_MAX_CONNECTIONS
     max_client_connections: int = 512
     client_queries: int = field(default_factory=default_client_queries)
     client_queue: int = 32

@@ -14,7 +14,8 @@ Warm workers see the store as it was when they were forked: use them only for a 
 not change while they live (a server's store; a persistent store opened read-only). `run_update`
 on the same knowledge graph retires them, and the next query forks new ones.
 
->>> enable_warm_workers(kg, size=2)
+>>> from datateam.queries.engine.execute import run_query
+>>> workers = enable_warm_workers(kg, size=2)
 >>> run_query(kg, "ASK { ?s ?p ?o }").boolean   # answered by a warm worker
 True
 >>> disable_warm_workers(kg)

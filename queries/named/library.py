@@ -357,3 +357,14 @@ def run_named_query(kg, query: NamedQuery, bindings=None, **options):
     lists = concatenations(query.text)
     text = runnable_text(query.text) if lists else query.text
     return sort_lists(run_query(kg, text, bindings=bindings, **options), lists)
+
+
+def render_named_queries(fmt: str = "table") -> str:
+    """describe_named_queries() as text: a table of name, title and parameters, or "json", "csv", "tsv" rows."""
+    from ...graph.text import format_rows
+
+    rows = describe_named_queries()
+    if fmt == "table":
+        shown = [dict(r, parameters="; ".join(r["parameters"]) or "-") for r in rows]
+        return format_rows(shown, ["name", "title", "parameters"], fmt)
+    return format_rows(rows, ["name", "title", "description", "parameters", "example"], fmt)

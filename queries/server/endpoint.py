@@ -7,9 +7,12 @@ Routes:
   GET  /sparql                  (no query) the SPARQL 1.1 Service Description, Turtle by default
   GET  /                        the query page (editor, named queries, result table, downloads)
   GET  /assets/page.js|page.css the page's script and style (served by us: no CDN)
+  GET  /assets/editor.js        the page's SPARQL editor (CodeMirror, bundled by `make editor`)
   GET  /api/info                what the page needs to know (JSON)
   GET  /api/queries             the named queries of the library, with their text (JSON)
   GET  /api/queries/NAME?k=v    run a named query with parameters (negotiated like /sparql)
+  GET  /api/vocabulary          the store's classes and properties, for the editor's completion (JSON)
+  GET  /api/show?iri=IRI        `datateam show <IRI>`: JSON, or its text table with format=text
   GET  /explorer                the explorer page (from --explorer FILE, or generated)
 
 This module is the endpoint's logic, independent of sockets: `SparqlEndpoint.handle(Request) ->
@@ -45,15 +48,17 @@ from pathlib import Path
 from urllib.parse import parse_qsl
 
 from ... import __version__
+from ...graph.defaults import SERVER_MAX_ROWS, SERVER_PORT
 from ...graph.errors import DatateamError
 from . import negotiation as neg
 from ..engine.limits import HttpLimits
 
-DEFAULT_PORT = 8000
-DEFAULT_MAX_ROWS = 10_000
+DEFAULT_PORT = SERVER_PORT
+DEFAULT_MAX_ROWS = SERVER_MAX_ROWS
 DEFAULT_MAX_CONCURRENT = 8
 DEFAULT_WARM_WORKERS = 4
-PAGE_ASSETS = {"page.js": "text/javascript; charset=utf-8", "page.css": "text/css; charset=utf-8"}
+PAGE_ASSETS = {"page.js": "text/javascript; charset=utf-8", "page.css": "text/css; charset=utf-8",
+               "editor.js": "text/javascript; charset=utf-8"}
 # The query page may talk to this server only: no CDN, no other host, no inline script.
 PAGE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; "
             "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
@@ -151,13 +156,14 @@ class SparqlEndpoint:
         self._graphs: list[str] | None = None
         self._description_counts: tuple[dict[str, int], int] | None = None
         self._explorer_html: bytes | None = None
+        self._vocabulary: dict | None = None
 
     @staticmethod
     def runs_query(method: str, path: str, params: list[tuple[str, str]]) -> bool:
         """True when a request to `path` would evaluate a query (or try to change data)."""
         if path == "/sparql":
             return method == "POST" or any(k in ("query", "update") for k, _ in params)
-        return path.startswith("/api/queries/")
+        return path.startswith("/api/queries/") or path == "/api/show"
 
     @staticmethod
     def is_static(request: Request) -> bool:
@@ -212,6 +218,10 @@ class SparqlEndpoint:
             return self._json(self.named_queries())
         if path.startswith("/api/queries/"):
             return self._run_named(request, path[len("/api/queries/"):])
+        if path == "/api/vocabulary":
+            return self._vocabulary_response()
+        if path == "/api/show":
+            return self._show(request)
         if path == "/explorer":
             return self._explorer()
         if path == "/favicon.ico":
@@ -443,6 +453,48 @@ class SparqlEndpoint:
                                    timeout=self.config.timeout, max_rows=self.config.max_rows, base_iri=base)
 
         return self._evaluate(run, accept, fmt_name)
+
+    def vocabulary(self) -> dict:
+        """The store's classes and properties, for the editor's completion (asked once)."""
+        from .page_data import vocabulary
+
+        with self._lock:
+            cached = self._vocabulary
+        if cached is None:
+            cached = vocabulary(self.kg)
+            with self._lock:
+                self._vocabulary = cached
+        return cached
+
+    def _vocabulary_response(self) -> Response:
+        from ...graph.store.remote import RemoteEndpointError
+
+        try:
+            return self._json(self.vocabulary())
+        except RemoteEndpointError as exc:
+            return text_response(502, f"the remote store failed: {exc}")
+
+    def _show(self, request: Request) -> Response:
+        """`datateam show` for the entity an IRI names: its JSON, or (format=text) its text table."""
+        from .page_data import describe_iri
+        from ...graph.errors import AmbiguousNameError, NameNotFoundError
+        from ...graph.store.remote import RemoteEndpointError
+
+        iris = [v for k, v in request.params if k == "iri"]
+        if len(iris) != 1:
+            return text_response(400, "give exactly one iri= parameter (the IRI of a role, skill, tool, ...)")
+        fmt = _last(request.params, "format") or "json"
+        if fmt not in ("json", "text"):
+            return text_response(400, f"format={_printable(fmt)!r}: use json or text")
+        try:
+            text = describe_iri(self.kg, iris[0], "table" if fmt == "text" else "json")
+        except (NameNotFoundError, AmbiguousNameError) as exc:
+            return text_response(404, str(exc))
+        except RemoteEndpointError as exc:
+            return text_response(502, f"the remote store failed: {exc}")
+        if fmt == "text":
+            return Response(200, text.encode("utf-8"))
+        return Response(200, text.encode("utf-8"), "application/json")
 
     def _explorer_available(self) -> bool:
         if self.config.explorer is not None:

@@ -410,7 +410,7 @@ def bind_socket(host: str, port: int, backlog: int) -> socket.socket:
 class EndpointServer:
     """A SparqlEndpoint bound to a socket and served by uvicorn (see the module's docstring)."""
 
-    def __init__(self, endpoint: SparqlEndpoint, host: str = "127.0.0.1", port: int = 8000):
+    def __init__(self, endpoint: SparqlEndpoint, host: str = "127.0.0.1", port: int = DEFAULT_PORT):
         config = endpoint.config
         limits = config.limits
         self.endpoint = endpoint
@@ -610,3 +610,18 @@ def serve(server, *, on_ready=None) -> None:
     finished = serve_until_signalled(server, on_ready=on_ready)
     if not finished:
         sys.stderr.write("some requests were still running and were cut off\n")
+
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def startup_lines(server: EndpointServer, host: str, max_connections: int) -> list[str]:
+    """What `datateam serve` says on standard error before serving: the URLs, warnings and notes, how to stop."""
+    url = server.url
+    lines = [f"datateam-kg SPARQL endpoint: {url}sparql", f"query page:                  {url}"]
+    if host not in LOOPBACK_HOSTS:
+        lines.append(f"warning: listening on {host}: anyone who can reach this machine can query it")
+    if server.max_connections < max_connections:
+        lines.append(f"note: at most {server.max_connections} connections (the descriptor limit allows no more)")
+    lines.append("press Ctrl-C to stop")
+    return lines

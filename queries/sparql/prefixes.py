@@ -17,3 +17,10 @@ def list_prefixes() -> list[dict[str, str]]:
 def prefix_declarations() -> str:
     """The prefixes as SPARQL PREFIX lines, to paste into a tool that does not predeclare them."""
     return sparql_prologue()
+
+
+def render_prefixes(fmt: str = "table") -> str:
+    """The prefixes as "table", "json", "csv" or "tsv" rows, or as "sparql" PREFIX lines."""
+    from ...graph.text import format_rows
+
+    return prefix_declarations() if fmt == "sparql" else format_rows(list_prefixes(), ["prefix", "iri"], fmt)

@@ -4,7 +4,7 @@ Oxigraph reports the farthest point its parser reached; for some mistakes that i
 text, so rdflib's parser (which only parses, never evaluates) is asked where the mistake is.
 
 >>> str(syntax_error("SELECT * WHERE { ?s ?p }", "error at 1:24: expected one of Prefix, '('"))
-"line 1, column 24: unexpected '}'; expected one of '('"
+"line 1, column 24: unexpected '}'; expected one of Prefix, '('"
 """
 
 from __future__ import annotations

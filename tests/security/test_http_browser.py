@@ -20,7 +20,8 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--host-resolver-rules=MAP rebind.test 127.0.0.1"]
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs /usr/bin/chromium (apt-get install chromium)")
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs /usr/bin/chromium (apt-get install chromium)")]
 
 ATTACK_PAGE = """<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>cute cats</title></head><body>
@@ -153,7 +154,10 @@ def test_a_name_given_with_allow_host_serves_the_page(kg, browser, spy):
             page = context.new_page()
             page.goto(f"http://rebind.test:{port}/")
             page.wait_for_selector("body[data-ready='1']")
-            page.fill("#editor", "SELECT ?who WHERE { BIND('allowed-name' AS ?who) }")
+            page.click("#editor .cm-content")  # the CodeMirror editor (tests/test_server_page.py drives it the same way)
+            page.keyboard.press("Control+A")
+            page.keyboard.press("Delete")
+            page.keyboard.insert_text("SELECT ?who WHERE { BIND('allowed-name' AS ?who) }")
             page.click("#run")
             page.wait_for_selector("#result-table")
             cells = page.locator("#result-table tbody td").all_text_contents()

@@ -19,6 +19,9 @@ import pytest
 
 from .http_attacks import RUNAWAY_QUERY, post_query, running_server, served_command, small_query_answered, wait_for
 
+# Each test holds a server under load for seconds (the runaway queries run to their limits).
+pytestmark = pytest.mark.slow
+
 
 def HttpLimits(**bounds):  # noqa: N802 - imported late, so the attacks also run against older code
     from datateam.queries.engine.limits import HttpLimits as limits

@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 
 import pyoxigraph as ox
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -273,6 +274,7 @@ def _refused(text: str, allow_update: bool) -> bool:
     return False
 
 
+@pytest.mark.slow
 def test_whatever_oxigraph_reads_as_network_update_or_foreign_graph_is_refused(module_trap):
     """Property (b), run over the generated texts; then a check that the examples were worth it: they
     include every disguise, and the oracle saw Oxigraph read some as network calls, as updates and
@@ -309,6 +311,7 @@ def test_whatever_oxigraph_reads_as_network_update_or_foreign_graph_is_refused(m
     assert all(n > 0 for n in seen.values()), seen
 
 
+@pytest.mark.slow
 @FUZZ
 @given(text=ANY_TEXT)
 def test_what_the_check_accepts_never_reaches_the_trap_nor_changes_the_store(module_trap, text):

@@ -1,6 +1,8 @@
-// The query page of `datateam serve`: an editor, the named queries, results as a table, downloads.
-// It talks to its own server only (/api/..., /sparql). Everything from the server or the user is put
-// into the page with textContent or attributes, never as HTML.
+// The query page of `datateam serve`: an editor, the named queries, results as a table, downloads,
+// and `show` for an IRI of the results. It talks to its own server only (/api/..., /sparql).
+// Everything from the server or the user is put into the page with textContent or attributes,
+// never as HTML. The editor is CodeMirror (editor.js, window.DatateamEditor); without it the
+// plain text area is the editor.
 "use strict";
 
 (function () {
@@ -9,7 +11,7 @@
   const SELECT_DOWNLOADS = [["CSV", "csv"], ["TSV", "tsv"], ["JSON", "json"], ["XML", "xml"]];
   const GRAPH_DOWNLOADS = [["Turtle", "ttl"], ["N-Triples", "nt"], ["JSON-LD", "jsonld"]];
 
-  const state = { info: null, queries: [], current: null, loadedText: null, prefixes: [] };
+  const state = { info: null, queries: [], current: null, loadedText: null, prefixes: [], editor: null };
   const $ = (id) => document.getElementById(id);
 
   function el(tag, props, children) {
@@ -48,13 +50,23 @@
     return `<${iri}>`;
   }
 
+  function showHref(iri, format) {
+    return `/api/show?${new URLSearchParams({ iri, format })}`;
+  }
+
   function termCell(term) {
     const td = el("td");
     if (!term) return td;
     if (term.type === "uri") {
       td.className = "iri";
-      td.textContent = compact(term.value);
       td.title = term.value;
+      const link = el("a", { href: showHref(term.value, "text"), "data-iri": term.value, text: compact(term.value) });
+      link.addEventListener("click", (event) => {
+        if (event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey) return;
+        event.preventDefault();
+        describe(term.value);
+      });
+      td.append(link);
     } else if (term.type === "bnode") {
       td.textContent = `_:${term.value}`;
     } else {
@@ -108,9 +120,37 @@
     show("downloads", true);
   }
 
+  // -- `show` for an IRI --------------------------------------------------------------------------
+  async function describe(iri) {
+    $("description-title").textContent = compact(iri);
+    $("description-json").setAttribute("href", showHref(iri, "json"));
+    $("description-text").textContent = "";
+    show("description-error", false);
+    show("description", true);
+    try {
+      const response = await fetch(showHref(iri, "text"), { headers: { Accept: "text/plain" } });
+      const body = await response.text();
+      if (response.ok) {
+        $("description-text").textContent = body;
+      } else {
+        $("description-error").textContent = body.trim() || `HTTP ${response.status}`;
+        show("description-error", true);
+      }
+    } catch (err) {
+      $("description-error").textContent = `The server could not be reached: ${err.message}`;
+      show("description-error", true);
+    }
+    $("description").scrollIntoView({ block: "nearest" });
+  }
+
   // -- running ----------------------------------------------------------------------------------
+  function markSyntaxError(message) {
+    const m = /^syntax error: line (\d+), column (\d+): (.*)/.exec(message);
+    if (m) state.editor.markError(Number(m[1]), Number(m[2]), m[3]);
+  }
+
   function requestFor() {
-    const text = $("editor").value;
+    const text = state.editor.getText();
     if (state.current && text === state.loadedText) {
       const params = new URLSearchParams();
       for (const input of $("params").querySelectorAll("input")) {
@@ -134,6 +174,7 @@
     show("error", false);
     show("downloads", false);
     show("truncated", false);
+    state.editor.clearError();
     $("status").textContent = "running…";
     const started = performance.now();
     try {
@@ -144,6 +185,7 @@
       if (!response.ok) {
         $("result").replaceChildren();
         showError(body.trim() || `HTTP ${response.status} ${response.statusText}`);
+        if (response.status === 400) markSyntaxError(body.trim());
         $("status").textContent = `failed (HTTP ${response.status}) after ${seconds} s`;
         return;
       }
@@ -177,7 +219,7 @@
   function selectQuery(query) {
     state.current = query;
     state.loadedText = query.text;
-    $("editor").value = query.text;
+    state.editor.setText(query.text);
     $("query-title").textContent = query.title || query.name;
     $("query-description").textContent = query.description || "";
     for (const button of $("query-list").querySelectorAll("button")) {
@@ -216,58 +258,45 @@
   }
 
   // -- the editor -------------------------------------------------------------------------------
-  function editorKeys(event) {
-    const editor = event.target;
-    if ((event.ctrlKey || event.metaKey) && event.key === "Enter") {
-      event.preventDefault();
-      run();
-      return;
-    }
-    if (event.key === "Escape") {
-      editor.dataset.tabLeaves = "1";
-      return;
-    }
-    if (event.key === "Tab" && !event.ctrlKey && !event.altKey && !event.metaKey) {
-      if (editor.dataset.tabLeaves === "1") { delete editor.dataset.tabLeaves; return; }
-      event.preventDefault();
-      const { selectionStart: start, selectionEnd: end, value } = editor;
-      const lineStart = value.lastIndexOf("\n", start - 1) + 1;
-      if (event.shiftKey) {
-        if (value.startsWith("  ", lineStart)) {
-          editor.setRangeText("", lineStart, lineStart + 2, "preserve");
-        }
-      } else if (start === end) {
-        editor.setRangeText("  ", start, end, "end");
-      } else {
-        const block = value.slice(lineStart, end).replace(/^/gm, "  ");
-        editor.setRangeText(block, lineStart, end, "select");
-      }
-      editor.dispatchEvent(new Event("input"));
-      return;
-    }
-    delete editor.dataset.tabLeaves;
-    if (event.key === "Enter" && !event.shiftKey) {
-      // keep the indentation of the current line
-      const { selectionStart: start, value } = editor;
-      const lineStart = value.lastIndexOf("\n", start - 1) + 1;
-      const indent = /^[ \t]*/.exec(value.slice(lineStart, start))[0];
-      if (indent) {
-        event.preventDefault();
-        editor.setRangeText("\n" + indent, start, editor.selectionEnd, "end");
-        editor.dispatchEvent(new Event("input"));
-      }
-    }
+  function editorChanged() {
+    show("edited-note", Boolean(state.current && (state.current.params || []).length && state.editor.getText() !== state.loadedText));
   }
 
-  function editorChanged() {
-    show("edited-note", Boolean(state.current && (state.current.params || []).length && $("editor").value !== state.loadedText));
+  function textAreaEditor(area) {
+    area.addEventListener("keydown", (event) => {
+      if ((event.ctrlKey || event.metaKey) && event.key === "Enter") { event.preventDefault(); run(); }
+    });
+    area.addEventListener("input", editorChanged);
+    return { getText: () => area.value, setText: (text) => { area.value = text; }, setVocabulary() {},
+             markError() {}, clearError() {} };
+  }
+
+  function makeEditor() {
+    const area = $("query-text");
+    if (!window.DatateamEditor) {
+      $("editor").remove();
+      return textAreaEditor(area);
+    }
+    area.hidden = true;
+    return window.DatateamEditor.create({ parent: $("editor"), doc: area.value, onRun: run, onChange: editorChanged });
+  }
+
+  // The editor completes the prefixes and the store's classes and properties, as prefixed names.
+  async function loadVocabulary() {
+    const data = await fetchJSON("/api/vocabulary");
+    const terms = [];
+    for (const term of data.terms || []) {
+      const name = compact(term.iri);
+      if (!name.startsWith("<")) terms.push({ name, kind: term.kind, iri: term.iri, label: term.label });
+    }
+    state.editor.setVocabulary({ prefixes: Object.entries((state.info && state.info.prefixes) || {}), terms });
   }
 
   // -- start ------------------------------------------------------------------------------------
   async function start() {
+    state.editor = makeEditor();
     $("run").addEventListener("click", run);
-    $("editor").addEventListener("keydown", editorKeys);
-    $("editor").addEventListener("input", editorChanged);
+    $("description-close").addEventListener("click", () => show("description", false));
     $("filter").addEventListener("input", renderLibrary);
     $("params").addEventListener("submit", (event) => { event.preventDefault(); run(); });
     try {
@@ -286,6 +315,11 @@
       }
     } catch (err) {
       showError(`Cannot read the server's settings: ${err.message}`);
+    }
+    try {
+      await loadVocabulary();
+    } catch (err) {
+      showError(`Classes and properties cannot be completed: ${err.message}`);
     }
     try {
       state.queries = await fetchJSON("/api/queries");
