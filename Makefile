@@ -50,7 +50,7 @@ bench: setup browser
 
 # The ontology's documentation page, rendered by pyLODE (ontology/docs.py).
 docs: setup
-	$(BIN)/pip install -q "pylode==3.3.4"
+	$(BIN)/python -m pip install --quiet -e '.[docs]'
 	$(BIN)/python -m datateam.ontology.docs $(OUT)/ontology.html
 
 kb: setup
