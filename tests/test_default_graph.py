@@ -166,3 +166,38 @@ def test_imports_keep_the_merge_in_memory_and_on_disk(tmp_path):
         assert default_graph(store_kg.store) == merge_of(store_kg.store)
         assert len(merge_of(store_kg.store)) == with_esco
         assert store_kg.triple_count() == with_esco
+
+
+def test_the_cli_the_overview_and_the_service_description_agree(kg):
+    from click.testing import CliRunner
+
+    from datateam.cli import main
+
+    runner = CliRunner()
+    overview = json.loads(runner.invoke(main, ["overview", "--format", "json"], catch_exceptions=False).stdout)
+    counted = runner.invoke(main, ["query", "-e", "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", "--format", "csv"],
+                            catch_exceptions=False)
+    description = service_description(kg, "http://127.0.0.1:8000/sparql")
+    totals = {int(o) for s, o in description.subject_objects(VOID.triples) if str(s) == "default-graph"}
+    assert overview["triples"] == int(counted.stdout.splitlines()[1]) == len(merge_of(kg.store))
+    assert totals == {overview["triples"]}
+
+
+def test_the_cli_resolves_relative_iris_and_writes_rdf_xml():
+    from click.testing import CliRunner
+
+    from datateam.cli import main
+
+    runner = CliRunner()
+    text = "CONSTRUCT { <s> <p> 1 } WHERE {}"
+    done = runner.invoke(main, ["query", "-e", text, "--format", "nt"], catch_exceptions=False)
+    assert done.stdout == ('<https://w3id.org/datateam-kg/s> <https://w3id.org/datateam-kg/p> '
+                           '"1"^^<http://www.w3.org/2001/XMLSchema#integer> .\n')
+    xml = runner.invoke(main, ["query", "-e", text, "--format", "rdfxml", "--base", "http://example.org/x/"],
+                        catch_exceptions=False)
+    parsed = list(ox.parse(xml.stdout_bytes, format=ox.RdfFormat.RDF_XML))
+    assert [str(t) for t in parsed] == ['<http://example.org/x/s> <http://example.org/x/p> '
+                                        '"1"^^<http://www.w3.org/2001/XMLSchema#integer>']
+    bad = runner.invoke(main, ["query", "-e", "ASK {}", "--base", "not an iri"])
+    assert bad.exit_code == 1
+    assert bad.output == "error: --base 'not an iri' is not an absolute IRI (e.g. https://example.org/base/)\n"
