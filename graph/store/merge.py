@@ -14,8 +14,12 @@ knowledge base (5,636 quads, 4,707 distinct triples) takes a few milliseconds mo
 rebuilding the default graph of a 1.5-million-quad store takes about 40 s, which is why a
 persistent store keeps the merge on disk and maintains it graph by graph when it is written.
 
+>>> s, p, o = (ox.NamedNode(f"http://example.org/{n}") for n in "spo")
 >>> store = ox.Store()
->>> store.extend(with_default_copies(quads))       # quads in named graphs
+>>> store.extend(with_default_copies([ox.Quad(s, p, o, ox.NamedNode("http://example.org/g1")),
+...                                   ox.Quad(s, p, o, ox.NamedNode("http://example.org/g2"))]))
+>>> len(store), len(list(store.query("SELECT * WHERE { ?s ?p ?o }")))   # two quads, one merged triple
+(3, 1)
 """
 
 from __future__ import annotations
