@@ -18,7 +18,7 @@ OUT    := out
 # What the README's examples leave in the working folder (stores are removed only when they are ours).
 EXAMPLE_FILES := explorer.html de.html de-vs-mle.html mine.html roles.csv kb.trig result.json overlap.png team.html everything.html
 
-.PHONY: setup browser run test test-fast bench kb editor screenshots clean
+.PHONY: setup browser run test test-fast bench kb editor docs screenshots clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "datateam-kg needs Python 3.11 or newer (found %s)" % sys.version.split()[0])'
@@ -48,6 +48,11 @@ test-fast: setup
 
 bench: setup browser
 	$(BIN)/python bench/run.py
+
+# The ontology's documentation page, rendered by pyLODE (ontology/docs.py).
+docs: setup
+	$(BIN)/python -m pip install --quiet -e '.[docs]'
+	$(BIN)/python -m datateam.ontology.docs $(OUT)/ontology.html
 
 kb: setup
 	$(BIN)/python -m datateam.ontology.compile

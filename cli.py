@@ -380,7 +380,7 @@ def overview(html, by, top, min_shared, include_conditional, fmt):
 # ---------------------------------------------------------------------------------------------
 # SPARQL from the command line and the named queries
 
-QUERY_FORMATS = ["table", "csv", "tsv", "json", "xml", "ttl", "nt", "jsonld"]
+QUERY_FORMATS = ["table", "csv", "tsv", "json", "xml", "ttl", "nt", "jsonld", "rdfxml"]
 
 
 @main.command()
@@ -389,7 +389,7 @@ QUERY_FORMATS = ["table", "csv", "tsv", "json", "xml", "ttl", "nt", "jsonld"]
 @click.option("--param", "-p", "params", multiple=True, metavar="NAME=VALUE",
               help="Bind a parameter as an RDF term (repeatable); names of roles, tools, ... are resolved.")
 @click.option("--format", "-f", "fmt", type=click.Choice(QUERY_FORMATS), default=None,
-              help="table/csv/tsv/json/xml for SELECT and ASK, ttl/nt/jsonld for CONSTRUCT and DESCRIBE "
+              help="table/csv/tsv/json/xml for SELECT and ASK, ttl/nt/jsonld/rdfxml for CONSTRUCT and DESCRIBE "
                    "[default: from the --output extension, else table on a terminal, csv otherwise; ttl for graphs].")
 @output_option
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=defaults.QUERY_TIMEOUT,
@@ -400,12 +400,15 @@ QUERY_FORMATS = ["table", "csv", "tsv", "json", "xml", "ttl", "nt", "jsonld"]
               help="Keep at most this many rows (or triples).")
 @click.option("--allow-update", is_flag=True,
               help="Allow SPARQL Update; only on your own persistent store (--store DIR).")
+@click.option("--base", "base_iri", metavar="IRI", default=None,
+              help="Resolve relative IRIs such as <s> against this base [default: https://w3id.org/datateam-kg/]; "
+                   "a BASE in the query wins.")
 @graph_options
-def query(source, expression, params, fmt, output, timeout, reasoning, max_rows, allow_update):
+def query(source, expression, params, fmt, output, timeout, reasoning, max_rows, allow_update, base_iri):
     """Run a SPARQL query: from a FILE, a named query NAME, or -e TEXT.
 
-    The project's prefixes are predeclared (`datateam prefixes`) and the default graph is the union
-    of all source graphs; GRAPH ?g { ... } tells the sources apart. SERVICE, LOAD and FROM naming
+    The project's prefixes are predeclared (`datateam prefixes`) and the default graph is the RDF
+    merge of all source graphs (each triple once); GRAPH ?g { ... } tells the sources apart. SERVICE, LOAD and FROM naming
     other graphs are refused, updates too unless --allow-update, and the query is stopped after
     --timeout seconds. A named query's parameters are bound as RDF terms; a role, tool or skill
     parameter takes a name as `datateam show` does.
@@ -417,12 +420,13 @@ def query(source, expression, params, fmt, output, timeout, reasoning, max_rows,
       datateam query my-query.rq --format json -o result.json
       datateam query --reasoning owlrl -e 'SELECT ?r WHERE { role:data-scientist dt:worksWith ?r }'
     """
-    from .queries.engine.execute import run_query
-    from .queries.named.library import bind_parameters, parse_param_args, read_query_source
+    from .queries.engine.execute import DEFAULT_BASE_IRI, run_query
+    from .queries.named.library import bind_parameters, parse_param_args, read_query_source, run_named_query
     from .queries.sparql.results import choose_format
     from .queries.sparql.safety import query_form
 
     state = _state()
+    base_iri = _absolute_iri(base_iri, "--base") if base_iri is not None else DEFAULT_BASE_IRI
     if allow_update and not state.store:
         raise DatateamError("--allow-update changes data and works only on your own persistent store: "
                             "add --store DIR (the shipped knowledge base and --endpoint are read-only)")
@@ -432,9 +436,13 @@ def query(source, expression, params, fmt, output, timeout, reasoning, max_rows,
     with _remote_deadline(state, timeout):
         kg = state.knowledge_graph(writable=allow_update)
         bindings = bind_parameters(kg, named, parse_param_args(params))
-        result = run_query(kg, text, bindings=bindings, timeout=timeout, reasoning=reasoning,
-                           allow_update=allow_update, max_rows=max_rows)
-    if result.kind == "graph" and out_fmt not in ("ttl", "nt", "jsonld"):
+        options = dict(bindings=bindings, timeout=timeout, reasoning=reasoning, allow_update=allow_update,
+                       max_rows=max_rows, base_iri=base_iri)
+        if named is not None and form != "update":  # its GROUP_CONCAT lists come sorted
+            result = run_named_query(kg, named, **options)
+        else:
+            result = run_query(kg, text, **options)
+    if result.kind == "graph" and out_fmt not in ("ttl", "nt", "jsonld", "rdfxml"):
         out_fmt = "ttl"
     emit(result.serialize(out_fmt), output)
     if result.truncated:
@@ -442,6 +450,19 @@ def query(source, expression, params, fmt, output, timeout, reasoning, max_rows,
     if result.kind == "update":
         row = result.rows[0]
         click.echo(f"update applied: {row['triples_before']} -> {row['triples_after']} triples", err=True)
+        if "dropped_from_default" in row:
+            click.echo(f"note: {row['dropped_from_default']} triple(s) written outside any named graph were dropped: "
+                       "the default graph is the merge of the named graphs; write inside GRAPH <...>", err=True)
+
+
+def _absolute_iri(value: str, option: str) -> str:
+    """`value` if it is an absolute IRI (as Oxigraph reads one), else a one-line error naming the option."""
+    import pyoxigraph as ox
+
+    try:
+        return ox.NamedNode(value).value
+    except ValueError:
+        raise DatateamError(f"{option} {value!r} is not an absolute IRI (e.g. https://example.org/base/)") from None
 
 
 def _remote_deadline(state: State, seconds: float):

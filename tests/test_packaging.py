@@ -125,7 +125,7 @@ def test_the_wheel_holds_every_package_and_its_commands_run_from_a_fresh_environ
         "model hosting,,1,ds-vs-de-teams"]
     page = tmp_path / "page" / "explorer.html"
     overview = run("overview", "--html", str(page))
-    assert overview[0] == "Knowledge graph: 5,760 distinct triples in 8 named graphs"
+    assert overview[0] == "Knowledge graph: 5,858 distinct triples in 8 named graphs"
     assert overview[-1] == f"Explorer page: {page} (330 nodes, 623 links); open it in a browser."
     assert page.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert list(elsewhere.iterdir()) == []

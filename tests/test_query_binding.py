@@ -71,7 +71,7 @@ def test_awkward_literals_survive_binding_exactly(kg, value):
 
 def test_language_and_datatype_are_kept(kg):
     text = bind_as_values("SELECT ?r WHERE { ?r skos:prefLabel ?l }", {"l": Literal("data engineer", lang="en")})
-    assert [str(r["r"]) for r in run_query(kg, text).rows][:1] == [ROLE + "data-engineer"]
+    assert ROLE + "data-engineer" in [str(r["r"]) for r in run_query(kg, text).rows]
     text = bind_as_values("SELECT ?s WHERE { ?s dt:stageOrder ?n }", {"n": Literal(6, datatype=XSD.integer)})
     assert {str(r["s"]) for r in run_query(kg, text).rows} == {BASE + "stage/productionisation-and-serving"}
 

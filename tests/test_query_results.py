@@ -63,7 +63,7 @@ FORMATS = {"csv": ox.QueryResultsFormat.CSV, "tsv": ox.QueryResultsFormat.TSV,
 
 
 def direct(kg, text):
-    return kg.store.query(text, prefixes=PREFIXES, use_default_graph_as_union=True)
+    return kg.store.query(text, prefixes=PREFIXES)  # the default graph: the merge
 
 
 def solutions(data: bytes, fmt) -> list[dict]:

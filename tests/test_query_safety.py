@@ -196,8 +196,10 @@ def test_cli_refuses_updates_and_allow_update_without_a_store(runner):
 
 
 def test_allowed_update_applies_in_one_transaction():
+    from datateam.graph.store.merge import named_quad_count
+
     kg = load_knowledge_graph()
-    n = len(kg.store)
+    n = named_quad_count(kg.store)
     result = run_query(kg, "INSERT DATA { GRAPH <https://w3id.org/datateam-kg/graph/user/mine> "
                            "{ role:someone a dt:Role } }", allow_update=True)
     assert result.kind == "update"
@@ -208,7 +210,7 @@ def test_allowed_update_applies_in_one_transaction():
     with pytest.raises(QueryError, match="nothing was changed"):
         run_query(kg, "INSERT DATA { role:other a dt:Role } ; CREATE GRAPH <https://w3id.org/datateam-kg/graph/user/mine>",
                   allow_update=True)
-    assert len(kg.store) == n + 1
+    assert named_quad_count(kg.store) == n + 1
     assert run_query(kg, "ASK { role:someone a dt:Role }").boolean
     assert not run_query(kg, "ASK { role:other a dt:Role }").boolean
 

@@ -173,15 +173,21 @@ def comparable(bindings: list[dict]) -> list[tuple]:
 
 @pytest.mark.parametrize("name", [q.name for q in list_named_queries()])
 def test_every_named_query_is_the_same(oxigraph, runner, name):
-    local = json_output(runner, "query", name, "--format", "json")
-    remote = json_output(runner, "query", name, "--format", "json", "--endpoint", oxigraph)
-    assert RemoteKnowledgeGraph(oxigraph).union_mode == "oxigraph"
-    assert remote.get("head") == local.get("head")
-    if "boolean" in local:
-        assert remote["boolean"] == local["boolean"]
-        return
-    assert len(remote["results"]["bindings"]) == len(local["results"]["bindings"])
-    assert comparable(remote["results"]["bindings"]) == comparable(local["results"]["bindings"])
+    local = invoke(runner, "query", name, "--format", "json")
+    remote = invoke(runner, "query", name, "--format", "json", "--endpoint", oxigraph)
+    assert RemoteKnowledgeGraph(oxigraph).union_mode == "native"
+    assert local.exit_code == remote.exit_code == 0, remote.output
+    assert remote.stdout == local.stdout  # byte for byte: the same merge, sorted lists, a total ORDER BY
+
+
+@pytest.mark.parametrize("name", [q.name for q in list_named_queries()])
+def test_every_named_query_gives_the_same_bytes(oxigraph, kg, name):
+    from datateam.queries.named.library import load_named_query, run_named_query
+
+    query = load_named_query(name)
+    remote = RemoteKnowledgeGraph(oxigraph)
+    for fmt in ("json", "csv"):
+        assert run_named_query(remote, query).serialize(fmt) == run_named_query(kg, query).serialize(fmt)
 
 
 @pytest.mark.parametrize("name", ["tools-of-role", "shared-tools", "workflow-chain", "single-source-facts",
@@ -252,16 +258,35 @@ def test_union_default_graph_modes(oxigraph, kg):
     expected = kg.select(ROLES_QUERY)
     assert dataset.select(ROLES_QUERY) == expected
     assert parameter.select(ROLES_QUERY) == expected
-    # Without union semantics the server's own default graph is empty: that is why the modes exist.
-    assert native.select(ROLES_QUERY) == []
-    assert auto.union_mode == "oxigraph" and auto.select(ROLES_QUERY) == expected
-    # Counting rows (not distinct ones) gives the same bag of solutions in every mode.
+    # push wrote the merge of the named graphs into the server's default graph, and auto reads it
+    assert native.select(ROLES_QUERY) == expected
+    assert auto.union_mode == "native" and auto.select(ROLES_QUERY) == expected
+    # The merge holds each triple once, as the embedded store's default graph does; Oxigraph's
+    # union of the named graphs (its parameter, or the protocol's dataset) is a bag.
     bag = "SELECT (COUNT(*) AS ?n) WHERE { ?role a dt:Role }"
-    assert dataset.select(bag) == parameter.select(bag) == kg.select(bag)
+    roles = len(expected)
+    assert int(native.select(bag)[0]["n"]) == int(kg.select(bag)[0]["n"]) == roles
+    per_source = int(dataset.select(bag)[0]["n"])
+    assert per_source > roles
+    # Oxigraph's union-default-graph parameter reads the default graph too, so the merge once more
+    assert int(parameter.select(bag)[0]["n"]) == per_source + roles
+    types = "SELECT ?t WHERE { role:data-engineer a ?t }"
+    assert auto.select(types) == kg.select(types) == [{"t": URIRef(BASE + "ontology#Role")}]
     # A query naming its own dataset keeps it (no protocol parameters override FROM).
     only = "SELECT (COUNT(*) AS ?n) FROM graph:ontology WHERE { ?s ?p ?o }"
     ontology_count = kg.triple_count(URIRef(BASE + "graph/ontology"))
     assert int(dataset.select(only)[0]["n"]) == int(parameter.select(only)[0]["n"]) == ontology_count
+
+
+def test_without_the_merge_an_oxigraph_server_is_asked_for_its_union(kg, tmp_path):
+    with oxigraph_server(tmp_path) as url:
+        graph = str(kg.graph_names()[0])
+        from datateam.graph.output.push import push_knowledge_graph
+
+        push_knowledge_graph(kg, url, graphs=[URIRef(graph)])  # one graph: no merge is written
+        remote = RemoteKnowledgeGraph(url)
+        assert remote.union_mode == "oxigraph"
+        assert remote.graph_names() == [URIRef(graph)]
 
 
 def test_server_with_union_default_graph_is_detected(kg, runner):

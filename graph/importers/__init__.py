@@ -35,6 +35,7 @@ from rdflib import URIRef
 
 from ... import __version__
 from ..errors import DatateamError
+from ..store.merge import copy_graphs_to_default, drop_from_default
 from .common import IMPORT_GRAPH_BASE, BadRowError, ImportReport, InputFile, Progress
 from .esco import ESCO_ATTRIBUTION, ESCO_GRAPH, find_esco_files, write_esco_nquads
 from .onet import ONET_GRAPH, find_onet_files, onet_attribution, write_onet_nquads
@@ -191,7 +192,8 @@ def _import_persistent(kg, framework: Framework, paths, progress, force: bool) -
         return [GraphRecord(framework.graph, loaded_from=", ".join(report.inputs), digest=digest,
                             version=report.release)]
 
-    kg.replace_graphs([], load=load, records=records)
+    # Named in `remove`, so that replace_graphs keeps the merge in the default graph up to date.
+    kg.replace_graphs([framework.graph], load=load, records=records)
     return outcome["report"]
 
 
@@ -226,9 +228,14 @@ def _import_in_memory(kg, framework: Framework, paths, progress) -> ImportReport
         if progress:
             progress("loading into the store", 0.6)
         node = ox.NamedNode(report.graph)
+        earlier: list[ox.Triple] = []
         if kg.store.contains_named_graph(node):
+            earlier = [ox.Triple(q.subject, q.predicate, q.object)
+                       for q in kg.store.quads_for_pattern(None, None, None, node)]
             kg.store.remove_graph(node)
         kg.store.bulk_load(path=tmp, format=ox.RdfFormat.N_QUADS)
+        drop_from_default(kg.store, earlier)          # the default graph is the merge of the named graphs
+        copy_graphs_to_default(kg.store, [report.graph])
         kg._dataset = None
     finally:
         os.unlink(tmp)

@@ -12,6 +12,13 @@ push before anything is sent. Each PUT is one transaction on the server; if a re
 midway, the graphs already sent hold their new content and re-running the push completes it.
 Graphs on the server that this push does not name are left untouched.
 
+When every graph is pushed to an Oxigraph server (its Server header), the server's default graph
+is replaced as well, with the store's default graph: the RDF merge of the named graphs
+(graph/store/merge.py). A client then reads that default graph as the embedded store's, each
+triple once (RemoteKnowledgeGraph picks "native" for an Oxigraph server whose default graph holds
+triples), where Oxigraph's union of the named graphs is a bag. Other servers keep their default
+graph (Virtuoso has none a client may replace).
+
 >>> rows = push_knowledge_graph(load_knowledge_graph(), "http://127.0.0.1:7878/query")  # doctest: +SKIP
 >>> rows[0]                                                                              # doctest: +SKIP
 {'graph': 'https://w3id.org/datateam-kg/graph/curation', 'triples': 412, 'stored': 412, 'status': 'created'}
@@ -157,6 +164,7 @@ def push_knowledge_graph(kg, endpoint_url: str, *, graph_store_url: str | None =
         graph_store_url = graph_store_url_for(endpoint_url)
     files = serialize_graphs(kg, graphs)
     results = []
+    oxigraph = False
     client = client_for(graph_store_url, auth=auth)
     try:
         for item in sorted(files, key=lambda f: f["graph"]):
@@ -171,16 +179,23 @@ def push_knowledge_graph(kg, endpoint_url: str, *, graph_store_url: str | None =
                 raise DatateamError(f"uploading <{item['graph']}> failed: {http_error(resp, url, 'the graph store')}{done}")
             results.append({"graph": item["graph"], "triples": item["triples"], "stored": None,
                             "status": "created" if resp.status == 201 else "replaced"})
+            oxigraph = resp.headers.get("server", "").lower().startswith("oxigraph/")
     finally:
         client.close()
         for item in files:
             _remove(item["path"])
+    merge_sent = _put_default_graph(kg, graph_store_url, auth, timeout) if graphs is None and results and oxigraph \
+        else None
     if verify and results:
         remote = RemoteKnowledgeGraph(endpoint_url, timeout=timeout, union="native", auth=auth)
         try:
             counts = stored_triple_counts(remote, [r["graph"] for r in results])
+            merge_stored = remote.triple_count() if merge_sent is not None else None
         finally:
             remote.close()
+        if merge_sent is not None and merge_stored != merge_sent:
+            raise DatateamError(f"after the upload the server's default graph holds {merge_stored} distinct triples "
+                                f"but the merge of the named graphs sent has {merge_sent}")
         for row in results:
             row["stored"] = counts.get(row["graph"], 0)
         wrong = [r for r in results if r["stored"] != r["triples"]]
@@ -189,6 +204,27 @@ def push_knowledge_graph(kg, endpoint_url: str, *, graph_store_url: str | None =
             raise DatateamError(f"after the upload <{first['graph']}> holds {first['stored']} triples on the server "
                                 f"but {first['triples']} were sent ({len(wrong)} graph(s) differ)")
     return results
+
+
+def _put_default_graph(kg, graph_store_url: str, auth, timeout: float) -> int:
+    """Replace the server's default graph with the store's (the merge); return the triples sent."""
+    store = _local_store(kg)
+    data = ox.serialize([ox.Triple(q.subject, q.predicate, q.object)
+                         for q in store.quads_for_pattern(None, None, None, ox.DefaultGraph())],
+                        format=ox.RdfFormat.N_TRIPLES) or b""
+    count = data.count(b"\n")
+    separator = "&" if urlsplit(graph_store_url).query else "?"
+    url = f"{graph_store_url}{separator}default"
+    client = client_for(graph_store_url, auth=auth)
+    try:
+        resp = request(client, "PUT", url, content=data, headers={"Content-Type": "application/n-triples"},
+                       timeout=timeout, what="the graph store", during="uploading the default graph")
+    finally:
+        client.close()
+    if not 200 <= resp.status < 300:
+        raise DatateamError(f"uploading the default graph (the merge of the named graphs) failed: "
+                            f"{http_error(resp, url, 'the graph store')}")
+    return count
 
 
 def stored_triple_counts(remote: RemoteKnowledgeGraph, graphs: list[str]) -> dict[str, int]:

@@ -1,8 +1,9 @@
 """The embedded store: the knowledge base in an rdflib Dataset over an in-memory Oxigraph store.
 
-Every query sees the union of all named graphs as its default graph (one named graph per source,
-plus the ontology and any user data), so a plain `?role dt:usesTool ?tool` pattern sees every
-source's claims while `GRAPH ?g { ... }` still tells them apart.
+Every query sees the RDF merge of all named graphs as its default graph (one named graph per
+source, plus the ontology and any user data), so a plain `?role dt:usesTool ?tool` pattern sees
+every source's claims, each distinct triple once, while `GRAPH ?g { ... }` still tells them apart.
+The merge is kept in Oxigraph's default graph (graph/store/merge.py).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from rdflib.term import Node
 
 from ...ontology.namespaces import BASE, ONTOLOGY_GRAPH, PREFIXES, bind_prefixes
 from .backend import Bindings, count_triples
+from .merge import rebuild_default_graph, with_default_copies
 from .rdf_files import ONTOLOGY_FILE, knowledge_base_files, parse_file, user_graph_iri
 
 
@@ -25,9 +27,10 @@ class KnowledgeGraph:
     """Read access to a knowledge graph held in a local Oxigraph store.
 
     `select`, `ask` and `construct` run SPARQL with the project's prefixes predeclared and the
-    union of all named graphs as the default graph. Bindings are bound as RDF terms, never pasted
+    RDF merge of all named graphs as the default graph. Bindings are bound as RDF terms, never pasted
     into the query text: written into its patterns token by token where that means the same
-    (queries/sparql/binding.py), else substituted by the engine. The rdflib `Dataset` view over the same store is `.dataset`.
+    (queries/sparql/binding.py), else substituted by the engine. The rdflib `Dataset` view over the
+    same store is `.dataset`.
 
     >>> from datateam.graph.store import load_knowledge_graph
     >>> kg = load_knowledge_graph()
@@ -40,7 +43,13 @@ class KnowledgeGraph:
     reasoning_cache_dir: Path | None = None   # None: the user's cache folder
 
     def __init__(self, store: ox.Store | None = None, *, location: Path | None = None,
-                 description: str = "embedded in-memory store"):
+                 description: str = "embedded in-memory store", derive_default: bool = True):
+        """store: an Oxigraph store to read (default: a new, empty one). A store whose default graph
+        is empty while it has named graphs is given the merge in its default graph first (unless
+        `derive_default` is False: the persistent store maintains its own)."""
+        if store is not None and derive_default and not store.query("ASK { ?s ?p ?o }") \
+                and store.query("ASK { GRAPH ?g { ?s ?p ?o } }"):
+            rebuild_default_graph(store)
         self.store = store if store is not None else ox.Store()
         self.location = Path(location) if location is not None else None  # None: in memory
         self.description = description
@@ -69,7 +78,7 @@ class KnowledgeGraph:
         return self.store.query(
             query,
             prefixes=PREFIXES,
-            use_default_graph_as_union=True,
+            use_default_graph_as_union=False,
             substitutions=substitutions or None,
         )
 
@@ -121,16 +130,16 @@ class KnowledgeGraph:
 
     @property
     def dataset(self) -> Dataset:
-        """An rdflib Dataset over the same Oxigraph store (default graph = union of named graphs)."""
+        """An rdflib Dataset over the same Oxigraph store (default graph = merge of the named graphs)."""
         if self._dataset is None:
-            self._dataset = Dataset(store=OxigraphStore(store=self.store), default_union=True)
+            self._dataset = Dataset(store=OxigraphStore(store=self.store), default_union=False)
             bind_prefixes(self._dataset)
         return self._dataset
 
     # -- loading -----------------------------------------------------------------------------
     def add_quads(self, quads: Iterable[ox.Quad]) -> None:
-        """Add quads in one transaction."""
-        self.store.extend(list(quads))
+        """Add quads in one transaction (with their copies in the default graph, the merge)."""
+        self.store.extend(with_default_copies(quads))
 
     def load_file(self, path: Path, graph: URIRef | None = None) -> list[URIRef]:
         """Load an RDF file; return the named graphs it wrote to.

@@ -57,15 +57,21 @@ from ...ontology.namespaces import BASE, DT, ONTOLOGY_GRAPH
 from ..errors import DatateamError
 from .rdf_files import ONTOLOGY_FILE, knowledge_base_files, parse_file, user_graph_iri
 from .memory import KnowledgeGraph
+from .merge import (DEFAULT, copy_graphs_to_default, drop_from_default, drop_orphans_from_default,
+                    rebuild_default_graph, with_default_copies)
 
 MANIFEST = "datateam-store.json"
 LOCK_FILE = "lock"
 REASONING_CACHE = ".reasoning-cache"   # closures of the live database (queries/engine/reasoning.py)
 STORE_FORMAT = "datateam-kg store"
-STORE_FORMAT_VERSION = 1
+# 2: the default graph holds the merge of the named graphs (graph/store/merge.py); a store of
+# format 1 is given it by the next command that has the store to itself.
+STORE_FORMAT_VERSION = 2
 METADATA_GRAPH = URIRef(BASE + "graph/store-metadata")
 SHIPPED = "shipped knowledge base"
 EXIT_BUSY = 75  # EX_TEMPFAIL: try again later
+# Removing more triples than this, the default graph is swept in one pass rather than triple by triple.
+_SWEEP_ABOVE = 100_000
 
 _META = ox.NamedNode(str(METADATA_GRAPH))
 _LOADED_FROM = ox.NamedNode(str(DT.loadedFrom))
@@ -328,7 +334,7 @@ def _create(store_path: Path) -> None:
         for graph in shipped_graphs():
             quads.extend(GraphRecord(str(graph), SHIPPED, at, digest, __version__).quads())
         quads.append(ox.Quad(_META, _CREATED, ox.Literal(at, datatype=ox.NamedNode(str(XSD.dateTime))), _META))
-        store.extend(quads)
+        store.extend(with_default_copies(quads))
         store.flush()
         del store
     except BaseException:
@@ -358,9 +364,10 @@ class PersistentKnowledgeGraph(KnowledgeGraph):
             store = ox.Store(str(folder)) if writable else ox.Store.read_only(str(folder))
         except OSError as exc:
             raise DatateamError(f"{store_path}: cannot open the database {folder.name} ({_first_line(exc)})") from exc
-        super().__init__(store, location=folder, description=f"persistent store {store_path}")
+        super().__init__(store, location=folder, description=f"persistent store {store_path}", derive_default=False)
         self.store_path = Path(store_path)
         self.writable = writable
+        self.format_version = int(manifest.get("format_version", 1))
         self._lock = lock
 
     @property
@@ -409,8 +416,12 @@ class PersistentKnowledgeGraph(KnowledgeGraph):
         Works on a checkpoint of the live database and switches to it only when everything
         succeeded; on any error the store is exactly as it was. `records` (or a function returning
         them, called after loading) replace the metadata of their graphs; the metadata of removed
-        graphs is dropped. `progress(label, fraction)` hears of each step of the removals (a large
-        graph takes seconds: Oxigraph deletes each quad from six indexes). Needs a writable store.
+        graphs is dropped. The default graph, the merge of the named graphs, is kept up to date
+        graph by graph: what was removed leaves it unless another graph still holds it, and the
+        graphs written are copied into it (a store of an older format gets it in full); so `load`
+        may write new graphs and graphs named in `remove`, not add to others. `progress(label,
+        fraction)` hears of each step of the removals (a large graph takes seconds: Oxigraph deletes
+        each quad from six indexes). Needs a writable store.
         """
         if not self.writable:
             raise DatateamError(f"store {self.store_path} is open read-only")
@@ -422,11 +433,18 @@ class PersistentKnowledgeGraph(KnowledgeGraph):
         new = None
         try:
             new = ox.Store(str(folder))
+            before = {g.value for g in new.named_graphs() if isinstance(g, ox.NamedNode)}
+            removed: list[ox.Triple] = []
+            sweep = False  # a large graph removed: sweep the default graph once instead
             for i, graph in enumerate(remove):
                 node = ox.NamedNode(graph)
                 if new.contains_named_graph(node):
                     if progress:
                         progress(f"removing {graph.rsplit('/graph/', 1)[-1]}", 0.9 * i / len(remove))
+                    if not sweep:
+                        removed.extend(ox.Triple(q.subject, q.predicate, q.object)
+                                       for q in new.quads_for_pattern(None, None, None, node))
+                        sweep = len(removed) > _SWEEP_ABOVE
                     new.remove_graph(node)
             if nquads_path is not None:
                 new.bulk_load(path=str(nquads_path), format=ox.RdfFormat.N_QUADS)
@@ -435,6 +453,7 @@ class PersistentKnowledgeGraph(KnowledgeGraph):
             records = list(records() if callable(records) else records)
             for graph in set(remove) | {r.graph for r in records}:
                 for quad in list(new.quads_for_pattern(ox.NamedNode(graph), None, None, _META)):
+                    removed.append(ox.Triple(quad.subject, quad.predicate, quad.object))
                     new.remove(quad)
             extra = list(quads)
             for record in records:
@@ -443,6 +462,19 @@ class PersistentKnowledgeGraph(KnowledgeGraph):
                 new.extend(extra)
             if progress and remove:
                 progress("writing the database", 0.9)
+            if self.format_version < STORE_FORMAT_VERSION:
+                rebuild_default_graph(new)
+            else:
+                # The graphs the loaders wrote (new ones, and those removed first to be
+                # replaced), then the quads given here (metadata records among them).
+                after = {g.value for g in new.named_graphs() if isinstance(g, ox.NamedNode)}
+                written = sorted(((after - before) | (set(remove) & after)) - {str(METADATA_GRAPH)})
+                if sweep:
+                    drop_orphans_from_default(new)
+                else:
+                    drop_from_default(new, removed)
+                copy_graphs_to_default(new, written)
+                new.extend(ox.Quad(q.subject, q.predicate, q.object, DEFAULT) for q in extra)
             new.flush()
         except BaseException as exc:
             # Close the half-built database before deleting it: the traceback's frames may still hold it.
@@ -454,6 +486,7 @@ class PersistentKnowledgeGraph(KnowledgeGraph):
             raise
         old = self.location
         _write_manifest(self.store_path, name)    # the commit point
+        self.format_version = STORE_FORMAT_VERSION
         self._dataset = None
         self.store = new
         self.location = folder
@@ -585,18 +618,19 @@ def open_persistent(path: Path, data_files: Iterable[Path] = (), *, writable: bo
         lock.release()
         raise
     try:
-        stale = kg.recorded_kb_digest() != kb_digest()
+        stale = kg.recorded_kb_digest() != kb_digest() or kg.format_version < STORE_FORMAT_VERSION
         pending = user_files_pending(kg, data_files) if data_files else []
         if not (stale or pending):
             if writable:
                 _cleanup(store_path, kg.location.name)
             return kg
         if not writable:
+            old_format = kg.format_version < STORE_FORMAT_VERSION
             kg.close()
             try:
                 lock.acquire(exclusive=True, wait=wait)
             except StoreBusyError:
-                if pending:
+                if pending or old_format:  # an older format has no merged default graph to query
                     raise
                 # Someone else reads the store: use the knowledge base it has, and upgrade next time.
                 print(f"warning: store {store_path} holds an older knowledge base; it will be upgraded by the next "
@@ -607,6 +641,8 @@ def open_persistent(path: Path, data_files: Iterable[Path] = (), *, writable: bo
         _cleanup(store_path, kg.location.name)
         if kg.recorded_kb_digest() != kb_digest():
             kg.reload_shipped()
+        if kg.format_version < STORE_FORMAT_VERSION:
+            kg.replace_graphs(())   # gives an older store its default graph, the merge
         if pending:
             kg.load_user_files(pending, validate=validate)
         if not writable:

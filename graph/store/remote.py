@@ -2,7 +2,8 @@
 
 `RemoteKnowledgeGraph` offers what every command needs from a backend (`select`, `ask`,
 `construct`, `graph_names`, `triple_count`) with the same meaning as the embedded store: the
-project's prefixes are predeclared and the default graph is the union of the named graphs. It also
+project's prefixes are predeclared and the default graph is the union of the named graphs (the
+merge, when the server holds it: see below). It also
 has `query_result(...)`, which `queries.execute.run_query` calls after its safety checks.
 
 How the union default graph is obtained, portably (`union=`):
@@ -18,8 +19,16 @@ How the union default graph is obtained, portably (`union=`):
 - "oxigraph": Oxigraph server's own `union-default-graph` query parameter (measured about 3x
   faster than "dataset" on Oxigraph for the heaviest named query).
 - "auto" (the default): read the endpoint's SPARQL 1.1 Service Description once; if it declares
-  `sd:feature sd:UnionDefaultGraph` use "native", else "oxigraph" when the server says it is
-  Oxigraph (its Server header), otherwise "dataset".
+  `sd:feature sd:UnionDefaultGraph` use "native"; for an Oxigraph server (its Server header)
+  "native" when its own default graph holds triples (`datateam push` writes the merge of the
+  named graphs there), else "oxigraph"; for Virtuoso "dataset", its system graphs left out of
+  the graph list (its own union holds them); otherwise "dataset".
+
+The embedded store's default graph is the RDF merge of the named graphs (a set: a triple stated by
+five sources is there once; graph/store/merge.py). "native" against a server holding that merge
+(Oxigraph after `datateam push`, `datateam serve`) gives the same answers, row for row. "oxigraph"
+and "dataset" read the union of the named graphs the way that server does: Oxigraph reads it as
+a bag, so a query without DISTINCT may repeat a row once per source.
 The environment variable DATATEAM_ENDPOINT_UNION overrides the default.
 
 Query parameters are bound as terms written into the query's patterns where that means the same
@@ -177,9 +186,26 @@ def parse_graph(body: bytes, media_type: str, base: str, where: str = "the answe
     return graph
 
 
-def one_line_prologue() -> str:
-    """The project's PREFIX declarations on one line, so the server's line numbers are off by one only."""
-    return " ".join(f"PREFIX {prefix}: <{iri}>" for prefix, iri in PREFIXES.items()) + "\n"
+def one_line_prologue(base_iri: str | None = None) -> str:
+    """The project's PREFIX declarations (and the BASE, if given) on one line, so the server's line
+    numbers are off by one only."""
+    base = f"BASE <{base_iri}> " if base_iri else ""
+    return base + " ".join(f"PREFIX {prefix}: <{iri}>" for prefix, iri in PREFIXES.items()) + "\n"
+
+
+# Graphs a Virtuoso server keeps for itself: its RDF views (virtrdf#), the LDP vocabulary, its
+# service description (<http://HOST/sparql>) and WebDAV folder (<http://HOST/DAV/>).
+VIRTUOSO_SYSTEM_GRAPHS = ("http://www.openlinksw.com/schemas/virtrdf#", "http://www.w3.org/ns/ldp#")
+_VIRTUOSO_OWN = re.compile(r"^https?://[^/]+/(sparql|DAV/?)$")
+
+
+def is_virtuoso_system_graph(iri: str) -> bool:
+    """True for a graph Virtuoso keeps for itself (left out of the union and the graph list).
+
+    >>> is_virtuoso_system_graph("http://localhost:8890/DAV/"), is_virtuoso_system_graph("https://w3id.org/datateam-kg/graph/ontology")
+    (True, False)
+    """
+    return iri.startswith(VIRTUOSO_SYSTEM_GRAPHS) or bool(_VIRTUOSO_OWN.match(iri))
 
 
 def has_dataset_clause(text: str) -> bool:
@@ -246,6 +272,7 @@ class RemoteKnowledgeGraph:
         self._lock = threading.Lock()
         self._union_mode: str | None = None if union == "auto" else union
         self._dataset_graphs: list[str] | None = None
+        self._virtuoso = False
         self._client = None
 
     def __repr__(self) -> str:
@@ -270,14 +297,17 @@ class RemoteKnowledgeGraph:
     def _request(self, method: str, during: str, **kwargs) -> HttpResponse:
         return request(self.client, method, self.endpoint_url, during=during, **kwargs)
 
-    def _post_query(self, text: str, dataset: list[str] | None, timeout: float, during: str,
-                    limit: float | None = None, union_parameter: bool = False) -> HttpResponse:
+    def _post_query(self, text: str, dataset: list[str] | tuple[list[str], list[str]] | None, timeout: float,
+                    during: str, limit: float | None = None, union_parameter: bool = False) -> HttpResponse:
+        """POST a query; `dataset` is the graph list (each as default and named graph) or a pair
+        (default graphs, named graphs)."""
         fields: list[tuple[str, str]] = [("query", text)]
         if union_parameter:
             fields.append(("union-default-graph", ""))
-        for graph in dataset or ():
+        default, named = dataset if isinstance(dataset, tuple) else (dataset or (), dataset or ())
+        for graph in default:
             fields.append(("default-graph-uri", graph))
-        for graph in dataset or ():
+        for graph in named:
             fields.append(("named-graph-uri", graph))
         body = urlencode(fields, quote_via=quote).encode("utf-8")
         headers = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8", "Accept": QUERY_ACCEPT}
@@ -350,7 +380,14 @@ class RemoteKnowledgeGraph:
         """
         resp = self._request("GET", "reading its service description", headers={"Accept": SD_ACCEPT},
                              timeout=self.timeout)
-        oxigraph = resp.headers.get("server", "").lower().startswith("oxigraph/")
+        server = resp.headers.get("server", "").lower()
+        oxigraph = server.startswith("oxigraph/")
+        if server.startswith("virtuoso/"):
+            # Virtuoso declares a union default graph, but its union holds its own system graphs
+            # (virtrdf#, ldp#, its service description): ask for the merge of the listed graphs.
+            with self._lock:
+                self._virtuoso = True
+            return "dataset"
         if 200 <= resp.status < 300 and resp.media_type in GRAPH_PARSERS:
             try:
                 graph = parse_graph(resp.body, resp.media_type, self.endpoint_url)
@@ -358,7 +395,18 @@ class RemoteKnowledgeGraph:
                 graph = Graph()  # a broken (or refused) description only means "not declared"
             if (None, SD.feature, SD.UnionDefaultGraph) in graph:
                 return "native"
+        if oxigraph and self._default_graph_holds_data():
+            return "native"
         return "oxigraph" if oxigraph else "dataset"
+
+    def _default_graph_holds_data(self) -> bool:
+        """True when the server's own default graph is not empty: `datateam push` writes the merge
+        of the named graphs there, which is the default graph the project means (a set of triples,
+        where the union of the named graphs is a bag)."""
+        during = "looking at its default graph"
+        resp = self._post_query("ASK { ?s ?p ?o }", None, self.timeout, during)
+        result = self._results(resp, during, graphs=False)
+        return result.kind == "ask" and bool(result.boolean)
 
     def _dataset_for(self, text: str) -> list[str] | None:
         if self.union_mode != "dataset" or has_dataset_clause(text):
@@ -367,18 +415,26 @@ class RemoteKnowledgeGraph:
             graphs = self._dataset_graphs
         if graphs is None:
             graphs = [str(g) for g in self.graph_names()]
+            if not graphs:
+                raise RemoteEndpointError(
+                    f"the SPARQL endpoint at {url_for_display(self.endpoint_url)} lists no named graphs, so its "
+                    "default graph cannot be made their union: load the knowledge base with `datateam push`, or, "
+                    "if the server's own default graph already holds it, set DATATEAM_ENDPOINT_UNION=native")
             with self._lock:
                 self._dataset_graphs = graphs
         return graphs
 
     # -- queries -----------------------------------------------------------------------------
     def query_result(self, text: str, bindings: Mapping[str, Node] | None = None,
-                     timeout: float | None = None):
+                     timeout: float | None = None, *, base_iri: str | None = None,
+                     default_graph: list[str] | None = None, named_graphs: list[str] | None = None):
         """Run a query on the endpoint and return a `queries.results.QueryResult`.
 
         text: SPARQL (the project's prefixes are predeclared). bindings: variable -> rdflib term,
         written into the patterns or added as a VALUES block. timeout: seconds (default: the backend's) for everything the query
         needs: the service description and graph list when not known yet, and the query itself.
+        base_iri: sent as a BASE declaration. default_graph / named_graphs: a protocol dataset,
+        sent as default-graph-uri / named-graph-uri instead of the union.
         Raises RemoteEndpointError, QueryTimeoutError or QueryParameterError.
         """
         if bindings:
@@ -386,11 +442,12 @@ class RemoteKnowledgeGraph:
 
             text = bind_in_text(text, bindings) or bind_as_values(text, bindings)
         timeout = self.timeout if timeout is None else float(timeout)
+        given = default_graph is not None or named_graphs is not None
         with deadline(timeout):
-            dataset = self._dataset_for(text)
-            union_parameter = self.union_mode == "oxigraph" and not has_dataset_clause(text)
+            dataset = (default_graph or [], named_graphs or []) if given else self._dataset_for(text)
+            union_parameter = self.union_mode == "oxigraph" and not given and not has_dataset_clause(text)
             during = "running the query"
-            resp = self._post_query(one_line_prologue() + text, dataset, timeout, during,
+            resp = self._post_query(one_line_prologue(base_iri) + text, dataset, timeout, during,
                                     union_parameter=union_parameter)
         return self._results(resp, during)
 
@@ -417,15 +474,31 @@ class RemoteKnowledgeGraph:
         return result.graph
 
     def graph_names(self) -> list[URIRef]:
-        """The IRIs of the endpoint's named graphs, sorted (asked without dataset parameters)."""
+        """The IRIs of the endpoint's named graphs, sorted (asked without dataset parameters).
+
+        `GRAPH ?g { }` is asked first (cheap); a server that answers it with a row binding no
+        graph (Virtuoso) or with none is asked `GRAPH ?g { ?s ?p ?o }`. A Virtuoso server's own
+        system graphs are left out (VIRTUOSO_SYSTEM_GRAPHS).
+        """
+        names = self._graph_list("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }")
+        if names is None:
+            names = self._graph_list("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }") or []
+        if self.union_mode == "dataset" and self._virtuoso:
+            names = [g for g in names if not is_virtuoso_system_graph(str(g))]
+        return sorted(names)
+
+    def _graph_list(self, text: str) -> list[URIRef] | None:
+        """The graphs a listing query gives, or None when its answer lists none (or unbound rows)."""
         during = "listing its named graphs"
-        resp = self._post_query(one_line_prologue() + "SELECT DISTINCT ?g WHERE { GRAPH ?g { } }", None,
-                                self.timeout, during)
+        resp = self._post_query(one_line_prologue() + text, None, self.timeout, during)
         result = self._results(resp, during, graphs=False)
         if result.kind != "select":
             raise RemoteEndpointError(f"the SPARQL endpoint at {url_for_display(self.endpoint_url)} answered "
                                       f"a yes/no result while {during}, not a list of graphs")
-        return sorted(URIRef(r["g"]) for r in result.rows if isinstance(r.get("g"), URIRef))
+        names = [URIRef(r["g"]) for r in result.rows if isinstance(r.get("g"), URIRef)]
+        if not names or len(names) < len(result.rows):
+            return None
+        return names
 
     def triple_count(self, graph: URIRef | None = None) -> int:
         """Count the triples in one named graph (0 if empty), or the distinct triples of the union."""

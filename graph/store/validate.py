@@ -123,7 +123,7 @@ def _kind(data: Graph, node) -> str:
 def _shipped_quads() -> list[ox.Quad]:
     kg = KnowledgeGraph()
     load_shipped(kg)
-    return list(kg.store.quads_for_pattern(None, None, None, None))
+    return list(kg.store.quads_for_pattern(None, None, None, ox.DefaultGraph()))  # the merge
 
 
 def locate(iri: str, path: Path) -> int | None:

@@ -57,32 +57,83 @@ def _decode(enc: tuple):
 
 
 def _evaluate_in_child(store: ox.Store, location: Path | None, text: str, original: str, substitutions: dict,
-                       union: bool, max_rows: int | None):
+                       options: dict, max_rows: int | None):
     if location is None:
-        return _evaluate_on(store, text, original, substitutions, union, max_rows)
+        return _evaluate_on(store, text, original, substitutions, options, max_rows)
     # A store this process also holds open for writing may be compacting right after a write; a
     # read-only view opened at that moment can miss a file. That passes within moments: try again
     # (the parent's time limit still applies).
     for attempt in range(8):
         try:
-            return _evaluate_on(ox.Store.read_only(str(location)), text, original, substitutions, union, max_rows)
+            return _evaluate_on(ox.Store.read_only(str(location)), text, original, substitutions, options, max_rows)
         except OSError as exc:
             if "No such file" not in str(exc) or attempt == 7:
                 raise
             time.sleep(0.05 * (attempt + 1))
 
 
-def _evaluate_on(store: ox.Store, text: str, original: str, substitutions: dict, union: bool,
+def query_options(*, base_iri: str | None = None, default_graph: list[str] | None = None,
+                  named_graphs: list[str] | None = None, from_graphs: list[str] | None = None,
+                  from_named_graphs: list[str] | None = None) -> dict:
+    """The evaluation options a worker receives (plain data, so they cross the pipe as they are).
+
+    base_iri: resolves the query's relative IRIs. default_graph / named_graphs: a dataset given
+    with the request (the SPARQL Protocol's default-graph-uri / named-graph-uri), which replaces
+    the query's FROM / FROM NAMED; None keeps the query's own dataset, or the store's.
+    from_graphs / from_named_graphs: what the query's own FROM / FROM NAMED name (several FROM
+    graphs are merged here: Oxigraph would read them as a bag).
+    """
+    return {"base_iri": base_iri, "default_graph": default_graph, "named_graphs": named_graphs,
+            "from_graphs": from_graphs, "from_named_graphs": from_named_graphs, "default_is_all": False}
+
+
+def _dataset_store(store: ox.Store, default_graph: list[str], named_graphs: list[str]) -> ox.Store:
+    """An in-memory store whose default graph is the RDF merge of `default_graph` and whose named
+    graphs are `named_graphs`: Oxigraph reads a default graph of several graphs as a bag."""
+    merged = ox.Store()
+    quads = []
+    for iri in default_graph:
+        quads.extend(ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph())
+                     for q in store.quads_for_pattern(None, None, None, ox.NamedNode(iri)))
+    for iri in named_graphs:
+        quads.extend(store.quads_for_pattern(None, None, None, ox.NamedNode(iri)))
+    merged.extend(quads)
+    return merged
+
+
+def _dataset_arguments(store: ox.Store, options: dict) -> tuple[ox.Store, dict]:
+    """The store to query and the dataset arguments of `Store.query` for these options."""
+    default, named = options.get("default_graph"), options.get("named_graphs")
+    if default is None and named is None:
+        from_graphs = options.get("from_graphs") or []
+        if len(from_graphs) > 1:  # FROM <a> FROM <b>: the merge of the two, not Oxigraph's bag
+            default, named = from_graphs, options.get("from_named_graphs") or []
+        else:
+            return store, {}
+    default, named = list(default or []), list(named or [])
+    if len(default) > 1 and options.get("default_is_all"):
+        # every graph of the store: its own default graph is that merge already
+        return store, {"default_graph": ox.DefaultGraph(), "named_graphs": [ox.NamedNode(g) for g in named]}
+    if len(default) > 1:
+        return _dataset_store(store, default, named), {
+            "default_graph": ox.DefaultGraph(), "named_graphs": [ox.NamedNode(g) for g in named]}
+    return store, {"default_graph": [ox.NamedNode(g) for g in default],
+                   "named_graphs": [ox.NamedNode(g) for g in named]}
+
+
+def _evaluate_on(store: ox.Store, text: str, original: str, substitutions: dict, options: dict,
                  max_rows: int | None):
+    base_iri = options.get("base_iri")
     try:
-        result = store.query(text, prefixes=PREFIXES, use_default_graph_as_union=union,
-                             substitutions=substitutions or None)
+        target, dataset = _dataset_arguments(store, options)
+        result = target.query(text, prefixes=PREFIXES, base_iri=base_iri, substitutions=substitutions or None,
+                              **dataset)
     except SyntaxError as exc:
         if text != original:
             # Report the position in the text the user wrote, not in the rewritten one (an empty
             # store parses it and has nothing to evaluate it on).
             try:
-                ox.Store().query(original, prefixes=PREFIXES)
+                ox.Store().query(original, prefixes=PREFIXES, base_iri=base_iri)
             except SyntaxError as first:
                 raise first from None
         raise exc
@@ -108,18 +159,20 @@ def _evaluate_on(store: ox.Store, text: str, original: str, substitutions: dict,
 
 
 def evaluate_local(store: ox.Store, location: Path | None, text: str, *, original: str | None = None,
-                   substitutions: dict | None = None, union: bool = True, timeout: float | None = DEFAULT_TIMEOUT,
-                   max_rows: int | None = None) -> QueryResult:
+                   substitutions: dict | None = None, options: dict | None = None,
+                   timeout: float | None = DEFAULT_TIMEOUT, max_rows: int | None = None) -> QueryResult:
     """Evaluate an already checked query on a local Oxigraph store in a worker process.
 
     store: the store (in memory, inherited by the forked worker). location: the store's directory
-    when it is on disk (the worker reopens it read-only). union: default graph = union of all graphs
-    (False when the query names its dataset with FROM). Returns a QueryResult.
+    when it is on disk (the worker reopens it read-only). options: `query_options(...)` (base IRI,
+    a protocol dataset); the default graph is otherwise the store's own, the merge of its named
+    graphs (graph/store/merge.py). Returns a QueryResult.
     """
     original = text if original is None else original
+    options = options or query_options()
     try:
         payload = run_in_worker(
-            lambda: _evaluate_in_child(store, location, text, original, substitutions or {}, union, max_rows),
+            lambda: _evaluate_in_child(store, location, text, original, substitutions or {}, options, max_rows),
             timeout, what="the query")
     except WorkerFailed as exc:
         raise _engine_error(original, exc) from None

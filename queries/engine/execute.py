@@ -43,11 +43,15 @@ from ..sparql.results import QueryResult
 from ..sparql.safety import QueryInfo, inspect_query
 from ..sparql.syntax import syntax_error
 from . import sandbox
-from .evaluate import _WALL_MESSAGE, _WALL_STOPPED, DEFAULT_TIMEOUT, _engine_error, _result_from_payload, evaluate_local
+from .evaluate import (_WALL_MESSAGE, _WALL_STOPPED, DEFAULT_TIMEOUT, _engine_error, _result_from_payload,
+                       evaluate_local, query_options)
 from .worker import WorkerFailed
 REASONING_MODES = ("none", "rdfs", "owlrl")
+# Relative IRIs in a query (`<s>`) are resolved against this base unless the caller gives another
+# (the endpoint gives its own URL) or the query declares one with BASE.
+DEFAULT_BASE_IRI = "https://w3id.org/datateam-kg/"
 
-__all__ = ["DEFAULT_TIMEOUT", "REASONING_MODES", "run_query", "is_local", "normalise_bindings"]
+__all__ = ["DEFAULT_TIMEOUT", "DEFAULT_BASE_IRI", "REASONING_MODES", "run_query", "is_local", "normalise_bindings"]
 
 
 def is_local(kg) -> bool:
@@ -70,7 +74,9 @@ def normalise_bindings(bindings: Mapping[str, Any] | None) -> dict[str, Node]:
 
 
 def run_query(kg, text: str, *, bindings: Mapping[str, Any] | None = None, timeout: float | None = DEFAULT_TIMEOUT,
-              reasoning: str = "none", allow_update: bool = False, max_rows: int | None = None) -> QueryResult:
+              reasoning: str = "none", allow_update: bool = False, max_rows: int | None = None,
+              base_iri: str | None = DEFAULT_BASE_IRI, default_graph: list[str] | None = None,
+              named_graphs: list[str] | None = None) -> QueryResult:
     """Run a SPARQL query (or, with allow_update, an update) and return a QueryResult.
 
     kg: a KnowledgeGraph (local, in memory or on disk) or any backend with `query_result`.
@@ -80,6 +86,10 @@ def run_query(kg, text: str, *, bindings: Mapping[str, Any] | None = None, timeo
     reasoning: "none", "rdfs" or "owlrl" (local stores only).
     allow_update: accept SPARQL Update (the caller checks that the store is the user's own).
     max_rows: cut SELECT results (and CONSTRUCT triples) after this many; `truncated` says so.
+    base_iri: the base relative IRIs are resolved against (None: relative IRIs are errors).
+    default_graph / named_graphs: a dataset given beside the query (the SPARQL Protocol's
+    default-graph-uri / named-graph-uri): graph IRIs of the store, replacing the query's FROM /
+    FROM NAMED. Without them the default graph is the RDF merge of the store's named graphs.
 
     Raises UnsafeQueryError, QuerySyntaxError, QueryTimeoutError, QueryParameterError or
     QueryError; nothing is evaluated when the checks fail.
@@ -103,19 +113,24 @@ def run_query(kg, text: str, *, bindings: Mapping[str, Any] | None = None, timeo
             graphs.append(str(INFERRED_GRAPH))
         return graphs
 
-    info = inspect_query(text, store_graphs, allow_update=allow_update)
+    info = inspect_query(text, store_graphs, allow_update=allow_update, base_iri=base_iri)
     if info.is_update:
         if values:
             raise QueryParameterError("parameters cannot be bound in an update")
         if reasoning != "none":
             raise QueryError("--reasoning applies to queries, not to updates")
-        return run_update(kg, text)
+        if default_graph is not None or named_graphs is not None:
+            raise QueryError("a dataset (default-graph-uri / named-graph-uri) applies to queries, not to updates")
+        return run_update(kg, text, base_iri=base_iri)
+    if default_graph is not None or named_graphs is not None:
+        _check_protocol_dataset(store_graphs(), default_graph, named_graphs)
 
     if not is_local(kg):
         if reasoning != "none":
             raise QueryError("--reasoning needs the embedded store or a --store directory; a remote endpoint "
                              "does its own reasoning, if any")
-        result = kg.query_result(text, bindings=values or None, timeout=timeout)
+        result = kg.query_result(text, bindings=values or None, timeout=timeout, base_iri=base_iri,
+                                 default_graph=default_graph, named_graphs=named_graphs)
         return _cap(result, max_rows)
 
     target = kg
@@ -125,21 +140,36 @@ def run_query(kg, text: str, *, bindings: Mapping[str, Any] | None = None, timeo
         target = reasoned_graph(kg, reasoning, timeout=timeout)
     query_text, substitutions = _prepare(text, info, values)
     if query_text != text:
-        inspect_query(query_text, store_graphs)
+        inspect_query(query_text, store_graphs, base_iri=base_iri)
+    options = query_options(base_iri=base_iri, default_graph=default_graph, named_graphs=named_graphs,
+                            from_graphs=info.from_graphs, from_named_graphs=info.from_named_graphs)
+    if target is kg:  # the graphs listed are all the store's: its default graph is their merge already
+        options["default_is_all"] = (set(default_graph or ()) or set(info.from_graphs)) == set(
+            str(g) for g in kg.graph_names())
     from .pool import warm_workers
     from .snapshot import worker_location
 
     pool = warm_workers(kg) if target is kg else None
     if pool is not None:
         try:
-            payload = pool.evaluate(query_text, text, substitutions, not info.has_dataset_clause, max_rows, timeout)
+            payload = pool.evaluate(query_text, text, substitutions, options, max_rows, timeout)
         except WorkerFailed as exc:
             raise _engine_error(text, exc) from None
         if payload is not None:
             return _result_from_payload(payload)
     return evaluate_local(target.store, worker_location(target), query_text, original=text,
-                          substitutions=substitutions, union=not info.has_dataset_clause,
-                          timeout=timeout, max_rows=max_rows)
+                          substitutions=substitutions, options=options, timeout=timeout, max_rows=max_rows)
+
+
+def _check_protocol_dataset(graphs: list[str], default_graph: list[str] | None,
+                            named_graphs: list[str] | None) -> None:
+    """A protocol dataset may name only graphs the store holds (nothing is fetched from elsewhere)."""
+    known = set(graphs)
+    for kind, given in (("default-graph-uri", default_graph), ("named-graph-uri", named_graphs)):
+        unknown = [g for g in given or () if g not in known]
+        if unknown:
+            raise UnsafeQueryError(f"{kind} <{unknown[0]}> names no graph of this store, and a query may not fetch "
+                                   "data from elsewhere (GET /sparql lists the store's graphs)")
 
 
 def _prepare(text: str, info: QueryInfo, values: dict[str, Node]) -> tuple[str, dict]:
@@ -181,19 +211,24 @@ def _cap(result: QueryResult, max_rows: int | None) -> QueryResult:
 
 # -- updates ---------------------------------------------------------------------------------------
 
-def run_update(kg, text: str) -> QueryResult:
-    """Apply a (checked) SPARQL Update to a local store in one transaction; report triple counts.
+def run_update(kg, text: str, *, base_iri: str | None = DEFAULT_BASE_IRI) -> QueryResult:
+    """Apply a (checked) SPARQL Update to a local store in one transaction; report quad counts.
 
     The update runs on a thread that cannot open a network connection (queries/engine/sandbox.py), so
-    even a LOAD or SERVICE that got past the checks fails there.
-    Returns a QueryResult of kind "update" with one row: triples_before, triples_after.
+    even a LOAD or SERVICE that got past the checks fails there. The default graph is the merge of
+    the named graphs: it is made again afterwards, so an update changes named graphs (GRAPH,
+    WITH); triples it writes to the default graph alone are dropped, and the result says how many.
+    Returns a QueryResult of kind "update" with one row: triples_before, triples_after (quads in
+    the named graphs) and, when there were any, dropped_from_default.
     """
+    from ...graph.store.merge import named_quad_count, outside_named_graphs, rebuild_default_graph
+
     store = getattr(kg, "store", None)
     if not isinstance(store, ox.Store):
         raise QueryError("updates can only be applied to a local store (--store DIR)")
-    before = len(store)
+    before = named_quad_count(store)
     try:
-        sandbox.call_walled(lambda: store.update(text, prefixes=PREFIXES))
+        sandbox.call_walled(lambda: store.update(text, prefixes=PREFIXES, base_iri=base_iri))
     except SyntaxError as exc:
         raise syntax_error(text, str(exc)) from None
     except (OSError, RuntimeError, ValueError) as exc:
@@ -201,9 +236,11 @@ def run_update(kg, text: str) -> QueryResult:
         if _WALL_STOPPED in first:
             raise UnsafeQueryError(_WALL_MESSAGE + "; nothing was changed") from None
         raise QueryError(f"the update failed and nothing was changed: {first}") from None
+    dropped = outside_named_graphs(store)
+    rebuild_default_graph(store)
     if hasattr(store, "flush"):
         store.flush()
-    after = len(store)
+    after = named_quad_count(store)
     from .pool import retire_warm_workers
     from .reasoning import forget
     from .snapshot import forget_snapshot
@@ -211,5 +248,7 @@ def run_update(kg, text: str) -> QueryResult:
     forget(kg)
     forget_snapshot(kg)
     retire_warm_workers(kg)
-    return QueryResult("update", variables=["triples_before", "triples_after"],
-                       rows=[{"triples_before": Literal(before), "triples_after": Literal(after)}])
+    row = {"triples_before": Literal(before), "triples_after": Literal(after)}
+    if dropped:
+        row["dropped_from_default"] = Literal(dropped)
+    return QueryResult("update", variables=list(row), rows=[row])

@@ -98,13 +98,13 @@ def _serve(store: ox.Store, location: Path | None, requests: int, answers: int) 
         data = _read_message(requests)
         if data is None:
             return
-        text, original, substitutions, union, max_rows, timeout = pickle.loads(data)
+        text, original, substitutions, options, max_rows, timeout = pickle.loads(data)
         if timeout:
             cpu_limit(timeout)
         else:
             _soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
             resource.setrlimit(resource.RLIMIT_CPU, (hard, hard))
-        payload = evaluate_payload(lambda: _evaluate_on(store, text, original, substitutions, union, max_rows))
+        payload = evaluate_payload(lambda: _evaluate_on(store, text, original, substitutions, options, max_rows))
         out = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
         _write_all(answers, _HEADER.pack(len(out)) + out)
 
@@ -186,13 +186,13 @@ class WarmWorkers:
             self._alive -= 1
 
     # -- queries ---------------------------------------------------------------------------------
-    def evaluate(self, text: str, original: str, substitutions: dict, union: bool, max_rows: int | None,
+    def evaluate(self, text: str, original: str, substitutions: dict, options: dict, max_rows: int | None,
                  timeout: float | None):
         """Evaluate on a warm worker; return the worker's payload, or None when none is free."""
         worker = self._take()
         if worker is None:
             return None
-        request = pickle.dumps((text, original, substitutions, union, max_rows, timeout),
+        request = pickle.dumps((text, original, substitutions, options, max_rows, timeout),
                                protocol=pickle.HIGHEST_PROTOCOL)
         try:
             _write_all(worker.requests, _HEADER.pack(len(request)) + request)

@@ -43,6 +43,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDFS
 
 from ...graph.store.memory import KnowledgeGraph
+from ...graph.store.merge import with_default_copies
 from ...ontology.namespaces import BASE
 from ..sparql.errors import QueryError, QueryTimeoutError
 from .worker import WorkerFailed, run_in_worker
@@ -128,13 +129,17 @@ def _reasoner_version() -> str:
 _REASONER: str | None = None
 
 
+# Bumped when what the file holds changes (2: the default graph holds the merge of the named graphs).
+CLOSURE_FILE_FORMAT = 2
+
+
 def _cache_file(kg, mode: str) -> Path | None:
     """The file holding kg's `mode` closure, or None when kg's content has no stable key."""
     key = getattr(kg, "content_key", None)
     if not key:
         return None
     folder = getattr(kg, "reasoning_cache_dir", None) or cache_folder()
-    name = hashlib.sha256(f"{mode}\0{key}\0{_reasoner_version()}".encode()).hexdigest()[:32]
+    name = hashlib.sha256(f"{mode}\0{key}\0{_reasoner_version()}\0{CLOSURE_FILE_FORMAT}".encode()).hexdigest()[:32]
     return Path(folder) / f"closure-{mode}-{name}.nq"
 
 
@@ -175,9 +180,9 @@ def _fingerprint(store: ox.Store) -> tuple:
 
 
 def count_quads(store: ox.Store, cap: int) -> int:
-    """Count the quads of a store, stopping at `cap` + 1 (so a huge store costs little)."""
-    rows = store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ SELECT * WHERE {{ {{ ?s ?p ?o }} UNION "
-                       f"{{ GRAPH ?g {{ ?s ?p ?o }} }} }} LIMIT {cap + 1} }}")
+    """Count the triples of a store's default graph (the merge of its named graphs: what the
+    closure reads), stopping at `cap` + 1 (so a huge store costs little)."""
+    rows = store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ SELECT * WHERE {{ ?s ?p ?o }} LIMIT {cap + 1} }}")
     return int(next(iter(rows))[0].value)
 
 
@@ -239,8 +244,8 @@ def _compute(kg, store: ox.Store, mode: str, fingerprint: tuple, timeout: float 
             raise QueryError(f"computing the {mode} closure failed: {exc.message.splitlines()[0] if exc.message else exc.kind}") from None
         if inferred:
             graph = ox.NamedNode(str(INFERRED_GRAPH))
-            added = [ox.Quad(t.subject, t.predicate, t.object, graph)
-                     for t in ox.parse(inferred, format=ox.RdfFormat.N_TRIPLES)]
+            added = with_default_copies(ox.Quad(t.subject, t.predicate, t.object, graph)
+                                        for t in ox.parse(inferred, format=ox.RdfFormat.N_TRIPLES))
             copy.extend(added)
             quads += added
         if path is not None:
@@ -259,7 +264,7 @@ def _closure_ntriples(store: ox.Store, mode: str) -> bytes:
     import owlrl
 
     graph = Graph()
-    for quad in store.quads_for_pattern(None, None, None, None):
+    for quad in store.quads_for_pattern(None, None, None, ox.DefaultGraph()):
         graph.add((from_ox(quad.subject), from_ox(quad.predicate), from_ox(quad.object)))
     stored = set(graph)
     graph.parse(data=SKOS_AXIOMS, format="turtle")

@@ -348,6 +348,17 @@ def describe_named_queries() -> list[dict]:
     return rows
 
 
+def run_named_query(kg, query: NamedQuery, bindings=None, **options):
+    """Run a named query (or a query file with a header) with `queries.engine.execute.run_query`,
+    its GROUP_CONCAT lists sorted (queries/named/lists.py). `options` go to run_query."""
+    from ..engine.execute import run_query
+    from .lists import concatenations, runnable_text, sort_lists
+
+    lists = concatenations(query.text)
+    text = runnable_text(query.text) if lists else query.text
+    return sort_lists(run_query(kg, text, bindings=bindings, **options), lists)
+
+
 def render_named_queries(fmt: str = "table") -> str:
     """describe_named_queries() as text: a table of name, title and parameters, or "json", "csv", "tsv" rows."""
     from ...graph.text import format_rows

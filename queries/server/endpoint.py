@@ -243,7 +243,11 @@ class SparqlEndpoint:
         params = list(request.params)
         query_text: str | None = None
         if request.method == "POST":
-            ctype = (request.header("content-type") or "").split(";")[0].strip().lower()
+            header = request.header("content-type") or ""
+            ctype = header.split(";")[0].strip().lower()
+            charset = re.search(r";\s*charset\s*=\s*\"?([^\";\s]+)", header, re.I)
+            if charset and charset.group(1).lower() not in ("utf-8", "utf8"):
+                return text_response(415, f"the body must be UTF-8, not {_printable(charset.group(1))}")
             if ctype == "application/x-www-form-urlencoded":
                 try:
                     form = parse_qsl(request.body.decode("utf-8"), keep_blank_values=True,
@@ -277,20 +281,23 @@ class SparqlEndpoint:
                     return text_response(400, "the request has no query= parameter")
                 return self._description(request)
             query_text = queries[0]
-        problem = self._check_dataset(params)
+        default_graph, named_graphs, problem = self._dataset(params)
         if problem:
             return text_response(400, problem)
         fmt_name = _last(params, "format")
         accept = request.header("accept")
         if not fmt_name and not neg.acceptable_anything(accept):
             return self._not_acceptable(accept)
-        return self._evaluate(lambda: self._run(query_text), accept, fmt_name)
+        base = self._base_url(request) + "sparql"
+        return self._evaluate(lambda: self._run(query_text, base_iri=base, default_graph=default_graph,
+                                                named_graphs=named_graphs), accept, fmt_name)
 
-    def _run(self, text: str, bindings=None):
+    def _run(self, text: str, bindings=None, *, base_iri: str, default_graph=None, named_graphs=None):
         from ..engine.execute import run_query
 
         return run_query(self.kg, text, bindings=bindings, timeout=self.config.timeout,
-                         max_rows=self.config.max_rows)
+                         max_rows=self.config.max_rows, base_iri=base_iri, default_graph=default_graph,
+                         named_graphs=named_graphs)
 
     def _evaluate(self, run, accept: str | None, fmt_name: str | None) -> Response:
         """Run a query (in this thread's worker) and write its result in the negotiated format."""
@@ -335,18 +342,27 @@ class SparqlEndpoint:
         return text_response(406, f"cannot answer with any type in Accept: {accept!r}; {what} available as "
                                   f"{', '.join(dict.fromkeys(types))}")
 
-    def _check_dataset(self, params: list[tuple[str, str]]) -> str | None:
-        """Dataset parameters are accepted only when they describe the endpoint's own dataset."""
-        default = {v for k, v in params if k == "default-graph-uri"}
-        named = {v for k, v in params if k == "named-graph-uri"}
+    def _dataset(self, params: list[tuple[str, str]]) -> tuple[list[str] | None, list[str] | None, str | None]:
+        """The protocol dataset of a request: (default graphs, named graphs, problem).
+
+        Both lists are None when the request gives no default-graph-uri / named-graph-uri (the
+        query's FROM, or the store's default graph, the merge of its named graphs, applies). Given,
+        they replace the query's FROM / FROM NAMED, as the SPARQL 1.1 Protocol says; a list left
+        out is empty. They may name only graphs the endpoint holds: problem is the message for the
+        400 answer otherwise.
+        """
+        default = list(dict.fromkeys(v for k, v in params if k == "default-graph-uri"))
+        named = list(dict.fromkeys(v for k, v in params if k == "named-graph-uri"))
         if not default and not named:
-            return None
+            return None, None, None
         graphs = set(self.graph_names())
-        if (not default or default == graphs) and (not named or named == graphs):
-            return None
-        return ("this endpoint's dataset is fixed (default graph = the union of its named graphs); "
-                "default-graph-uri / named-graph-uri may only list all of them - select graphs with "
-                "GRAPH <iri> { ... } or FROM in the query instead")
+        for kind, given in (("default-graph-uri", default), ("named-graph-uri", named)):
+            unknown = [g for g in given if g not in graphs]
+            if unknown:
+                return None, None, (f"{kind} {_printable(unknown[0])!r} names no graph of this endpoint, which does "
+                                    "not fetch data from elsewhere; its graphs are listed by GET /sparql "
+                                    "(the service description) and /api/info")
+        return default, named, None
 
     def graph_names(self) -> list[str]:
         """The named graphs of the knowledge graph (asked once)."""
@@ -434,8 +450,13 @@ class SparqlEndpoint:
         if not fmt_name and not neg.acceptable_anything(accept):
             return self._not_acceptable(accept)
 
+        base = self._base_url(request) + "sparql"
+
         def run():
-            return self._run(query.text, bind_parameters(self.kg, query, given))
+            from ..named.library import run_named_query
+
+            return run_named_query(self.kg, query, bind_parameters(self.kg, query, given),
+                                   timeout=self.config.timeout, max_rows=self.config.max_rows, base_iri=base)
 
         return self._evaluate(run, accept, fmt_name)
 

@@ -42,6 +42,7 @@ GRAPH_OFFERS: tuple[Offer, ...] = (
     Offer("text/turtle", "ttl"),
     Offer("application/n-triples", "nt"),
     Offer("application/ld+json", "jsonld"),
+    Offer("application/rdf+xml", "rdfxml"),
     Offer("application/x-turtle", "ttl"),
     Offer("application/json", "jsonld"),
     Offer("text/plain", "nt"),
@@ -59,10 +60,11 @@ DESCRIPTION_OFFERS: tuple[Offer, ...] = (
 FORMAT_NAMES = {
     "json": "json", "srj": "json", "xml": "xml", "srx": "xml", "csv": "csv", "tsv": "tsv",
     "ttl": "ttl", "turtle": "ttl", "nt": "nt", "ntriples": "nt", "n-triples": "nt",
-    "jsonld": "jsonld", "json-ld": "jsonld",
+    "jsonld": "jsonld", "json-ld": "jsonld", "rdfxml": "rdfxml", "rdf": "rdfxml",
 }
 
-TEXT_TYPES = ("text/", "application/sparql-results+xml", "application/xml", "application/n-triples")
+TEXT_TYPES = ("text/", "application/sparql-results+xml", "application/xml", "application/n-triples",
+              "application/rdf+xml")
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """The SPARQL 1.1 Service Description of `datateam serve` (returned by GET /sparql without a query).
 
 It says what the endpoint is and does, in RDF: the endpoint IRI, SPARQL 1.1 Query (no Update), the
-result formats, `sd:UnionDefaultGraph` (the default graph is the union of the named graphs, which
+result formats, `sd:UnionDefaultGraph` (the default graph is the RDF merge of the named graphs, which
 `RemoteKnowledgeGraph` reads to skip dataset parameters), and the default dataset with each named
 graph and its triple count (VoID).
 
@@ -23,7 +23,7 @@ ENTAILMENT = Namespace("http://www.w3.org/ns/entailment/")
 VOID = Namespace("http://rdfs.org/ns/void#")
 
 RESULT_FORMATS = ("SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV",
-                  "Turtle", "N-Triples", "JSON-LD")
+                  "Turtle", "N-Triples", "JSON-LD", "RDF_XML")
 
 
 def service_description(kg, endpoint_url: str, graph_counts: dict[str, int] | None = None,
@@ -31,7 +31,7 @@ def service_description(kg, endpoint_url: str, graph_counts: dict[str, int] | No
     """Build the service description of an endpoint serving `kg` at `endpoint_url`.
 
     graph_counts: named graph IRI -> triple count (default: asked from `kg`); total: distinct
-    triples of the union default graph (default: asked from `kg`). Returns an rdflib Graph.
+    triples of the default graph, the merge (default: asked from `kg`). Returns an rdflib Graph.
     """
     if graph_counts is None:
         graph_counts = {str(g): kg.triple_count(g) for g in kg.graph_names()}
@@ -48,7 +48,8 @@ def service_description(kg, endpoint_url: str, graph_counts: dict[str, int] | No
     g.add((service, DCTERMS.title, Literal("datateam-kg SPARQL endpoint", lang="en")))
     g.add((service, DCTERMS.description, Literal(
         f"Read-only SPARQL 1.1 Query endpoint of datateam-kg {__version__}: who does what in a data team. "
-        "The default graph is the union of the named graphs (one per source document).", lang="en")))
+        "The default graph is the RDF merge of the named graphs (one per source document): each "
+        "distinct triple once. Relative IRIs resolve against this endpoint's URL.", lang="en")))
     g.add((service, SD.supportedLanguage, SD.SPARQL11Query))
     for name in RESULT_FORMATS:
         g.add((service, SD.resultFormat, FORMATS[name]))

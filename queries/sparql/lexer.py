@@ -327,8 +327,11 @@ class _Resolutions:
             self.known[(inner, base)] = resolved.get(value)
 
 
-def tokenize(text: str) -> list[Token]:
+def tokenize(text: str, base: str | None = None) -> list[Token]:
     """Split SPARQL text into tokens (comments and white space dropped), as Oxigraph reads it.
+
+    base: the base IRI the query is parsed with (Oxigraph's `base_iri`); relative IRIs are read
+    as IRIs against it, and as text Oxigraph refuses when there is none.
 
     Raises QuerySyntaxError for a string that is never closed; every other oddity is left to the
     SPARQL parser, which reports it with its own position.
@@ -336,7 +339,6 @@ def tokenize(text: str) -> list[Token]:
     tokens: list[Token] = []
     i, n = 0, len(text)
     line, line_start = 1, 0
-    base: str | None = None
     resolutions = _Resolutions(text)
     candidates = _Candidates(text)
 

@@ -25,7 +25,7 @@ from rdflib.term import Node
 from ...ontology.namespaces import PREFIXES, bind_prefixes
 
 SELECT_FORMATS = ("table", "csv", "tsv", "json", "xml")
-GRAPH_FORMATS = ("ttl", "nt", "jsonld")
+GRAPH_FORMATS = ("ttl", "nt", "jsonld", "rdfxml")
 ALL_FORMATS = SELECT_FORMATS + GRAPH_FORMATS
 
 MEDIA_TYPES: dict[str, str] = {
@@ -37,12 +37,14 @@ MEDIA_TYPES: dict[str, str] = {
     "ttl": "text/turtle; charset=utf-8",
     "nt": "application/n-triples",
     "jsonld": "application/ld+json",
+    "rdfxml": "application/rdf+xml",
 }
 
 # file extension -> format, for --output FILE without --format
 FORMAT_OF_EXTENSION: dict[str, str] = {
     ".csv": "csv", ".tsv": "tsv", ".json": "json", ".srj": "json", ".xml": "xml", ".srx": "xml",
     ".txt": "table", ".ttl": "ttl", ".nt": "nt", ".jsonld": "jsonld",
+    ".rdf": "rdfxml",
 }
 
 _XSD_STRING = str(XSD.string)
@@ -85,7 +87,7 @@ class QueryResult:
 
     def serialize(self, fmt: str) -> bytes:
         """Serialize to `fmt`: table/csv/tsv/json/xml (W3C SPARQL 1.1 results) for select and ask,
-        ttl/nt/jsonld for graph results."""
+        ttl/nt/jsonld/rdfxml for graph results."""
         if fmt not in self.formats():
             what = "CONSTRUCT/DESCRIBE" if self.kind == "graph" else "SELECT/ASK"
             from .errors import QueryError
@@ -305,6 +307,12 @@ def _serialize_graph(graph: Graph, fmt: str) -> bytes:
     if fmt == "ttl":
         return out.serialize(format="turtle").encode("utf-8")
     used = _used_prefixes(out)
+    if fmt == "rdfxml":
+        import pyoxigraph as ox
+        from oxrdflib._converter import to_ox
+
+        triples = [ox.Triple(*(to_ox(t) for t in triple)) for triple in sorted(out)]
+        return ox.serialize(triples, format=ox.RdfFormat.RDF_XML, prefixes=used)
     return out.serialize(format="json-ld", context=used, indent=2).encode("utf-8")
 
 

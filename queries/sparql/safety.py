@@ -102,7 +102,8 @@ def _size(limit: int) -> str:
 
 
 def inspect_query(text: str, graphs: Iterable[str] | None = None, *, allow_update: bool = False,
-                  predeclared: dict[str, str] | None = None, max_bytes: int | None = None) -> QueryInfo:
+                  predeclared: dict[str, str] | None = None, max_bytes: int | None = None,
+                  base_iri: str | None = None) -> QueryInfo:
     """Check a query before evaluation and describe it.
 
     text: the SPARQL query or update. graphs: the IRIs of the store's named graphs, or a callable
@@ -110,19 +111,20 @@ def inspect_query(text: str, graphs: Iterable[str] | None = None, *, allow_updat
     means FROM is refused). allow_update: accept SPARQL Update (never LOAD).
     predeclared: the prefixes the engine declares (default: the project's PREFIXES).
     max_bytes: the longest text accepted (default MAX_QUERY_BYTES).
+    base_iri: the base IRI the engine resolves relative IRIs against (None: it refuses them).
 
     Returns a QueryInfo. Raises UnsafeQueryError, QuerySyntaxError or QueryError (too long).
     """
     check_length(text, max_bytes)
     predeclared = dict(PREFIXES if predeclared is None else predeclared)
-    tokens = tokenize(text)
+    tokens = tokenize(text, base_iri)
     if not tokens:
         raise QuerySyntaxError("the query is empty")
     graph_set = _GraphSet(graphs)
     _refuse_network_and_glued(tokens)
     if "\\u" in text or "\\U" in text:
         try:
-            decoded = tokenize(decode_codepoint_escapes(text))
+            decoded = tokenize(decode_codepoint_escapes(text), base_iri)
         except QuerySyntaxError:
             decoded = []
         _refuse_network_and_glued(decoded, escaped=True)

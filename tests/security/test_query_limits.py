@@ -18,6 +18,7 @@ import pytest
 from datateam.queries.engine import worker
 from datateam.queries.sparql.errors import QueryError
 from datateam.queries.engine.execute import run_query
+from datateam.queries.engine.evaluate import query_options
 from datateam.queries.engine.pool import WarmWorkers
 
 HUNGRY = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } ORDER BY ?a ?d LIMIT 1"
@@ -59,9 +60,9 @@ def test_a_warm_worker_out_of_memory_prints_nothing_and_is_replaced(kg, capfd):
     pool = WarmWorkers(kg, size=1, memory_limit=64 * 1024 * 1024)
     try:
         with pytest.raises(worker.WorkerOutOfMemory, match=r"limit 64 MB"):
-            pool.evaluate(HUNGRY, HUNGRY, {}, True, None, 120)
+            pool.evaluate(HUNGRY, HUNGRY, {}, query_options(), None, 120)
         assert pool.pids == []  # the dead worker was retired
-        assert pool.evaluate("ASK { ?s ?p ?o }", "ASK { ?s ?p ?o }", {}, True, None, 60) == ("ask", True)
+        assert pool.evaluate("ASK { ?s ?p ?o }", "ASK { ?s ?p ?o }", {}, query_options(), None, 60) == ("ask", True)
     finally:
         pool.close()
     out, err = capfd.readouterr()
@@ -77,6 +78,6 @@ def test_a_result_over_the_size_limit_is_refused(kg, monkeypatch):
     pool = WarmWorkers(kg, size=1)
     try:
         with pytest.raises(QueryError, match="more than 100,000 bytes of results"):
-            pool.evaluate("SELECT * WHERE { ?s ?p ?o }", "", {}, True, None, 60)
+            pool.evaluate("SELECT * WHERE { ?s ?p ?o }", "", {}, query_options(), None, 60)
     finally:
         pool.close()

@@ -22,6 +22,7 @@ from datateam.graph.store.memory import KnowledgeGraph
 from datateam.queries.engine import execute, sandbox, worker
 from datateam.queries.sparql.errors import UnsafeQueryError
 from datateam.queries.engine.execute import evaluate_local, run_query, run_update
+from datateam.queries.engine.evaluate import query_options
 from datateam.queries.engine.pool import disable_warm_workers, enable_warm_workers, warm_workers
 from datateam.queries.engine.reasoning import reasoned_graph
 
@@ -57,7 +58,7 @@ def test_warm_workers_cannot_reach_the_trap(trap, bait_store):
         assert run_query(kg, "ASK { ?s ?p ?o }").boolean is True  # a warm worker now exists
         assert len(pool.pids) == 1
         with pytest.raises(worker.WorkerFailed, match="Operation not permitted"):
-            pool.evaluate(service(trap.url), service(trap.url), {}, True, None, 20)
+            pool.evaluate(service(trap.url), service(trap.url), {}, query_options(), None, 20)
         assert len(pool.pids) == 1  # the same warm worker answered
     finally:
         disable_warm_workers(kg)
@@ -69,7 +70,7 @@ def test_control_warm_workers_without_the_wall_reach_the_trap(trap, bait_store, 
     pool = enable_warm_workers(kg, size=1)
     try:
         try:
-            pool.evaluate(service(trap.url), service(trap.url), {}, True, None, 20)
+            pool.evaluate(service(trap.url), service(trap.url), {}, query_options(), None, 20)
         except worker.WorkerFailed:
             pass
     finally:
