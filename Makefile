@@ -1,6 +1,6 @@
 # datateam-kg: set up, run, test.
 #   make run    set up a virtual environment, install, and run the main job (overview + explorer page)
-#   make test   set up (including Chromium for the browser tests) and run every test
+#   make test   set up (including Chromium for the browser tests and Virtuoso for the remote-store tests) and run every test
 #   make test-fast  the tests not marked slow, browser or full_data (for development; no Chromium needed)
 #   make bench  run the benchmarks and rewrite BENCHMARKS.md
 #   make kb     recompile ontology/kb/*.trig after editing ontology/sources/*.yaml
@@ -18,7 +18,7 @@ OUT    := out
 # What the README's examples leave in the working folder (stores are removed only when they are ours).
 EXAMPLE_FILES := explorer.html de.html de-vs-mle.html mine.html roles.csv kb.trig result.json overlap.png team.html everything.html
 
-.PHONY: setup browser run test test-fast bench kb editor docs screenshots clean
+.PHONY: setup browser virtuoso run test test-fast bench kb editor docs screenshots clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "datateam-kg needs Python 3.11 or newer (found %s)" % sys.version.split()[0])'
@@ -36,11 +36,24 @@ browser:
 	elif command -v sudo >/dev/null 2>&1; then sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "The browser tests need Debian's chromium: run 'apt-get install chromium' as root" >&2; exit 1; fi
 
+# Debian's Virtuoso for the remote-store tests (tests/test_remote_virtuoso.py starts its own
+# server on loopback with its own database; the package's dba password is only preseeded so the
+# install asks nothing).
+VIRTUOSO_PASSWORD := $(shell head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
+virtuoso:
+	@if command -v virtuoso-t >/dev/null 2>&1 && command -v isql-vt >/dev/null 2>&1; then :; else \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null 2>&1; then SUDO=sudo; \
+	  else echo "The Virtuoso tests need Debian's virtuoso-opensource: run 'apt-get install virtuoso-opensource' as root" >&2; exit 1; fi; \
+	  printf '%s\n' "virtuoso-opensource-7 virtuoso-opensource-7/dba-password password $(VIRTUOSO_PASSWORD)" \
+	    "virtuoso-opensource-7 virtuoso-opensource-7/dba-password-again password $(VIRTUOSO_PASSWORD)" | $$SUDO debconf-set-selections; \
+	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq virtuoso-opensource >/dev/null; \
+	fi
+
 run: setup
 	@mkdir -p $(OUT)
 	$(BIN)/datateam overview --html $(OUT)/explorer.html
 
-test: setup browser
+test: setup browser virtuoso
 	$(BIN)/python -m pytest -q
 
 test-fast: setup
