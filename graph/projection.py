@@ -75,6 +75,7 @@ import networkx as nx
 from ..ontology.namespaces import BASE, DT, ONTOLOGY_GRAPH
 from .errors import DatateamError
 from .lookup.qualifiers import PLAIN, Qualifier, Qualifiers, read_qualifiers, split_claims
+from .lookup.sources import source_index
 
 # ---------------------------------------------------------------------------------------------
 # Vocabulary of the projection
@@ -139,8 +140,6 @@ def graph_source_ids(kg) -> dict[str, str]:
     >>> graph_source_ids(kg)["https://w3id.org/datateam-kg/graph/olx-interview"]
     'olx-interview'
     """
-    from .lookup.sources import source_index
-
     out = {}
     for graph, source in source_index(kg).items():
         if graph != str(ONTOLOGY_GRAPH):

@@ -19,7 +19,8 @@ from __future__ import annotations
 import networkx as nx
 
 from ..defaults import BRIDGES_TOP
-from .overlap import conditional_facts, overlap_matrix, projection_for_overlap
+from ..text import to_delimited, to_json, to_table
+from .overlap import conditional_facts, format_matrix_notes, overlap_matrix, projection_for_overlap
 
 EXACT_LIMIT = 3000
 BETWEENNESS_SAMPLES = 100
@@ -92,8 +93,6 @@ __all__ = ["bridges", "item_betweenness", "role_item_graph"]
 
 def format_bridges(result: dict) -> str:
     """The result of `bridges` as text: a table of items, then the clusters."""
-    from ..text import to_table
-
     rows = [dict(r, role_labels=", ".join(r["role_labels"])) for r in result["items"]]
     text = to_table(rows, ["type", "label", "roles", "betweenness", "role_labels"],
                     ["type", "skill/tool", "roles", "betweenness", "connects"])
@@ -103,7 +102,6 @@ def format_bridges(result: dict) -> str:
     if result["clusters"]:
         text += "\nRole clusters (by skills, tools and responsibilities):\n"
         text += "".join(f"  {n}. {', '.join(c)}\n" for n, c in enumerate(result["clusters"], start=1))
-    from .overlap import format_matrix_notes
 
     notes = format_matrix_notes(result)
     return text + ("\n" + notes if notes else "")
@@ -114,8 +112,6 @@ BRIDGE_COLUMNS = ["type", "label", "roles", "betweenness", "role_labels", "id"]
 
 def render_bridges(result: dict, fmt: str = "table") -> str:
     """A bridges(...) result as "table" (format_bridges), "csv" (one row per item) or "json" text."""
-    from ..text import to_delimited, to_json
-
     if fmt == "json":
         return to_json(result)
     if fmt == "csv":

@@ -47,10 +47,13 @@ from pathlib import Path
 import yaml
 
 from ...ontology.namespaces import DT
-from ..errors import DatateamError
 from ..defaults import COVERAGE_TOP
+from ..errors import AmbiguousNameError, DatateamError, NameNotFoundError
+from ..lookup.names import resolve
+from ..lookup.qualifiers import conditional_summary
+from ..projection import build_projection, graph_source_ids
+from ..text import to_json
 from .overlap import conditional_facts, described_roles, unranked_roles
-from ..projection import build_projection
 
 COVERAGE_RELATIONS = ("requires_skill", "uses_tool", "in_category", "has_responsibility", "at_stage",
                       "hands_off_to")
@@ -179,9 +182,6 @@ def read_team_file(path: str | Path) -> dict:
 
 def resolve_team(kg, team: dict) -> dict:
     """Resolve the hats of a team read by `read_team_file` to roles; errors name the file and line."""
-    from ..errors import AmbiguousNameError, NameNotFoundError
-    from ..lookup.names import resolve
-
     people = []
     resolved: dict[str, dict] = {}  # each distinct hat is looked up once
     for person in team["people"]:
@@ -268,8 +268,6 @@ def team_guidance(kg) -> list[dict]:
     >>> any(p["kind"] == "hiring order" for p in team_guidance(kg))
     True
     """
-    from ..projection import graph_source_ids
-
     sources = graph_source_ids(kg)
     patterns: dict[str, dict] = {}
     for row in kg.select("""
@@ -323,8 +321,6 @@ def _fits_size(pattern: dict, size: str | None) -> bool:
 
 
 def _team_roles(kg, roles, team) -> tuple[list[str], dict]:
-    from ..lookup.names import resolve
-
     if (roles is None) == (team is None):
         raise DatateamError("give either roles or a team (not both)")
     if roles is not None:
@@ -535,8 +531,6 @@ DECIDING_KINDS = ("staffing threshold", "hiring order", "fallback owner", "anti-
 def deployment_owners(kg) -> dict[str, dict]:
     """Each deployment pattern with the roles that own it and the sources saying so:
     {key: {"id", "label", "owners": [{"id", "label", "sources"}]}} (key: the id's last part, e.g. "online-serving")."""
-    from ..projection import graph_source_ids
-
     sources = graph_source_ids(kg)
     out: dict[str, dict] = {}
     for row in kg.select("""
@@ -769,7 +763,6 @@ def format_coverage(result: dict) -> str:
     info = result.get("conditional") or {}
     if info.get("accepted"):
         lines += ["", f"Counted because the organisation is small: facts the sources state {info['accepted'][0]}."]
-    from ..lookup.qualifiers import conditional_summary
 
     note = conditional_summary(info.get("facts", []), info.get("included", False))
     if note:
@@ -829,6 +822,4 @@ def format_advice(advice: dict) -> str:
 
 def render_coverage(result: dict, fmt: str = "table") -> str:
     """A coverage(...) result as "table" (format_coverage) or "json" text."""
-    from ..text import to_json
-
     return to_json(result) if fmt == "json" else format_coverage(result)

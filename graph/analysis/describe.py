@@ -18,6 +18,8 @@ from ...ontology.namespaces import DT
 from ..lookup.names import Entity
 from ..lookup.qualifiers import PLAIN, read_qualifiers, split_claims
 from ..lookup.sources import source_index
+from ..text import format_rows, one_line, to_json, to_table
+from .statements import disputed_questions, role_comparisons
 
 LEVEL_NAMES = {str(DT.Core): "core", str(DT.Working): "working", str(DT.Basic): "basic"}
 LEVEL_RANK = {"core": 3, "working": 2, "basic": 1, None: 0}
@@ -166,8 +168,6 @@ def _count_cell(n: int, conditional: int, none: bool) -> str:
 
 def format_roles(rows: list[dict]) -> str:
     """The role list as a table; roles the sources give no skills or tools are marked and named below it."""
-    from ..text import one_line, to_table
-
     table = []
     for r in rows:
         none = bool(r.get("note"))
@@ -282,7 +282,6 @@ def _describe_role(kg, iri: URIRef, d: dict, sources: _Sources) -> None:
     d["no_esco_equivalent"] = any(bool(r["none"].toPython()) for r in esco_flags if "none" in r)
     notes = sorted({str(r["note"]) for r in esco_flags if "note" in r})
     d["esco_note"] = " ".join(notes) if notes else None
-    from .statements import disputed_questions, role_comparisons
 
     d["comparisons"] = role_comparisons(kg, str(iri))
     d["disputed_questions"] = disputed_questions(kg, str(iri))
@@ -912,13 +911,9 @@ ROLE_COLUMNS = ["id", "label", "aliases", "definition", "skills", "tools", "resp
 
 def render_roles(rows: list[dict], fmt: str = "table") -> str:
     """list_roles(...) as "table" (format_roles) or as "json", "csv" or "tsv" rows of ROLE_COLUMNS."""
-    from ..text import format_rows
-
     return format_roles(rows) if fmt == "table" else format_rows(rows, ROLE_COLUMNS, fmt)
 
 
 def render_details(details: dict, fmt: str = "table") -> str:
     """describe(...) as "table" (format_details) or "json" text."""
-    from ..text import to_json
-
     return to_json(details) if fmt == "json" else format_details(details)

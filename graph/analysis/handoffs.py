@@ -24,11 +24,13 @@ import re
 
 import networkx as nx
 
-from ..errors import DatateamError
 from ..defaults import HANDOFF_MAX_HOPS
-from .overlap import conditional_facts
+from ..errors import DatateamError
+from ..lookup.names import resolve
+from ..lookup.qualifiers import conditional_summary
 from ..projection import build_projection
 from ..text import to_delimited, to_json
+from .overlap import conditional_facts
 
 MAX_HOPS = HANDOFF_MAX_HOPS
 MAX_PATHS = 20
@@ -93,8 +95,6 @@ def list_handoffs(kg, from_role: str | None = None, to_role: str | None = None, 
     >>> {r["to"] for r in list_handoffs(kg, from_role="ML engineer")} >= {"DevOps engineer"}
     True
     """
-    from ..lookup.names import resolve
-
     hg = handoff_graph(kg, graph, include_conditional)
     src = str(resolve(kg, from_role, ["role"]).iri) if from_role else None
     dst = str(resolve(kg, to_role, ["role"]).iri) if to_role else None
@@ -143,8 +143,6 @@ def workflow_chain(kg, workflow: str, *, graph=None) -> dict:
     >>> workflow_chain(kg, "listing categorisation")["steps"][0]["handoffs"][0]["from"]
     'business stakeholder'
     """
-    from ..lookup.names import resolve
-
     entity = resolve(kg, workflow, ["workflow"])
     wf = str(entity.iri)
     hg = handoff_graph(kg, graph)
@@ -198,8 +196,6 @@ def paths_between(kg, from_role: str, to_role: str, max_hops: int = MAX_HOPS, *,
     >>> paths_between(kg, "product manager", "ML engineer")["paths"][0]["roles"]
     ['product manager', 'data scientist', 'ML engineer']
     """
-    from ..lookup.names import resolve
-
     a = resolve(kg, from_role, ["role"])
     b = resolve(kg, to_role, ["role"])
     src, dst = str(a.iri), str(b.iri)
@@ -339,8 +335,6 @@ def process_routes(kg, from_role: str, to_role: str, max_hops: int = MAX_HOPS, *
     >>> process_routes(kg, "product manager", "ML engineer")["routes"][0]["roles"]
     ['product manager', 'data analyst', 'data engineer', 'data scientist', 'ML engineer']
     """
-    from ..lookup.names import resolve
-
     a, b = resolve(kg, from_role, ["role"]), resolve(kg, to_role, ["role"])
     src, dst = str(a.iri), str(b.iri)
     if src == dst:
@@ -523,8 +517,6 @@ def format_paths(result: dict) -> str:
 def format_conditional(info: dict | None) -> str:
     """The note on conditional handoffs left out or included ('' when there are none)."""
     import textwrap
-
-    from ..lookup.qualifiers import conditional_summary
 
     note = conditional_summary((info or {}).get("facts", []), (info or {}).get("included", False))
     return "\n".join(textwrap.wrap(note, 100)) + "\n" if note else ""

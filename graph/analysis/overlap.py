@@ -57,12 +57,28 @@ from scipy import sparse
 
 from ..defaults import MATRIX_MAX_ROLES
 from ..errors import DatateamError
+from ..lookup.names import resolve
+from ..lookup.qualifiers import conditional_summary
 from ..projection import LEVEL_RANK, short_id
 from ..text import to_delimited, to_json, to_table
 from .items import (  # noqa: F401  (re-exported: part of this module's interface)
-    BY_CHOICES, ITEM_RELATIONS, LEVEL_WEIGHTS, MAX_WEIGHT, OVERLAP_RELATIONS, UNRANKED_REASON, UNSPECIFIED_WEIGHT,
-    _check_by, conditional_facts, default_roles, described_roles, projection_for_overlap, role_items, unranked_roles,
+    BY_CHOICES,
+    ITEM_RELATIONS,
+    LEVEL_WEIGHTS,
+    MAX_WEIGHT,
+    OVERLAP_RELATIONS,
+    UNRANKED_REASON,
+    UNSPECIFIED_WEIGHT,
+    _check_by,
+    conditional_facts,
+    default_roles,
+    described_roles,
+    projection_for_overlap,
+    role_items,
+    unranked_roles,
 )
+from .similar import explain_pair
+from .statements import comparisons_by_pair, role_comparisons
 
 CLUSTER_SEED = 42
 # The similarity graph is dense with many weak links; a resolution a little above 1 lets Louvain
@@ -197,9 +213,6 @@ def overlap(kg, a: str, b: str, by: str = "all", *, graph=None, include_conditio
     >>> sorted(r)[:4]
     ['a', 'b', 'by', 'comparisons']
     """
-    from ..lookup.names import resolve
-    from .statements import role_comparisons
-
     _check_by(by)
     ra = resolve(kg, a, ["role"])
     rb = resolve(kg, b, ["role"])
@@ -387,8 +400,6 @@ def overlap_matrix(kg, by: str = "all", roles: list[str] | None = None, *, graph
     >>> m.jaccard.shape[0] == len(m.roles)
     True
     """
-    from ..lookup.names import resolve
-
     _check_by(by)
     graph = graph if graph is not None else projection_for_overlap(kg, include_conditional)
     items = role_items(graph, by)
@@ -508,8 +519,6 @@ def overlap_summary(kg, by: str = "all", top: int = 10, *, min_shared: int = 0, 
     >>> len(s["most_overlapping"])
     3
     """
-    from .statements import comparisons_by_pair
-
     if rank_by not in ("jaccard", "similarity"):
         raise DatateamError(f"unknown ranking score {rank_by!r}; choose jaccard or similarity")
     with_similarity = rank_by == "similarity"
@@ -552,7 +561,6 @@ SAYS_DIFFERENT = {"different jobs"}
 
 
 def _drivers(matrix: OverlapMatrix, a: str, b: str) -> list[dict]:
-    from .similar import explain_pair
 
     index = matrix.similarity_index
     return explain_pair(index, index.index_of(a), index.index_of(b), DRIVERS_SHOWN)["shared"]
@@ -709,8 +717,6 @@ def format_overlap(result: dict) -> str:
 
 
 def _conditional_note(info: dict | None) -> str | None:
-    from ..lookup.qualifiers import conditional_summary
-
     if not info:
         return None
     return conditional_summary(info["facts"], info["included"])

@@ -49,11 +49,21 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
+from ... import __version__
 from ..errors import DatateamError
+from ..lookup.names import resolve
+from ..lookup.qualifiers import conditional_summary
+from ..text import to_delimited, to_json
 from .items import (
-    ITEM_RELATIONS, _check_by, conditional_facts, default_roles, projection_for_overlap,
-    role_items, unranked_roles,
+    ITEM_RELATIONS,
+    _check_by,
+    conditional_facts,
+    default_roles,
+    projection_for_overlap,
+    role_items,
+    unranked_roles,
 )
+from .statements import comparisons_by_pair
 
 ESCO_ISCO_MEMBER = "http://data.europa.eu/esco/model#memberOfISCOGroup"
 DEPTH_DECAY = 0.5       # a concept d levels above an item weighs w · 0.5^d
@@ -387,7 +397,6 @@ def _cache_file(kg, by: str, include_conditional: bool, settings: Settings) -> P
     store_path, location = getattr(kg, "store_path", None), getattr(kg, "location", None)
     if store_path is None or location is None:
         return None
-    from ... import __version__
 
     key = json.dumps([CACHE_FORMAT, __version__, by, bool(include_conditional), asdict(settings)], sort_keys=True)
     digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
@@ -487,8 +496,6 @@ def pair_similarity(kg, a: str, b: str, by: str = "all", *, index: SimilarityInd
     >>> pair_similarity(kg, "DevOps engineer", "site reliability engineer")["evidence"]
     19
     """
-    from ..lookup.names import resolve
-
     ra, rb = resolve(kg, a, ["role"]), resolve(kg, b, ["role"])
     index = index if index is not None else similarity_index(kg, by, include_conditional)
     head = {"a": {"id": str(ra.iri), "label": ra.label}, "b": {"id": str(rb.iri), "label": rb.label}, "by": index.by}
@@ -512,9 +519,6 @@ def similar(kg, name: str, top: int = 10, by: str = "all", *, index: SimilarityI
     >>> similar(kg, "DevOps engineer", top=1)["similar"][0]["label"]
     'site reliability engineer'
     """
-    from ..lookup.names import resolve
-    from .statements import comparisons_by_pair
-
     if top < 1:
         raise DatateamError(f"--top must be at least 1 (got {top})")
     entity = resolve(kg, name, ["role"])
@@ -554,8 +558,6 @@ def format_similar(result: dict, conditional: dict | None = None) -> str:
     """
     import textwrap
 
-    from ..lookup.qualifiers import conditional_summary
-
     query = result["query"]["label"]
     lines = [f"Most similar to {query} (score: IDF-weighted profile cosine × shared-item evidence)"]
     if not result["similar"]:
@@ -589,8 +591,6 @@ def similar_rows(result: dict) -> list[dict]:
 def render_similar(kg, name: str, fmt: str = "table", *, top: int = 10, by: str = "all",
                    include_conditional: bool = False) -> str:
     """`datateam similar NAME` as "table" (format_similar), "json" (the result of `similar`) or "csv" text."""
-    from ..text import to_delimited, to_json
-
     index = similarity_index(kg, by, include_conditional)
     result = similar(kg, name, top=top, by=by, index=index)
     if fmt == "json":

@@ -18,13 +18,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from ...queries.named.library import load_named_query
+from ..lookup.names import resolve
 from ..lookup.sources import source_index
 
 
 def _resolve(kg, name: str | None) -> str | None:
     if name is None:
         return None
-    from ..lookup.names import resolve
 
     return str(resolve(kg, name, ["role"]).iri)
 
@@ -156,8 +157,7 @@ def source_counts(kg) -> dict[str, dict]:
     >>> source_counts(kg)["olx-interview"]["statements"] > 0
     True
     """
-    from ...queries.named.library import load_named_query
-    from ..projection import build_projection
+    from ..projection import build_projection  # lazy: start-up time (networkx)
 
     index = source_index(kg)
     seeds = {str(r["g"]) for r in kg.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?g prov:wasDerivedFrom ?s } ?s dt:seedFile ?f }")}

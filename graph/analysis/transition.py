@@ -26,8 +26,18 @@ from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
 
 from ..errors import DatateamError
-from .overlap import LEVEL_WEIGHTS, UNRANKED_REASON, conditional_facts, incidence_matrices, role_items
+from ..lookup.names import resolve
 from ..projection import build_projection
+from ..text import to_delimited, to_json
+from .overlap import (
+    LEVEL_WEIGHTS,
+    UNRANKED_REASON,
+    conditional_facts,
+    format_matrix_notes,
+    incidence_matrices,
+    role_items,
+)
+from .statements import disputed_questions
 
 TRANSITION_RELATIONS = ("requires_skill", "uses_tool")
 TYPE_ORDER = {"skill": 0, "tool": 1}
@@ -170,8 +180,6 @@ def plan_groups(entries: list[dict], ctx: dict) -> list[dict]:
 
 def _disputes(kg, role: str) -> dict[str, list]:
     """The disputed questions that rest on the role's requirement of an item: {item local name: [question]}."""
-    from .statements import disputed_questions
-
     out: dict[str, list] = {}
     prefix = f"{_local(role)}--"
     for q in disputed_questions(kg, role):
@@ -283,8 +291,6 @@ def transition(kg, a: str, b: str, *, graph=None, include_conditional: bool = Fa
     >>> transition(kg, "DevOps engineer", "site reliability engineer")["distance"]
     0.041667
     """
-    from ..lookup.names import resolve
-
     ra, rb = resolve(kg, a, ["role"]), resolve(kg, b, ["role"])
     src, dst = str(ra.iri), str(rb.iri)
     if src == dst:
@@ -415,7 +421,6 @@ def format_transition(result: dict) -> str:
         lines.append(f"  {title}: {sum(len(g['items']) for g in groups)}")
         for g in groups:
             lines.append(f"    {g['stage']}: " + "; ".join(f"{i['label']} ({', '.join(i['sources'])})" for i in g["items"]))
-    from .overlap import format_matrix_notes
 
     notes = format_matrix_notes({"unranked": result.get("unranked"), "conditional": result.get("conditional")},
                                 left_out="Not used as stepping stones")
@@ -447,8 +452,6 @@ def transition_rows(result: dict) -> list[dict]:
 
 def render_transition(result: dict, fmt: str = "table") -> str:
     """A transition(...) result as "table" (format_transition), "csv" (transition_rows) or "json" text."""
-    from ..text import to_delimited, to_json
-
     if fmt == "json":
         return to_json(result)
     if fmt == "csv":

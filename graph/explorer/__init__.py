@@ -24,10 +24,18 @@ from pathlib import Path
 
 import networkx as nx
 
-from ..errors import DatateamError
+from ..analysis.coverage import coverage
+from ..analysis.describe import described_only_note
+from ..analysis.similar import explain_pair, similarity_index
+from ..analysis.statements import disputed_questions, role_comparisons
 from ..defaults import EXPLORER_SEED
+from ..errors import DatateamError
 from ..files import write_atomically
-from .page import build_page_data, network_options, render_data, render_page, script_json
+from ..importers import attributions
+from ..lookup.names import resolve
+from ..lookup.sources import source_index
+from .page import build_page_data, network_options, qualifier_notes, render_data, render_page, script_json
+from .story import hats
 from .views import VIEWS, View, select_view
 
 __all__ = [
@@ -40,14 +48,11 @@ __all__ = [
 def _resolve(kg, name: str | None, types=None) -> str | None:
     if name is None:
         return None
-    from ..lookup.names import resolve
 
     return str(resolve(kg, name, types).iri)
 
 
 def _source_titles(kg) -> dict[str, str]:
-    from ..lookup.sources import source_index
-
     titles = {}
     for source in source_index(kg).values():
         titles.setdefault(source["id"], source["title"])
@@ -96,9 +101,6 @@ def add_hat_cards(graph: nx.MultiDiGraph) -> None:
     Read from the projection (the same facts graph.analysis.describe lists for a role, without its
     per-role queries, which take a second each once ESCO is imported).
     """
-    from .page import qualifier_notes
-    from .story import hats
-
     def label(node) -> str:
         return str(graph.nodes[node].get("label", node))
 
@@ -161,9 +163,6 @@ def annotate_roles(kg, graph: nx.MultiDiGraph) -> None:
     """Add to each role node what the details panel shows beyond its links: a note when the sources
     give it no skills or tools, the sources' comparisons with other roles, and the disputed questions
     about it with each source's answer."""
-    from ..analysis.describe import described_only_note
-    from ..analysis.statements import disputed_questions, role_comparisons
-
     counts: dict[str, dict] = {}
     for u, _, d in graph.edges(data=True):
         key = {"requires_skill": "skills", "uses_tool": "tools", "has_responsibility": "responsibilities",
@@ -205,8 +204,6 @@ def team_data(kg, team) -> dict:
     """What the team view draws, from graph.analysis.coverage for a team file (or dict): the people
     and their hats, the hats worn and the hats missing, each lifecycle stage's covered and missing
     responsibilities, and the next hires that close the most gaps."""
-    from ..analysis.coverage import coverage
-
     result = coverage(kg, team=team, next_hire=True)
     worn = [r["id"] for r in result["team"]["roles"]]
     return {
@@ -227,7 +224,6 @@ def _with_similarity(kg, data: dict) -> dict:
     drove it to every pair of hats the hats view compares, and offer it in the heatmap."""
     if data.get("pairs") is None:
         return data
-    from ..analysis.similar import explain_pair, similarity_index
 
     index = similarity_index(kg, "all")
     position = {iri: i for i, iri in enumerate(index.roles)}
@@ -278,8 +274,6 @@ def explorer_data(kg, view: str | None = None, **options) -> dict:
 
 def _with_attributions(kg, data: dict) -> dict:
     """Add the attribution lines of imported frameworks (ESCO, O*NET) the page may show."""
-    from ..importers import attributions
-
     data["attributions"] = attributions(kg)
     return data
 

@@ -34,10 +34,12 @@ import networkx as nx
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from ..analysis.overlap import jaccard, role_items, weighted_jaccard
 from ..defaults import EXPLORER_SEED
 from ..errors import DatateamError
 from .layout import compute_positions
-from .story import COLUMN_GAP, EDGE_FONT, ROLE_FONT
+from .story import COLUMN_GAP, EDGE_FONT, ROLE_FONT, hat_size, hats
+from .story import role_items as hat_items
 from .views import SIDES, View
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -214,8 +216,6 @@ FAMILY_PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E
 
 
 def _family_colors(graph: nx.MultiDiGraph) -> dict:
-    from .story import hats
-
     families = sorted({graph.nodes[r].get("family") or "" for r in hats(graph)},
                       key=lambda f: (f == "", f.casefold()))
     return {f or None: FAMILY_PALETTE[i % len(FAMILY_PALETTE)] for i, f in enumerate(families)}
@@ -223,12 +223,10 @@ def _family_colors(graph: nx.MultiDiGraph) -> dict:
 
 def _story_data(view: View, graph: nx.MultiDiGraph, family_colors: dict) -> dict:
     """What the hats view draws beside the network: the lifecycle columns and the colour and size legends."""
-    from .story import hat_size, role_items
-
     story = view.story
     ys = [y for _, y in story["positions"].values()] or [0.0]
     counts = Counter(graph.nodes[r].get("family") for r in story["positions"])
-    items = role_items(graph)
+    items = hat_items(graph)
     most = max((items[r] for r in story["positions"]), default=0)
     samples = sorted({0, round(most / 4), most}) if most else [0]
     return {
@@ -252,9 +250,6 @@ def counted_facts(graph: nx.MultiDiGraph):
 def _pair_overlaps(graph: nx.MultiDiGraph, node_ids: dict) -> dict:
     """Every pair of hats compared by graph/analysis/overlap.py (skills, tools and responsibilities):
     "a,b" (page ids, a < b) -> {jaccard, weighted, shared, only_a, only_b} with item page ids."""
-    from ..analysis.overlap import jaccard, role_items, weighted_jaccard
-    from .story import hats
-
     # The same items and scores as `datateam overlap` (overlap_of recomputes role_items per pair: too
     # slow for every pair of a graph with an import), read once, from the facts that count: the page
     # shows the conditional ones, marked, but the scores leave them out as the CLI does.
@@ -283,9 +278,6 @@ HEATMAP_SCORES = {"jaccard": "Jaccard of skills, tools and responsibilities",
 def _heatmap_roles(graph: nx.MultiDiGraph, node_ids: dict, story: dict) -> dict:
     """The heatmap's rows (roles with at least one skill, tool or responsibility, in lifecycle order)
     and the roles listed apart because the sources give them none."""
-    from ..analysis.overlap import role_items
-    from .story import hats
-
     found = role_items(counted_facts(graph), "all")
     items = {r: found[r] for r in hats(graph)}
     order = sorted(items, key=lambda r: (story["column"].get(r, 0), str(graph.nodes[r].get("label", r)).casefold()))

@@ -25,6 +25,9 @@ from collections import Counter
 import networkx as nx
 import numpy as np
 
+from ..importers import FRAMEWORKS
+from .layout import compute_positions
+
 # The lifecycle columns, left to right, and the lifecycle stages (IRI local names) in each.
 LIFECYCLE = (
     ("Problem framing", ("problem-framing",)),
@@ -86,8 +89,6 @@ def hats(graph: nx.MultiDiGraph) -> list[str]:
     A role counts as imported when every source stating it is an imported framework ("esco",
     "onet", or a graph named "import/...").
     """
-    from ..importers import FRAMEWORKS
-
     def imported(attrs) -> bool:
         sources = attrs.get("sources") or []
         return bool(sources) and all(str(s) in FRAMEWORKS or str(s).startswith("import/") for s in sources)
@@ -411,8 +412,6 @@ SPRING_LIMIT = 600
 
 
 def _fitted_positions(graph: nx.MultiDiGraph, pinned: dict, seed: int) -> dict:
-    from .layout import compute_positions
-
     free = compute_positions(graph, seed=seed)
     keys = [n for n in pinned if n in free]
     a = np.array([free[n] for n in keys], dtype=float)

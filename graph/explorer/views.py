@@ -28,7 +28,9 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
+from ..analysis.handoffs import handoff_graph
 from ..errors import DatateamError
+from .story import hat_story, hats
 
 VIEWS = ("hats", "all", "role", "overlap", "handoffs", "tools")
 ROLE_VIEW_DEPTH = 1
@@ -186,7 +188,6 @@ def _overlap_view(graph: nx.MultiDiGraph, compare, result: dict | None) -> View:
 
 
 def _handoff_view(graph: nx.MultiDiGraph) -> View:
-    from ..analysis.handoffs import handoff_graph
 
     handoffs = handoff_graph(None, graph)
     handoffs.remove_nodes_from([n for n in list(handoffs) if handoffs.degree(n) == 0])
@@ -226,8 +227,6 @@ def handoff_levels(graph: nx.MultiDiGraph) -> dict[str, int]:
 
 
 def _hats_view(graph: nx.MultiDiGraph) -> View:
-    from .story import hat_story, hats
-
     roles = len(hats(graph))
     imported = sum(1 for _, t in graph.nodes(data="type") if t == "role") - roles
     handoffs = sum(1 for _, _, r in graph.edges(data="relation") if r == "hands_off_to")

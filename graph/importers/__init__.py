@@ -36,6 +36,8 @@ from rdflib import URIRef
 from ... import __version__
 from ..errors import DatateamError
 from ..store.merge import copy_graphs_to_default, drop_from_default
+from ..store.persistent import GraphRecord
+from ..text import printable
 from .common import IMPORT_GRAPH_BASE, BadRowError, ImportReport, InputFile, Progress
 from .esco import ESCO_ATTRIBUTION, ESCO_GRAPH, find_esco_files, write_esco_nquads
 from .onet import ONET_GRAPH, find_onet_files, onet_attribution, write_onet_nquads
@@ -136,8 +138,6 @@ def _import_persistent(kg, framework: Framework, paths, progress, force: bool) -
     loader works on the copy that replace_graphs made, so a bad row found half-way leaves the live
     store untouched: the copy is thrown away.
     """
-    from ..store.persistent import GraphRecord
-
     files = framework.find(paths)
     digest = inputs_digest(files)
     record = kg.records().get(framework.graph)
@@ -269,8 +269,6 @@ def format_import_report(report: ImportReport, store_path) -> str:
 
     A skipped import (the store already holds the same files) is one line saying so.
     """
-    from ..text import printable
-
     title = FRAMEWORKS[report.source].title if report.source in FRAMEWORKS else report.source
     title += f" {report.release}" if report.release else ""
     graph = report.graph.rsplit("/graph/", 1)[-1]

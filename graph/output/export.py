@@ -10,6 +10,7 @@ from oxrdflib._converter import to_ox
 
 from ...ontology.namespaces import PREFIXES
 from ..errors import DatateamError
+from ..projection import build_projection
 from ..text import write_spreadsheet_csv
 
 RDF_EXPORTS = {
@@ -77,7 +78,6 @@ def _flat(value):
 
 
 def _export_projection(kg, fmt: str) -> bytes:
-    from ..projection import build_projection
 
     graph = build_projection(kg)
     flat = nx.MultiDiGraph()

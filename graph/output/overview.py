@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..analysis.describe import list_roles
+from ..analysis.describe import _count_cell, list_roles, roles_without_skills_note
 from ..defaults import OVERVIEW_MIN_SHARED, OVERVIEW_TOP
 from ..lookup.sources import source_index
+from ..text import to_table
 
 
 def build_overview(kg, *, html: Path | None = None, by: str = "all", top: int = OVERVIEW_TOP,
@@ -23,9 +24,9 @@ def build_overview(kg, *, html: Path | None = None, by: str = "all", top: int = 
     >>> build_overview(kg)["roles"][0]["label"]
     'analytics engineer'
     """
-    from ..explorer import write_explorer
-    from ..analysis.overlap import overlap_summary
-    from ..projection import build_projection
+    from ..analysis.overlap import overlap_summary  # lazy: start-up time (networkx, scipy, numpy)
+    from ..explorer import write_explorer  # lazy: start-up time (networkx, scipy, jinja2)
+    from ..projection import build_projection  # lazy: start-up time (networkx)
 
     sources = source_index(kg)
     graphs = [{"id": sources[str(g)]["id"], "title": sources[str(g)]["title"], "triples": kg.triple_count(g)}
@@ -39,9 +40,7 @@ def build_overview(kg, *, html: Path | None = None, by: str = "all", top: int = 
 
 def format_overview(overview: dict) -> str:
     """The overview as text for a terminal."""
-    from ..analysis.describe import _count_cell, roles_without_skills_note
-    from ..analysis.overlap import format_matrix_notes
-    from ..text import to_table
+    from ..analysis.overlap import format_matrix_notes  # lazy: start-up time (networkx, scipy, numpy)
 
     lines = [f"Knowledge graph: {overview['triples']:,} distinct triples in {len(overview['graphs'])} named graphs"]
     for g in overview["graphs"]:

@@ -34,10 +34,13 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import pyoxigraph as ox
 from rdflib import URIRef
 
-from ..errors import DatateamError
+from ...queries.sparql.binding import term_n3
+from ...queries.sparql.results import compact_iri
 from ..defaults import PUSH_TIMEOUT
+from ..errors import DatateamError
 from ..store.http_client import client_for, request
 from ..store.remote import RemoteKnowledgeGraph, check_http_url, http_error, split_credentials
+from ..text import format_rows
 
 DEFAULT_PUSH_TIMEOUT = PUSH_TIMEOUT
 
@@ -229,8 +232,6 @@ def _put_default_graph(kg, graph_store_url: str, auth, timeout: float) -> int:
 
 def stored_triple_counts(remote: RemoteKnowledgeGraph, graphs: list[str]) -> dict[str, int]:
     """Count the triples of each named graph on a remote endpoint with one GROUP BY query."""
-    from ...queries.sparql.binding import term_n3
-
     values = " ".join(term_n3(URIRef(g)) for g in graphs)
     rows = remote.select("SELECT ?g (COUNT(*) AS ?n) WHERE { VALUES ?g { %s } GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
                          % values)
@@ -242,9 +243,6 @@ PUSH_COLUMNS = ["graph", "triples", "stored", "status"]
 
 def render_push(rows: list[dict], fmt: str = "table") -> str:
     """push_knowledge_graph(...) rows as a table (graphs as prefixed names) or "json", "csv", "tsv" rows."""
-    from ...queries.sparql.results import compact_iri
-    from ..text import format_rows
-
     if fmt == "table":
         shown = [dict(r, graph=compact_iri(r["graph"])) for r in rows]
         return format_rows(shown, PUSH_COLUMNS, fmt, ["graph", "triples sent", "triples stored", "status"])

@@ -32,6 +32,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpcore
 import httpx
 
+from ...queries.sparql.errors import QueryTimeoutError
 from ..errors import DatateamError
 
 USER_AGENT = "datateam-kg (SPARQL 1.1 Protocol client)"
@@ -238,8 +239,6 @@ def request(client: httpx.Client, method: str, url: str, *, content=None,
     in the timeout message (default: the limit in force). Returns the response whatever its status.
     Raises QueryTimeoutError when the deadline passes, RemoteEndpointError on any other failure.
     """
-    from ...queries.sparql.errors import QueryTimeoutError
-
     max_bytes = max_answer_bytes() if max_bytes is None else max_bytes
     shown = url_for_display(url)
     doing = f" while {during}" if during else ""

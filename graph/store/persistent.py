@@ -55,10 +55,17 @@ from rdflib.namespace import DCTERMS, OWL, PROV, RDF, XSD
 from ... import __version__
 from ...ontology.namespaces import BASE, DT, ONTOLOGY_GRAPH
 from ..errors import DatateamError
-from .rdf_files import ONTOLOGY_FILE, knowledge_base_files, parse_file, user_graph_iri
+from ..text import one_line, to_table
 from .memory import KnowledgeGraph
-from .merge import (DEFAULT, copy_graphs_to_default, drop_from_default, drop_orphans_from_default,
-                    rebuild_default_graph, with_default_copies)
+from .merge import (
+    DEFAULT,
+    copy_graphs_to_default,
+    drop_from_default,
+    drop_orphans_from_default,
+    rebuild_default_graph,
+    with_default_copies,
+)
+from .rdf_files import ONTOLOGY_FILE, knowledge_base_files, parse_file, user_graph_iri
 
 MANIFEST = "datateam-store.json"
 LOCK_FILE = "lock"
@@ -720,8 +727,6 @@ __all__ = ["open_persistent", "PersistentKnowledgeGraph", "StoreBusyError", "Not
 
 def format_store_info(info: dict, notes=()) -> str:
     """store_info(...) as text: the store's header lines, a table of its graphs, then `notes` (attribution lines)."""
-    from ..text import one_line, to_table
-
     state = "current" if info["kb_current"] else "older than this datateam; upgraded by the next command that writes"
     head = [f"store:          {info['store']} (database {info['database']}, {info['size_bytes'] / 1e6:.1f} MB on disk)",
             f"created:        {info['created'] or 'unknown'}",

@@ -61,6 +61,9 @@ from rdflib.namespace import Namespace
 from rdflib.term import Node
 
 from ...ontology.namespaces import PREFIXES, bind_prefixes
+from ...queries.sparql.errors import QuerySyntaxError
+from ...queries.sparql.lexer import tokenize
+from ...queries.sparql.results import QueryResult
 from ..errors import DatateamError
 from .backend import count_triples
 from .http_client import HttpResponse, RemoteEndpointError, client_for, deadline, request, url_for_display
@@ -156,8 +159,6 @@ def parse_results(body: bytes, media_type: str, where: str = "the answer"):
     XML whose DOCTYPE declares entities is refused before parsing. Raises SyntaxError or
     DataFileError; the caller names the endpoint.
     """
-    from ...queries.sparql.results import QueryResult
-
     fmt = RESULT_PARSERS[media_type]
     if fmt == ox.QueryResultsFormat.XML:
         refuse_entity_declarations(body, where)
@@ -210,9 +211,6 @@ def is_virtuoso_system_graph(iri: str) -> bool:
 
 def has_dataset_clause(text: str) -> bool:
     """True when the query names its own dataset (FROM or FROM NAMED as a keyword token)."""
-    from ...queries.sparql.lexer import tokenize
-    from ...queries.sparql.errors import QuerySyntaxError
-
     try:
         return any(tok.is_word("FROM") for tok in tokenize(text))
     except QuerySyntaxError:
@@ -342,8 +340,6 @@ class RemoteKnowledgeGraph:
 
     def _results(self, resp: HttpResponse, during: str, graphs: bool = True):
         """The QueryResult in an answer: SPARQL results (JSON, XML) or, when `graphs`, an RDF graph."""
-        from ...queries.sparql.results import QueryResult
-
         media = resp.media_type
         readable = media in RESULT_PARSERS or (graphs and media in GRAPH_PARSERS)
         if not readable:

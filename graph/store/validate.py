@@ -20,8 +20,9 @@ from rdflib.namespace import RDF, SH, SKOS
 
 from ...ontology.namespaces import BASE, PREFIXES
 from ..errors import ValidationError
-from .rdf_files import ONTOLOGY_FILE, SHAPES_FILE, parse_file, user_graph_iri
+from ..text import printable
 from .memory import KnowledgeGraph, load_shipped
+from .rdf_files import ONTOLOGY_FILE, SHAPES_FILE, parse_file, user_graph_iri
 
 TYPE_WORDS = {
     "Role": "role", "Stakeholder": "role", "Skill": "skill", "TechnicalSkill": "skill", "SoftSkill": "skill",
@@ -206,8 +207,6 @@ def format_validation(report: dict, files=()) -> tuple[str, str]:
     Each violation is one line on standard output; the summary names the files (or the shipped
     knowledge base) and goes to standard output when the data conforms, to standard error when not.
     """
-    from ..text import printable
-
     lines = "".join(printable(line["message"]) + "\n" for line in report["violations"])
     what = printable(", ".join(str(f) for f in files)) if files else "the shipped knowledge base"
     if report["conforms"]:

@@ -36,6 +36,7 @@ from oxrdflib._converter import to_ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
+from ...graph.store.merge import named_quad_count, outside_named_graphs, rebuild_default_graph
 from ...ontology.namespaces import PREFIXES, bind_prefixes
 from ..sparql.binding import bind_as_values, bind_in_text, check_variable_name
 from ..sparql.errors import QueryError, QueryParameterError, UnsafeQueryError
@@ -43,9 +44,20 @@ from ..sparql.results import QueryResult
 from ..sparql.safety import QueryInfo, inspect_query
 from ..sparql.syntax import syntax_error
 from . import sandbox
-from .evaluate import (_WALL_MESSAGE, _WALL_STOPPED, DEFAULT_TIMEOUT, _engine_error, _result_from_payload,
-                       evaluate_local, query_options)
+from .evaluate import (
+    _WALL_MESSAGE,
+    _WALL_STOPPED,
+    DEFAULT_TIMEOUT,
+    _engine_error,
+    _result_from_payload,
+    evaluate_local,
+    query_options,
+)
+from .pool import retire_warm_workers, warm_workers
+from .reasoning import forget
+from .snapshot import forget_snapshot, worker_location
 from .worker import WorkerFailed
+
 REASONING_MODES = ("none", "rdfs", "owlrl")
 # Relative IRIs in a query (`<s>`) are resolved against this base unless the caller gives another
 # (the endpoint gives its own URL) or the query declares one with BASE.
@@ -146,8 +158,6 @@ def run_query(kg, text: str, *, bindings: Mapping[str, Any] | None = None, timeo
     if target is kg:  # the graphs listed are all the store's: its default graph is their merge already
         options["default_is_all"] = (set(default_graph or ()) or set(info.from_graphs)) == set(
             str(g) for g in kg.graph_names())
-    from .pool import warm_workers
-    from .snapshot import worker_location
 
     pool = warm_workers(kg) if target is kg else None
     if pool is not None:
@@ -221,8 +231,6 @@ def run_update(kg, text: str, *, base_iri: str | None = DEFAULT_BASE_IRI) -> Que
     Returns a QueryResult of kind "update" with one row: triples_before, triples_after (quads in
     the named graphs) and, when there were any, dropped_from_default.
     """
-    from ...graph.store.merge import named_quad_count, outside_named_graphs, rebuild_default_graph
-
     store = getattr(kg, "store", None)
     if not isinstance(store, ox.Store):
         raise QueryError("updates can only be applied to a local store (--store DIR)")
@@ -241,9 +249,6 @@ def run_update(kg, text: str, *, base_iri: str | None = DEFAULT_BASE_IRI) -> Que
     if hasattr(store, "flush"):
         store.flush()
     after = named_quad_count(store)
-    from .pool import retire_warm_workers
-    from .reasoning import forget
-    from .snapshot import forget_snapshot
 
     forget(kg)
     forget_snapshot(kg)

@@ -23,8 +23,9 @@ import os
 import resource
 from dataclasses import dataclass, field
 
-from ...graph.errors import DatateamError
 from ...graph.defaults import SERVER_MAX_CONNECTIONS
+from ...graph.errors import DatateamError
+from .worker import _virtual_size
 
 MIB = 1024 * 1024
 # What the server may add to its address space after loading the data, unless told otherwise: the
@@ -117,8 +118,6 @@ def raise_open_files(connections: int) -> int:
 
 def address_space() -> int:
     """This process's address-space size in bytes (VmSize), 0 when unknown."""
-    from .worker import _virtual_size
-
     return _virtual_size()
 
 

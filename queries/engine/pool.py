@@ -34,7 +34,19 @@ import pyoxigraph as ox
 
 from ...graph.errors import DatateamError
 from . import sandbox
-from .worker import _HEADER, DEFAULT_MEMORY_LIMIT, OutputCapture, _child_setup, _kill, _read_answer, _write_all, answer, cpu_limit, evaluate_payload
+from .evaluate import _evaluate_on
+from .worker import (
+    _HEADER,
+    DEFAULT_MEMORY_LIMIT,
+    OutputCapture,
+    _child_setup,
+    _kill,
+    _read_answer,
+    _write_all,
+    answer,
+    cpu_limit,
+    evaluate_payload,
+)
 
 _pools: "weakref.WeakKeyDictionary[object, WarmWorkers]" = weakref.WeakKeyDictionary()
 _pools_lock = threading.Lock()
@@ -90,8 +102,6 @@ def _read_message(fd: int) -> bytes | None:
 
 def _serve(store: ox.Store, location: Path | None, requests: int, answers: int) -> None:
     """The worker's loop: read a request, evaluate it, answer; leave when the parent closes the pipe."""
-    from .evaluate import _evaluate_on
-
     if location is not None:
         store = ox.Store.read_only(str(location))
     while True:

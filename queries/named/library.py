@@ -34,9 +34,11 @@ from rdflib import Literal, URIRef
 from rdflib.term import Node
 
 from ...graph.lookup.names import ENTITY_TYPES, normalise, resolve
+from ...graph.text import format_rows
 from ...ontology.namespaces import PREFIXES
 from ..sparql.binding import check_value_length, decimal_literal, integer_literal, iri_term
 from ..sparql.errors import QueryError, QueryParameterError
+from .lists import concatenations, runnable_text, sort_lists
 
 QUERIES_DIR = Path(__file__).resolve().parent
 SCALAR_TYPES = ("iri", "string", "integer", "decimal", "boolean")
@@ -351,8 +353,7 @@ def describe_named_queries() -> list[dict]:
 def run_named_query(kg, query: NamedQuery, bindings=None, **options):
     """Run a named query (or a query file with a header) with `queries.engine.execute.run_query`,
     its GROUP_CONCAT lists sorted (queries/named/lists.py). `options` go to run_query."""
-    from ..engine.execute import run_query
-    from .lists import concatenations, runnable_text, sort_lists
+    from ..engine.execute import run_query  # lazy: start-up time (rdflib)
 
     lists = concatenations(query.text)
     text = runnable_text(query.text) if lists else query.text
@@ -361,8 +362,6 @@ def run_named_query(kg, query: NamedQuery, bindings=None, **options):
 
 def render_named_queries(fmt: str = "table") -> str:
     """describe_named_queries() as text: a table of name, title and parameters, or "json", "csv", "tsv" rows."""
-    from ...graph.text import format_rows
-
     rows = describe_named_queries()
     if fmt == "table":
         shown = [dict(r, parameters="; ".join(r["parameters"]) or "-") for r in rows]

@@ -66,10 +66,10 @@ class AnalysisApi:
             return graph
 
     def _build(self, name: str):
-        from ...graph.analysis.coverage import COVERAGE_RELATIONS
-        from ...graph.analysis.overlap import projection_for_overlap
-        from ...graph.analysis.transition import TRANSITION_RELATIONS
-        from ...graph.projection import build_projection
+        from ...graph.analysis.coverage import COVERAGE_RELATIONS  # lazy: start-up time (networkx, scipy, rdflib)
+        from ...graph.analysis.overlap import projection_for_overlap  # lazy: start-up time (networkx, scipy, rdflib)
+        from ...graph.analysis.transition import TRANSITION_RELATIONS  # lazy: start-up time (networkx, scipy, rdflib)
+        from ...graph.projection import build_projection  # lazy: start-up time (networkx, rdflib)
 
         if name == "overlap":
             return projection_for_overlap(self.kg)
@@ -82,7 +82,7 @@ class AnalysisApi:
     # -- the routes ---------------------------------------------------------------------------
     def similar(self, given: dict) -> dict:
         """`datateam similar NAME --format json`: the roles most similar to NAME, with what drove each score."""
-        from ...graph.analysis.similar import similar, similarity_index
+        from ...graph.analysis.similar import similar, similarity_index  # lazy: start-up time (scipy, rdflib, numpy)
 
         name = _name(given, "role")
         by = _choice(given, "by", BY_CHOICES, "all")
@@ -95,20 +95,20 @@ class AnalysisApi:
 
     def overlap(self, given: dict) -> dict:
         """`datateam overlap A B`: shared, only A, only B, the Jaccard and weighted scores."""
-        from ...graph.analysis.overlap import overlap
+        from ...graph.analysis.overlap import overlap  # lazy: start-up time (networkx, scipy, rdflib)
 
         return overlap(self.kg, _name(given, "a"), _name(given, "b"), _choice(given, "by", BY_CHOICES, "all"),
                        graph=self._projection("overlap"))
 
     def transition(self, given: dict) -> dict:
         """`datateam transition A B`: what carries over, what to learn, the best route."""
-        from ...graph.analysis.transition import transition
+        from ...graph.analysis.transition import transition  # lazy: start-up time (networkx, scipy, rdflib)
 
         return transition(self.kg, _name(given, "a"), _name(given, "b"), graph=self._projection("transition"))
 
     def coverage(self, given: dict) -> dict:
         """`datateam coverage --roles`: what a team covers and misses, and the next hires."""
-        from ...graph.analysis.coverage import coverage
+        from ...graph.analysis.coverage import coverage  # lazy: start-up time (networkx, scipy, rdflib)
 
         roles = [r.strip() for r in _name(given, "roles", MAX_NAME * MAX_TEAM_ROLES).split(",") if r.strip()]
         if len(roles) > MAX_TEAM_ROLES:
@@ -123,7 +123,7 @@ class AnalysisApi:
 
     def handoffs(self, given: dict) -> dict:
         """`datateam handoffs`: who hands what to whom, optionally from or to a role, or in a workflow."""
-        from ...graph.analysis.handoffs import list_handoffs
+        from ...graph.analysis.handoffs import list_handoffs  # lazy: start-up time (networkx, scipy, rdflib)
 
         names = {key: _name(given, key) if key in given else None for key in ("from", "to", "workflow")}
         rows = list_handoffs(self.kg, names["from"], names["to"], names["workflow"], graph=self._projection("all"))

@@ -51,10 +51,18 @@ from urllib.parse import parse_qsl
 
 from ... import __version__
 from ...graph.defaults import SERVER_MAX_ROWS, SERVER_PORT
-from ...graph.errors import DatateamError
+from ...graph.errors import AmbiguousNameError, DatateamError, NameNotFoundError
+from ...ontology.namespaces import PREFIXES
+from ..engine.limits import HttpLimits
+from ..engine.worker import WorkerCrashed
+from ..named.library import bind_parameters, list_named_queries, load_named_query, run_named_query
+from ..sparql.errors import QueryParameterError, QuerySyntaxError, QueryTimeoutError, UnsafeQueryError
+from ..sparql.results import MEDIA_TYPES
 from . import negotiation as neg
 from .analysis_api import ROUTES as ANALYSIS_ROUTES
-from ..engine.limits import HttpLimits
+from .analysis_api import AnalysisApi
+from .page_data import describe_iri, vocabulary
+from .service_description import service_description
 
 DEFAULT_PORT = SERVER_PORT
 DEFAULT_MAX_ROWS = SERVER_MAX_ROWS
@@ -117,7 +125,7 @@ class EndpointConfig:
                  explorer: str | Path | None = None, max_concurrent: int = DEFAULT_MAX_CONCURRENT,
                  warm_workers: int = DEFAULT_WARM_WORKERS, log: bool = True, allow_hosts=(),
                  limits: HttpLimits | None = None):
-        from ..engine.execute import DEFAULT_TIMEOUT
+        from ..engine.execute import DEFAULT_TIMEOUT  # lazy: start-up time (rdflib)
 
         self.timeout = DEFAULT_TIMEOUT if timeout is None else float(timeout)
         if not self.timeout > 0:
@@ -293,7 +301,7 @@ class SparqlEndpoint:
                                                 named_graphs=named_graphs), accept, fmt_name)
 
     def _run(self, text: str, bindings=None, *, base_iri: str, default_graph=None, named_graphs=None):
-        from ..engine.execute import run_query
+        from ..engine.execute import run_query  # lazy: start-up time (rdflib)
 
         return run_query(self.kg, text, bindings=bindings, timeout=self.config.timeout,
                          max_rows=self.config.max_rows, base_iri=base_iri, default_graph=default_graph,
@@ -301,10 +309,7 @@ class SparqlEndpoint:
 
     def _evaluate(self, run, accept: str | None, fmt_name: str | None) -> Response:
         """Run a query (in this thread's worker) and write its result in the negotiated format."""
-        from ..sparql.errors import QueryParameterError, QuerySyntaxError, QueryTimeoutError, UnsafeQueryError
-        from ..engine.worker import WorkerCrashed
-        from ...graph.errors import AmbiguousNameError, NameNotFoundError
-        from ...graph.store.remote import RemoteEndpointError
+        from ...graph.store.remote import RemoteEndpointError  # lazy: start-up time (rdflib, httpx)
 
         try:
             result = run()
@@ -373,8 +378,6 @@ class SparqlEndpoint:
 
     # -- the service description ---------------------------------------------------------------
     def _description(self, request: Request) -> Response:
-        from .service_description import service_description
-
         offer = neg.choose(request.header("accept"), neg.DESCRIPTION_OFFERS)
         if offer is None:
             return text_response(406, "the service description is available as "
@@ -410,8 +413,6 @@ class SparqlEndpoint:
 
     def info(self) -> dict:
         """What the query page shows about the server (JSON-ready)."""
-        from ...ontology.namespaces import PREFIXES
-
         return {
             "name": "datateam-kg",
             "version": __version__,
@@ -427,18 +428,15 @@ class SparqlEndpoint:
 
     def _attributions(self) -> list[str]:
         """Attribution lines of the imported frameworks (ESCO, O*NET) this server's data includes."""
-        from ...graph.importers import attributions
+        from ...graph.importers import attributions  # lazy: start-up time (rdflib)
 
         return attributions(self.kg)
 
     def named_queries(self) -> list[dict]:
         """The named queries of the library: name, title, description, params, examples and text."""
-        from ..named.library import list_named_queries
-
         return [dict(q.as_dict(), text=q.text) for q in list_named_queries()]
 
     def _run_named(self, request: Request, name: str) -> Response:
-        from ..named.library import bind_parameters, load_named_query
 
         try:
             query = load_named_query(name)
@@ -453,7 +451,6 @@ class SparqlEndpoint:
         base = self._base_url(request) + "sparql"
 
         def run():
-            from ..named.library import run_named_query
 
             return run_named_query(self.kg, query, bind_parameters(self.kg, query, given),
                                    timeout=self.config.timeout, max_rows=self.config.max_rows, base_iri=base)
@@ -461,8 +458,6 @@ class SparqlEndpoint:
         return self._evaluate(run, accept, fmt_name)
 
     def _analysis(self, request: Request) -> Response:
-        from .analysis_api import AnalysisApi
-
         with self._lock:
             if self._analyses is None:
                 self._analyses = AnalysisApi(self.kg)
@@ -472,8 +467,6 @@ class SparqlEndpoint:
 
     def vocabulary(self) -> dict:
         """The store's classes and properties, for the editor's completion (asked once)."""
-        from .page_data import vocabulary
-
         with self._lock:
             cached = self._vocabulary
         if cached is None:
@@ -483,7 +476,7 @@ class SparqlEndpoint:
         return cached
 
     def _vocabulary_response(self) -> Response:
-        from ...graph.store.remote import RemoteEndpointError
+        from ...graph.store.remote import RemoteEndpointError  # lazy: start-up time (rdflib, httpx)
 
         try:
             return self._json(self.vocabulary())
@@ -492,9 +485,7 @@ class SparqlEndpoint:
 
     def _show(self, request: Request) -> Response:
         """`datateam show` for the entity an IRI names: its JSON, or (format=text) its text table."""
-        from .page_data import describe_iri
-        from ...graph.errors import AmbiguousNameError, NameNotFoundError
-        from ...graph.store.remote import RemoteEndpointError
+        from ...graph.store.remote import RemoteEndpointError  # lazy: start-up time (rdflib, httpx)
 
         iris = [v for k, v in request.params if k == "iri"]
         if len(iris) != 1:
@@ -561,7 +552,6 @@ def _last(params: list[tuple[str, str]], name: str) -> str | None:
 
 
 def _content_type(offer: neg.Offer) -> str:
-    from ..sparql.results import MEDIA_TYPES
 
     declared = MEDIA_TYPES.get(offer.fmt, "")
     if declared.split(";")[0].strip() == offer.media_type:

@@ -46,10 +46,11 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from ... import __version__
 from ...graph.errors import DatateamError
-from .application import EndpointApp
 from ..engine.limits import HttpLimits, raise_open_files
-from .origin import HostPolicy
+from ..engine.pool import enable_warm_workers
+from .application import EndpointApp
 from .endpoint import DEFAULT_PORT, EndpointConfig, SparqlEndpoint
+from .origin import HostPolicy
 
 LINGER_SECONDS = 2.0  # how long a refused client may go on sending before the connection is cut
 MAX_LINGERING = 128  # connections lingering after a refusal (within limits.FD_RESERVE); beyond, closed at once
@@ -499,8 +500,7 @@ class EndpointServer:
     def start_warm_workers(self) -> bool:
         """Keep query workers forked in advance for a local store (the store does not change while
         served). Returns False when the backend cannot use them (remote, writable store)."""
-        from ..engine.execute import is_local
-        from ..engine.pool import enable_warm_workers
+        from ..engine.execute import is_local  # lazy: start-up time (rdflib)
 
         size = self.endpoint.config.warm_workers
         if not size or not is_local(self.endpoint.kg):

@@ -13,6 +13,10 @@ from __future__ import annotations
 
 import re
 
+from ...graph.analysis.describe import describe, render_details
+from ...graph.errors import DatateamError
+from ...graph.lookup.names import resolve
+
 # Declared or used: a class is declared as one or is the type of something; a property is
 # declared as one or is the predicate of a triple.
 VOCABULARY_QUERY = """
@@ -47,10 +51,6 @@ def describe_iri(kg, iri: str, fmt: str = "json") -> str:
     Raises NameNotFoundError when the IRI names no entity the knowledge base describes, and
     DatateamError when it is not an absolute IRI.
     """
-    from ...graph.analysis.describe import describe, render_details
-    from ...graph.errors import DatateamError
-    from ...graph.lookup.names import resolve
-
     if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$", iri) or any(c in iri for c in "<>\"{}|^`\\"):
         raise DatateamError(f"iri={iri[:200]!r} is not an absolute IRI")
     return render_details(describe(kg, resolve(kg, f"<{iri}>")), fmt)

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from ...graph.text import format_rows
 from ...ontology.namespaces import PREFIXES, sparql_prologue
 
 
@@ -21,6 +22,4 @@ def prefix_declarations() -> str:
 
 def render_prefixes(fmt: str = "table") -> str:
     """The prefixes as "table", "json", "csv" or "tsv" rows, or as "sparql" PREFIX lines."""
-    from ...graph.text import format_rows
-
     return prefix_declarations() if fmt == "sparql" else format_rows(list_prefixes(), ["prefix", "iri"], fmt)

@@ -22,7 +22,9 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import XSD
 from rdflib.term import Node
 
+from ...graph.text import to_table
 from ...ontology.namespaces import PREFIXES, bind_prefixes
+from .errors import QueryError
 
 SELECT_FORMATS = ("table", "csv", "tsv", "json", "xml")
 GRAPH_FORMATS = ("ttl", "nt", "jsonld", "rdfxml")
@@ -107,7 +109,6 @@ class QueryResult:
     def _table(self) -> str:
         if self.kind == "ask":
             return ("yes" if self.boolean else "no") + "\n"
-        from ...graph.text import to_table
 
         cells = [{v: display(row[v]) for v in self.variables if v in row} for row in self.rows]
         return to_table(cells, self.variables)
@@ -170,8 +171,6 @@ def choose_format(fmt: str | None, output: str | None, form: str | None, tty: bo
     'json'
     """
     from pathlib import Path
-
-    from .errors import QueryError
 
     graph_form = form in ("construct", "describe")
     if fmt is None and output:
