@@ -6,6 +6,7 @@
     persistent.py   the on-disk store (--store DIR): imports, graph records, a lock for writers
     remote.py       a remote SPARQL 1.1 endpoint (--endpoint URL), read-only
     http_client.py  the HTTP client the remote backend and push share (httpx)
+    merge.py        the default graph kept as the RDF merge of the named graphs
     rdf_files.py    RDF file formats, the shipped files, parsing with one-line errors
     validate.py     SHACL validation of a user's files before they are merged
     xml_guard.py    RDF/XML entity declarations refused before parsing
