@@ -121,7 +121,7 @@ def run(store: Path, *, runs: int = 5, budget_s: float = 2.0, cap_s: float = 30.
             text, substitutions = _prepare(query.text, inspect_query(query.text, []), bindings)
 
             def floor():
-                return list(floor_store.query(text, prefixes=PREFIXES, use_default_graph_as_union=True,
+                return list(floor_store.query(text, prefixes=PREFIXES, use_default_graph_as_union=False,
                                               substitutions=substitutions or None))
 
             def ours(limit=None):
@@ -129,7 +129,7 @@ def run(store: Path, *, runs: int = 5, budget_s: float = 2.0, cap_s: float = 30.
 
             def substituted():
                 subs = {ox.Variable(k): to_ox(v) for k, v in bindings.items()}
-                return list(floor_store.query(query.text, prefixes=PREFIXES, use_default_graph_as_union=True,
+                return list(floor_store.query(query.text, prefixes=PREFIXES, use_default_graph_as_union=False,
                                               substitutions=subs or None))
 
             row = {"query": query.name, "params": given, "bound": bool(bindings), "bound_in_text": not substitutions}

@@ -71,7 +71,7 @@ class KnowledgeGraph:
                 rewritten = None
             if rewritten is not None:
                 try:
-                    return self.store.query(rewritten, prefixes=PREFIXES, use_default_graph_as_union=True)
+                    return self.store.query(rewritten, prefixes=PREFIXES, use_default_graph_as_union=False)
                 except SyntaxError:
                     pass
         substitutions = {ox.Variable(k): to_ox(v) for k, v in (bindings or {}).items()}
