@@ -19,7 +19,7 @@ from ..lookup.names import Entity
 from ..lookup.qualifiers import PLAIN, read_qualifiers, split_claims
 from ..lookup.sources import source_index
 from ..text import format_rows, one_line, to_json, to_table
-from .statements import disputed_questions, role_comparisons
+from .statements import disputed_questions, role_comparisons, source_counts
 
 LEVEL_NAMES = {str(DT.Core): "core", str(DT.Working): "working", str(DT.Basic): "basic"}
 LEVEL_RANK = {"core": 3, "working": 2, "basic": 1, None: 0}
@@ -747,8 +747,6 @@ def _describe_source(kg, iri, d, sources) -> None:
     if not d["definition"]:
         d["definition"] = d["summary"]
     if d["seed_file"]:
-        from .statements import source_counts
-
         d["counts"] = source_counts(kg).get(_local(str(iri)))
 
 

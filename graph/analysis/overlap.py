@@ -77,7 +77,7 @@ from .items import (  # noqa: F401  (re-exported: part of this module's interfac
     role_items,
     unranked_roles,
 )
-from .similar import explain_pair
+from .similar import explain_pair, pair_similarity, similarity_index
 from .statements import comparisons_by_pair, role_comparisons
 
 CLUSTER_SEED = 42
@@ -220,8 +220,6 @@ def overlap(kg, a: str, b: str, by: str = "all", *, graph=None, include_conditio
     comparisons = role_comparisons(kg, str(ra.iri), str(rb.iri)) if ra.iri != rb.iri else []
     result = overlap_of(graph, str(ra.iri), str(rb.iri), by, comparisons)
     if with_similarity:
-        from .similar import pair_similarity, similarity_index
-
         index = similarity_index(kg, by, include_conditional, graph=graph)
         found = pair_similarity(kg, str(ra.iri), str(rb.iri), by, index=index)
         result["similarity"] = {key: found[key] for key in ("score", "cosine", "evidence", "shared", "reason")
@@ -422,8 +420,6 @@ def overlap_matrix(kg, by: str = "all", roles: list[str] | None = None, *, graph
         jaccard=jac, weighted=wei, sizes=np.array([len(items[r]) for r in role_ids], dtype=np.int64),
         unranked=unranked, conditional=conditional_facts(graph, role_ids, ITEM_RELATIONS[by]))
     if similarity:
-        from .similar import similarity_index
-
         everyone = default_roles(graph, items, by)
         index = similarity_index(kg, by, graph=graph, roles=everyone + [r for r in role_ids if r not in set(everyone)])
         keep = [index.index_of(r) for r in role_ids]

@@ -34,6 +34,7 @@ from ..files import write_atomically
 from ..importers import attributions
 from ..lookup.names import resolve
 from ..lookup.sources import source_index
+from ..projection import build_projection
 from .page import build_page_data, network_options, qualifier_notes, render_data, render_page, script_json
 from .story import hats
 from .views import VIEWS, View, select_view
@@ -81,8 +82,6 @@ def explorer_view(kg, view: str | None = "hats", *, focus: str | None = None, de
             raise DatateamError("--compare needs exactly two roles")
         compare_ids = (_resolve(kg, compare[0], ["role"]), _resolve(kg, compare[1], ["role"]))
     if graph is None:
-        from ..projection import build_projection
-
         # The page shows every fact, conditional ones marked, so a reader sees what the analyses leave out.
         graph = build_projection(kg, include_conditional=True)
         annotate_roles(kg, graph)

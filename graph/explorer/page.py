@@ -38,7 +38,7 @@ from ..analysis.overlap import jaccard, role_items, weighted_jaccard
 from ..defaults import EXPLORER_SEED
 from ..errors import DatateamError
 from .layout import compute_positions
-from .story import COLUMN_GAP, EDGE_FONT, ROLE_FONT, hat_size, hats
+from .story import COLUMN_GAP, EDGE_FONT, ROLE_FONT, expansion_positions, hat_size, hats
 from .story import role_items as hat_items
 from .views import SIDES, View
 
@@ -118,8 +118,6 @@ def build_page_data(view: View, source_titles: dict[str, str] | None = None, *, 
 
     story = view.story
     if story is not None:
-        from .story import expansion_positions
-
         positions = expansion_positions(graph, story["positions"], seed=seed)
         family_colors = _family_colors(graph)
     else:

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from ..analysis.handoffs import handoff_graph
+from ..analysis.overlap import overlap_of
 from ..errors import DatateamError
 from .story import hat_story, hats
 
@@ -159,8 +160,6 @@ def _overlap_view(graph: nx.MultiDiGraph, compare, result: dict | None) -> View:
     if a == b:
         raise DatateamError(f"--compare needs two different roles, got {graph.nodes[a]['label']!r} twice")
     if result is None:
-        from ..analysis.overlap import overlap_of
-
         result = overlap_of(graph, a, b, "all")
     sides = {a: "a", b: "b"}
     for items in result["shared"].values():

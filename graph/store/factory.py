@@ -29,7 +29,7 @@ def load_knowledge_graph(data_files: Iterable[Path] = (), *, validate: bool = Tr
     if data_files:
         user_quads = [q for p in data_files for q in parse_file(p, user_graph_iri(p))]
         if validate:
-            from .validate import check_user_data
+            from .validate import check_user_data  # lazy: start-up time (pyshacl)
 
             check_user_data(kg, user_quads, data_files)
         kg.add_quads(user_quads)
@@ -52,7 +52,7 @@ def open_knowledge_graph(data_files: Iterable[Path] = (), *, store_path: str | P
     if endpoint:
         if data_files:
             raise DatateamError("--data cannot be merged into a remote endpoint; upload it with `datateam push`")
-        from .remote import RemoteKnowledgeGraph
+        from .remote import RemoteKnowledgeGraph  # lazy: start-up time (httpx)
 
         return RemoteKnowledgeGraph(endpoint)
     if store_path:

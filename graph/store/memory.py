@@ -18,6 +18,8 @@ from rdflib import Dataset, Graph, URIRef
 from rdflib.term import Node
 
 from ...ontology.namespaces import BASE, ONTOLOGY_GRAPH, PREFIXES, bind_prefixes
+from ...queries.sparql.binding import bind_in_text
+from ...queries.sparql.errors import QueryError
 from .backend import Bindings, count_triples
 from .merge import rebuild_default_graph, with_default_copies
 from .rdf_files import ONTOLOGY_FILE, knowledge_base_files, parse_file, user_graph_iri
@@ -58,9 +60,6 @@ class KnowledgeGraph:
     # -- queries -----------------------------------------------------------------------------
     def _run(self, query: str, bindings: Bindings | None):
         if bindings:
-            from ...queries.sparql.binding import bind_in_text
-            from ...queries.sparql.errors import QueryError
-
             # Written into the patterns the engine can use its indexes; a substitution is joined
             # only after the whole pattern is evaluated (seconds on a store with ESCO). A text the
             # rewrite cannot read, or a term it cannot write (a blank node), is left to the engine,

@@ -536,7 +536,7 @@ class PersistentKnowledgeGraph(KnowledgeGraph):
             raise DatateamError(f"{', '.join(map(str, files))}: writes to the graph(s) {', '.join(clash)}, which "
                                 "belong to the shipped knowledge base; put your triples in your own graph")
         if validate:
-            from .validate import check_user_data
+            from .validate import check_user_data  # lazy: start-up time (pyshacl)
 
             check_user_data(self, user_quads, files)
         self.replace_graphs(sorted(remove), quads=user_quads, records=new_records)

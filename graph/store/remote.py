@@ -61,9 +61,11 @@ from rdflib.namespace import Namespace
 from rdflib.term import Node
 
 from ...ontology.namespaces import PREFIXES, bind_prefixes
+from ...queries.sparql.binding import bind_as_values, bind_in_text
 from ...queries.sparql.errors import QuerySyntaxError
 from ...queries.sparql.lexer import tokenize
 from ...queries.sparql.results import QueryResult
+from ...queries.sparql.syntax import syntax_error
 from ..errors import DatateamError
 from .backend import count_triples
 from .http_client import HttpResponse, RemoteEndpointError, client_for, deadline, request, url_for_display
@@ -321,8 +323,6 @@ class RemoteKnowledgeGraph:
         body = resp.body[:20000].decode("utf-8", "replace").strip()
         match = OXIGRAPH_SYNTAX_ERROR.match(body)
         if match and int(match.group(1)) > 1:
-            from ...queries.sparql.syntax import syntax_error
-
             user_text = sent.split("\n", 1)[1] if "\n" in sent else sent
             line, column = int(match.group(1)) - 1, int(match.group(2))  # minus the prologue line
             return syntax_error(user_text, f"error at {line}:{column}: {match.group(3)}")
@@ -434,8 +434,6 @@ class RemoteKnowledgeGraph:
         Raises RemoteEndpointError, QueryTimeoutError or QueryParameterError.
         """
         if bindings:
-            from ...queries.sparql.binding import bind_as_values, bind_in_text
-
             text = bind_in_text(text, bindings) or bind_as_values(text, bindings)
         timeout = self.timeout if timeout is None else float(timeout)
         given = default_graph is not None or named_graphs is not None

@@ -54,7 +54,7 @@ from .evaluate import (
     query_options,
 )
 from .pool import retire_warm_workers, warm_workers
-from .reasoning import forget
+from .reasoning import INFERRED_GRAPH, forget, reasoned_graph
 from .snapshot import forget_snapshot, worker_location
 from .worker import WorkerFailed
 
@@ -120,8 +120,6 @@ def run_query(kg, text: str, *, bindings: Mapping[str, Any] | None = None, timeo
     def store_graphs() -> list[str]:  # asked only when the query names graphs with FROM/USING
         graphs = [str(g) for g in kg.graph_names()]
         if reasoning != "none":
-            from .reasoning import INFERRED_GRAPH
-
             graphs.append(str(INFERRED_GRAPH))
         return graphs
 
@@ -147,8 +145,6 @@ def run_query(kg, text: str, *, bindings: Mapping[str, Any] | None = None, timeo
 
     target = kg
     if reasoning != "none":
-        from .reasoning import reasoned_graph
-
         target = reasoned_graph(kg, reasoning, timeout=timeout)
     query_text, substitutions = _prepare(text, info, values)
     if query_text != text:

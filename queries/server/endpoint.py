@@ -525,7 +525,7 @@ class SparqlEndpoint:
         with self._lock:
             html = self._explorer_html
         if html is None:
-            from ...graph.explorer import explorer_html
+            from ...graph.explorer import explorer_html  # lazy: start-up time (networkx, scipy, jinja2)
 
             html = explorer_html(self.kg, served=True).encode("utf-8")
             with self._lock:

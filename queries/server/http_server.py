@@ -46,8 +46,8 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from ... import __version__
 from ...graph.errors import DatateamError
-from ..engine.limits import HttpLimits, raise_open_files
-from ..engine.pool import enable_warm_workers
+from ..engine.limits import HttpLimits, memory_ceiling, raise_open_files, set_memory_ceiling
+from ..engine.pool import disable_warm_workers, enable_warm_workers
 from .application import EndpointApp
 from .endpoint import DEFAULT_PORT, EndpointConfig, SparqlEndpoint
 from .origin import HostPolicy
@@ -491,8 +491,6 @@ class EndpointServer:
             finished = finished and not thread.is_alive()
         self.endpoint.close()
         if self._warm:
-            from ..engine.pool import disable_warm_workers
-
             disable_warm_workers(self.endpoint.kg)
             self._warm = False
         return finished
@@ -587,8 +585,6 @@ def make_server(kg, host: str = "127.0.0.1", port: int = DEFAULT_PORT, *, memory
     endpoint = SparqlEndpoint(kg, EndpointConfig(**config))
     server = EndpointServer(endpoint, host, port)
     if memory_limit is not None:
-        from ..engine.limits import memory_ceiling, set_memory_ceiling
-
         try:
             ceiling = memory_ceiling(None if memory_limit == "auto" else int(memory_limit))
         except DatateamError:

@@ -92,7 +92,6 @@ class QueryResult:
         ttl/nt/jsonld/rdfxml for graph results."""
         if fmt not in self.formats():
             what = "CONSTRUCT/DESCRIBE" if self.kind == "graph" else "SELECT/ASK"
-            from .errors import QueryError
 
             raise QueryError(f"format {fmt!r} does not fit a {what} result; use one of {', '.join(self.formats())}")
         if self.kind == "graph":
