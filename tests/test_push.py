@@ -28,6 +28,7 @@ from datateam.graph.store.remote import RemoteKnowledgeGraph
 from datateam.graph.store.factory import load_knowledge_graph
 from datateam.graph.store.rdf_files import user_graph_iri
 from datateam.ontology.namespaces import BASE
+from processes import stop
 
 OXIGRAPH = Path(sys.executable).parent / "oxigraph"
 
@@ -81,12 +82,7 @@ def oxigraph_server(location: Path):
             break
         yield f"http://127.0.0.1:{port}/query"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, 10)
 
 
 @pytest.fixture()

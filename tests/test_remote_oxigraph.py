@@ -32,6 +32,7 @@ from datateam.ontology.namespaces import BASE
 from datateam.queries.sparql.errors import QuerySyntaxError, QueryTimeoutError
 from datateam.queries.named.library import list_named_queries
 from datateam.queries.server.http_server import make_server
+from processes import stop
 
 ROOT = Path(__file__).resolve().parent.parent
 OXIGRAPH = Path(sys.executable).parent / "oxigraph"
@@ -76,12 +77,7 @@ def oxigraph_server(tmp_dir: Path | None, *extra: str):
         wait_until_listening(port, proc)
         yield f"http://127.0.0.1:{port}/query"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, 10)
 
 
 def invoke(runner, *args, env=None):

@@ -15,7 +15,6 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -25,6 +24,7 @@ from datateam.graph.store.factory import load_knowledge_graph
 from datateam.graph.store.remote import RemoteEndpointError, RemoteKnowledgeGraph, is_virtuoso_system_graph
 from datateam.ontology.namespaces import BASE
 from datateam.queries.named.library import list_named_queries, run_named_query
+from processes import stop
 
 VIRTUOSO = shutil.which("virtuoso-t")
 ISQL = shutil.which("isql-vt")
@@ -101,12 +101,7 @@ def virtuoso(tmp_path_factory):
         assert done.returncode == 0, done.stdout + done.stderr
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, 30)
 
 
 @pytest.fixture(scope="module")

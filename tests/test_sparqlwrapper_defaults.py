@@ -21,6 +21,7 @@ from rdflib.compare import isomorphic
 
 from datateam.graph.store.factory import load_knowledge_graph
 from datateam.ontology.namespaces import BASE
+from processes import stop
 
 ROLE = BASE + "role/"
 DT = BASE + "ontology#"
@@ -49,12 +50,7 @@ def endpoint():
                 time.sleep(0.2)
         yield f"http://127.0.0.1:{port}/sparql"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, 20)
 
 
 @pytest.fixture(scope="module")

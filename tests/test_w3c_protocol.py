@@ -23,6 +23,7 @@ import pytest
 from rdflib import Graph, Namespace
 from rdflib.collection import Collection
 from rdflib.namespace import RDF
+from processes import stop
 
 SUITE = Path(__file__).parent / "data" / "w3c" / "sparql11-protocol"
 MF = Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#")
@@ -141,12 +142,7 @@ def server():
             time.sleep(0.2)
         yield port
     finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, 20)
 
 
 def _send(port: int, req: ProtocolRequest) -> tuple[int, str, bytes]:

@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from processes import stop
 
 OXIGRAPH = Path(sys.executable).parent / "oxigraph"
 _BODY = b'{"head":{"vars":[]},"results":{"bindings":[]}}'
@@ -131,12 +132,7 @@ def running(args: list[str], probe: str):
         wait_for_http(probe, proc)
         yield proc
     finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, 15)
 
 
 @pytest.fixture()

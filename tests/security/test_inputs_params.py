@@ -25,6 +25,7 @@ from datateam.cli import main
 from datateam.queries.sparql.binding import MAX_VALUE_LENGTH, decimal_literal, integer_literal, iri_term
 from datateam.queries.sparql.errors import QueryParameterError
 from datateam.queries.named.library import Parameter, bind_parameters, convert_value
+from processes import stop
 
 MEMORY_LIMIT = 4 * 1024 ** 3
 HUGE = "1e9999999999"
@@ -92,12 +93,7 @@ def test_huge_exponent_in_server_param_is_400_and_the_server_lives():
             assert resp.status == 200
             assert b'"bindings"' in resp.read()
     finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, 15)
 
 
 @pytest.mark.parametrize("value, expected", [

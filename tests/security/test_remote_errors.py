@@ -25,6 +25,7 @@ from click.testing import CliRunner
 from datateam.cli import main
 from datateam.graph.store.remote import RemoteEndpointError, RemoteKnowledgeGraph
 from datateam.queries.sparql.errors import QueryTimeoutError
+from processes import stop
 
 OXIGRAPH = Path(sys.executable).parent / "oxigraph"
 
@@ -332,12 +333,7 @@ def oxigraph_serve(location: Path):
                 time.sleep(0.05)
         yield f"http://127.0.0.1:{port}/query"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, 10)
 
 
 def test_timeout_stops_a_long_query_on_a_real_oxigraph(tmp_path):
