@@ -53,11 +53,14 @@ run: setup
 	@mkdir -p $(OUT)
 	$(BIN)/datateam overview --html $(OUT)/explorer.html
 
+# One test process per core (pytest-xdist); a file's tests stay together (tests/conftest.py).
+PYTEST := $(BIN)/python -m pytest -q -n auto --dist loadfile
+
 test: setup browser virtuoso
-	$(BIN)/python -m pytest -q
+	$(PYTEST)
 
 test-fast: setup
-	$(BIN)/python -m pytest -q -m "not slow and not browser and not full_data"
+	$(PYTEST) -m "not slow and not browser and not full_data"
 
 bench: setup browser
 	$(BIN)/python bench/run.py

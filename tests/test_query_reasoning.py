@@ -199,8 +199,8 @@ def test_the_closure_file_follows_the_data(tmp_path, monkeypatch):
     reasoning.reasoned_graph(with_mine, "rdfs")
     assert len(list((tmp_path / "datateam-kg").glob("closure-rdfs-*.nq"))) == 2
     asked = "ASK { role:new-hat a skos:Concept }"
-    assert run_query(with_mine, asked, reasoning="rdfs").boolean is True
-    assert run_query(plain, asked, reasoning="rdfs").boolean is False
+    assert run_query(with_mine, asked, reasoning="rdfs", timeout=None).boolean is True
+    assert run_query(plain, asked, reasoning="rdfs", timeout=None).boolean is False
 
 
 def test_a_persistent_store_keeps_its_closure_beside_its_database(tmp_path, monkeypatch):
@@ -209,12 +209,12 @@ def test_a_persistent_store_keeps_its_closure_beside_its_database(tmp_path, monk
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "unused"))
     store = tmp_path / "kg"
     with open_persistent(store, writable=True) as kg:
-        before = run_query(kg, WORKS_WITH, reasoning="owlrl").rows
+        before = run_query(kg, WORKS_WITH, reasoning="owlrl", timeout=None).rows
         assert [p.name.split("-")[1] for p in (store / ".reasoning-cache").glob("closure-*.nq")] == ["owlrl"]
         run_query(kg, f"INSERT DATA {{ GRAPH <{BASE}graph/user/x> {{ role:data-scientist dt:worksWith "
                       "role:new-hat } }", allow_update=True)
         assert list((store / ".reasoning-cache").glob("closure-*.nq")) == []   # changed in place: dropped
     with open_persistent(store) as kg:
-        after = run_query(kg, WORKS_WITH, reasoning="owlrl").rows
+        after = run_query(kg, WORKS_WITH, reasoning="owlrl", timeout=None).rows
     assert {local(r["other"]) for r in after} == {local(r["other"]) for r in before} | {"new-hat"}
     assert not (tmp_path / "unused").exists()

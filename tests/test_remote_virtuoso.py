@@ -28,8 +28,10 @@ from processes import stop
 
 VIRTUOSO = shutil.which("virtuoso-t")
 ISQL = shutil.which("isql-vt")
-pytestmark = pytest.mark.skipif(VIRTUOSO is None or ISQL is None,
-                                reason="Virtuoso is not installed (apt-get install virtuoso-opensource)")
+# slow: a server of its own and about thirty queries of seconds each (left out of `make test-fast`)
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(VIRTUOSO is None or ISQL is None,
+                                 reason="Virtuoso is not installed (apt-get install virtuoso-opensource)")]
 
 INI = """\
 [Database]
