@@ -18,8 +18,8 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import RDFS
 
 from datateam.graph.errors import NameNotFoundError
-from datateam.queries.engine.execute import run_query
-from datateam.queries.named.library import bind_parameters, describe_named_queries, list_named_queries, load_named_query, parse_header
+from datateam.queries.named.library import (bind_parameters, describe_named_queries, list_named_queries, load_named_query,
+                                            parse_header, run_named_query)
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ROOT / "ontology" / "sources"
@@ -204,8 +204,9 @@ def users_of_tool(tool: str) -> set[str]:
 
 
 def run_named(kg, name: str, **params):
+    """Run a named query as the CLI does (its GROUP_CONCAT lists sorted)."""
     query = load_named_query(name)
-    result = run_query(kg, query.text, bindings=bind_parameters(kg, query, params))
+    result = run_named_query(kg, query, bind_parameters(kg, query, params))
     assert result.kind == "select" and not result.truncated
     return result
 
