@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from scipy import sparse
 
 from ... import __version__
-from .items import role_items
+from .items import MAX_WEIGHT, role_items
 
 TABLE_FORMAT = 1
 CACHE_FOLDER = "cache"          # the similarity index's folder
@@ -31,40 +32,77 @@ REQUIREMENT_RELATIONS = ("requires_skill", "uses_tool")
 @dataclass
 class RoleRequirements:
     """roles (IRIs, the projection's node order), labels and stakeholder flags in the same order, and
-    items: role -> {skill or tool: weight}."""
+    weights: the roles × items matrix (CSR; columns `item_ids`) of each role's skills and tools, in
+    the projection's order within a row."""
 
     roles: list[str]
     labels: list[str]
     stakeholder: list[bool]
-    items: dict[str, dict[str, int]]
+    item_ids: list[str]
+    weights: sparse.csr_matrix
+
+    def _row(self, role: str) -> int:
+        if not hasattr(self, "_rows"):
+            self._rows = {r: i for i, r in enumerate(self.roles)}
+        return self._rows[role]
 
     def label(self, role: str) -> str:
         """The label of one role of the table."""
-        if not hasattr(self, "_labels"):
-            self._labels = dict(zip(self.roles, self.labels))
-        return self._labels[role]
+        return self.labels[self._row(role)]
 
     def is_stakeholder(self, role: str) -> bool:
         """Whether one role of the table is a dt:Stakeholder."""
-        if not hasattr(self, "_stakeholders"):
-            self._stakeholders = {r for r, s in zip(self.roles, self.stakeholder) if s}
-        return role in self._stakeholders
+        return self.stakeholder[self._row(role)]
+
+    def has_items(self, role: str) -> bool:
+        """Whether the sources give the role any skill or tool."""
+        i = self._row(role)
+        return bool(self.weights.indptr[i + 1] > self.weights.indptr[i])
+
+    def items_of(self, role: str) -> dict[str, int]:
+        """{skill or tool: weight} of one role."""
+        i = self._row(role)
+        lo, hi = self.weights.indptr[i], self.weights.indptr[i + 1]
+        return {self.item_ids[k]: int(w) for k, w in zip(self.weights.indices[lo:hi].tolist(),
+                                                          self.weights.data[lo:hi].tolist())}
+
+    def threshold_blocks(self, role_ids: list[str]) -> tuple[sparse.csr_matrix, np.ndarray]:
+        """(L, weight sums) of the given roles, as graph/analysis/overlap.py incidence_matrices makes them:
+        L = [w ≥ 1 | w ≥ 2 | w ≥ 3] side by side; the products of L's rows are the same integers."""
+        rows = self.weights[[self._row(r) for r in role_ids]]
+        blocks = [(rows >= t).astype(np.int64) for t in range(1, MAX_WEIGHT + 1)]
+        sums = np.asarray(rows.sum(axis=1), dtype=np.int64).ravel()
+        return sparse.hstack(blocks, format="csr"), sums
+
+
+def _table(roles: list[str], labels: list[str], stakeholder: list[bool], items: list[dict[str, int]]) -> RoleRequirements:
+    item_ids = sorted({i for its in items for i in its})
+    column = {item: k for k, item in enumerate(item_ids)}
+    indptr, indices, weights = [0], [], []
+    for its in items:
+        for item, w in its.items():
+            indices.append(column[item])
+            weights.append(w)
+        indptr.append(len(indices))
+    matrix = sparse.csr_matrix((np.asarray(weights, dtype=np.int64), np.asarray(indices, dtype=np.int64),
+                                np.asarray(indptr, dtype=np.int64)), shape=(len(roles), len(item_ids)))
+    return RoleRequirements(roles, labels, stakeholder, item_ids, matrix)
 
 
 def requirements_of(graph) -> RoleRequirements:
     """The table of a projection with the requires_skill and uses_tool relations."""
     skills, tools = role_items(graph, "skills"), role_items(graph, "tools")
     roles = list(skills)
-    return RoleRequirements(roles=roles, labels=[graph.nodes[r]["label"] for r in roles],
-                            stakeholder=[bool(graph.nodes[r].get("stakeholder")) for r in roles],
-                            items={r: {**skills[r], **tools[r]} for r in roles})
+    return _table(roles, [graph.nodes[r]["label"] for r in roles],
+                  [bool(graph.nodes[r].get("stakeholder")) for r in roles],
+                  [{**skills[r], **tools[r]} for r in roles])
 
 
 def role_requirements(kg, include_conditional: bool = False) -> RoleRequirements:
     """The table of every role of the knowledge graph: saved beside a persistent store, else projected.
 
     >>> table = role_requirements(kg)
-    >>> table.items["https://w3id.org/datateam-kg/role/data-scientist"]["https://w3id.org/datateam-kg/skill/machine-learning"]
+    >>> table.items_of("https://w3id.org/datateam-kg/role/data-scientist")["https://w3id.org/datateam-kg/skill/machine-learning"]
     3
     """
     path = _cache_file(kg, include_conditional)
@@ -91,22 +129,14 @@ def _cache_file(kg, include_conditional: bool) -> Path | None:
 
 
 def _write(path: Path, table: RoleRequirements) -> None:
-    item_ids = sorted({i for its in table.items.values() for i in its})
-    column = {item: k for k, item in enumerate(item_ids)}
-    indptr, indices, weights = [0], [], []
-    for role in table.roles:
-        for item, w in table.items[role].items():   # kept in the projection's order
-            indices.append(column[item])
-            weights.append(w)
-        indptr.append(len(indices))
-    meta = {"roles": table.roles, "labels": table.labels, "stakeholder": table.stakeholder, "items": item_ids}
+    meta = {"roles": table.roles, "labels": table.labels, "stakeholder": table.stakeholder, "items": table.item_ids}
     try:
         path.parent.mkdir(exist_ok=True)
         tmp = path.with_name(f"tmp-{os.getpid()}-{path.name}")
         with open(tmp, "wb") as handle:
             np.savez(handle, meta=np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8),
-                     indptr=np.asarray(indptr, dtype=np.int64), indices=np.asarray(indices, dtype=np.int64),
-                     weights=np.asarray(weights, dtype=np.int8))
+                     indptr=table.weights.indptr, indices=table.weights.indices,
+                     weights=table.weights.data.astype(np.int8))
         os.replace(tmp, path)
         same_state = path.name.rsplit("-", 1)[0] + "-"   # requirements-<database folder>-
         for other in path.parent.glob(f"{PREFIX}*.npz"):
@@ -120,13 +150,12 @@ def _read(path: Path) -> RoleRequirements | None:
     try:
         with np.load(path) as arrays:
             meta = json.loads(arrays["meta"].tobytes().decode("utf-8"))
-            indptr, indices, weights = (arrays[k].tolist() for k in ("indptr", "indices", "weights"))
+            weights = sparse.csr_matrix((arrays["weights"].astype(np.int64), arrays["indices"], arrays["indptr"]),
+                                        shape=(len(meta["roles"]), len(meta["items"])))
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    item_ids = meta["items"]
-    items = {role: {item_ids[indices[k]]: weights[k] for k in range(indptr[i], indptr[i + 1])}
-             for i, role in enumerate(meta["roles"])}
-    return RoleRequirements(roles=meta["roles"], labels=meta["labels"], stakeholder=meta["stakeholder"], items=items)
+    return RoleRequirements(roles=meta["roles"], labels=meta["labels"], stakeholder=meta["stakeholder"],
+                            item_ids=meta["items"], weights=weights)
 
 
 def drop_saved_tables(store_path) -> int:
