@@ -223,3 +223,20 @@ def test_the_table_gives_the_distances_the_dicts_give(kg):
     assert {r: table.items_of(r) for r in table.roles} == items
     roles = sorted(r for r in items if items[r])[::-1]
     assert np.array_equal(distances_of(*table.threshold_blocks(roles)), distance_matrix(roles, items))
+
+
+def test_distances_of_is_the_plain_formula():
+    from scipy import sparse
+
+    from datateam.graph.analysis.transition import distances_of
+
+    weights = sparse.csr_matrix(np.array([[3, 1, 0, 2], [0, 0, 0, 0], [1, 3, 2, 0], [2, 2, 2, 2]], dtype=np.int64))
+    blocks = sparse.hstack([(weights >= t).astype(np.int64) for t in (1, 2, 3)], format="csr")
+    sums = np.asarray(weights.sum(axis=1), dtype=np.int64).ravel()
+    dense = weights.toarray()
+    expected = np.zeros((4, 4))
+    for i in range(4):
+        for j in range(4):
+            need = dense[j].sum()
+            expected[i, j] = np.maximum(dense[j] - dense[i], 0).sum() / need if need else 0.0
+    assert np.array_equal(distances_of(blocks, sums), expected)
