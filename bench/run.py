@@ -14,7 +14,8 @@ interpreter with the imports the command needs; "x floor" = our time / the floor
 Parts: store (bench_store.py: import, cold start, named query), scale (bench_scale.py: every named
 query on the ESCO + O*NET store against pyoxigraph running the same bound query; the binding guard),
 overlap (bench_overlap.py), similar (bench_similar.py: the similarity score against held-out
-relatedness lists, and `similar` in a fresh process), explorer (bench_explorer.py), query-overhead
+relatedness lists, and `similar` in a fresh process), commands (bench_commands.py: show, similar, overlap,
+transition and coverage on the ESCO + O*NET store, each in a fresh process, against its floor), explorer (bench_explorer.py), query-overhead
 (bench_query.py, the query engineer's safe-path costs), reasoning (a repeated `--reasoning owlrl`
 against the plain query), server (bench_server.py: `datateam serve` under load, runaway queries and
 slow clients).
@@ -38,7 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))   # so that `bench.bench_store` imports from the repository root
 
-PARTS = ("store", "scale", "overlap", "similar", "explorer", "query-overhead", "reasoning", "server")
+PARTS = ("store", "scale", "overlap", "similar", "commands", "explorer", "query-overhead", "reasoning", "server")
 ESCO_GRAPH = "https://w3id.org/datateam-kg/graph/import/esco"
 
 # Why a figure can miss its target on this machine; shown under the table when it does.
@@ -133,6 +134,12 @@ def part_similar(data: Path, work: Path) -> list[dict]:
 
     onet, esco = make_stores(data, work)
     return rows_for_report(run(onet, esco, data / "onet-29.2"))
+
+
+def part_commands(data: Path, work: Path) -> list[dict]:
+    from bench.bench_commands import run
+
+    return run(data, work)
 
 
 def esco_view(store: Path, nodes: int = 10_000):

@@ -71,8 +71,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import networkx as nx
+from rdflib import URIRef
 
 from ..ontology.namespaces import BASE, DT, ONTOLOGY_GRAPH
+from ..queries.sparql.binding import bind_in_text, term_n3
 from .errors import DatateamError
 from .lookup.qualifiers import PLAIN, Qualifier, Qualifiers, read_qualifiers, split_claims
 from .lookup.sources import source_index
@@ -155,6 +157,39 @@ def _values(iris: Iterable[str]) -> str:
     return " ".join(f"<{i}>" for i in iris)
 
 
+# Bound queries: a pattern evaluated for each of many IRIs in one query, each IRI written into its
+# own UNION branch by the binding path. Oxigraph joins a VALUES block only after evaluating the
+# whole pattern (seconds over a store with ESCO); a constant in a pattern uses its indexes.
+BOUND_BRANCHES = 50   # IRIs per query (Oxigraph plans a longer UNION in more than linear time)
+
+
+_PLACEHOLDER = "urn:datateam:bound-iri"
+
+
+def _bound_branch(pattern: str, variable: str) -> str:
+    """`{ BIND(<placeholder> AS ?variable) pattern-with-<placeholder> }`, written by queries/sparql/binding.py;
+    each IRI's branch replaces the placeholder with the IRI as the binding path writes it (term_n3)."""
+    head = "SELECT * WHERE "
+    text = bind_in_text(f"{head}{{ {pattern} }}", {variable: URIRef(_PLACEHOLDER)})
+    if text is None or not text.startswith(head):
+        raise DatateamError(f"cannot bind ?{variable} in the pattern {pattern!r}")
+    return text[len(head):]
+
+
+def select_each(kg, projection: str, before: str, pattern: str, variable: str, iris: Iterable[str],
+                 after: str = "") -> list[dict]:
+    """The rows of `SELECT projection WHERE { before pattern after }` for ?variable bound to each of `iris`."""
+    iris = list(iris)
+    branch = _bound_branch(pattern, variable)
+    placeholder = term_n3(URIRef(_PLACEHOLDER))
+    rows: list[dict] = []
+    for start in range(0, len(iris), BOUND_BRANCHES):
+        branches = " UNION ".join(branch.replace(placeholder, term_n3(URIRef(iri)))
+                                  for iri in iris[start:start + BOUND_BRANCHES])
+        rows += kg.select(f"SELECT {projection} WHERE {{ {before} {{ {branches} }} {after} }}")
+    return rows
+
+
 # ---------------------------------------------------------------------------------------------
 # Building
 
@@ -206,6 +241,68 @@ def build_projection(kg, relations: Iterable[str] = DEFAULT_RELATIONS,
     return graph
 
 
+def build_focused_projection(kg, roles: Iterable[str], relations: Iterable[str] = DEFAULT_RELATIONS, *,
+                             include_conditional: bool = False,
+                             accept_conditions: Iterable[str] = ()) -> nx.MultiDiGraph:
+    """The projection around a few roles, read with queries bound to them and to what they reach.
+
+    Equal to the whole projection's view of `roles` (IRIs): their nodes and edges, the nodes they
+    reach along `relations` (their items, the tools' categories, including the ones a role uses a
+    tool as, the responsibilities' stages and artifacts) with the same attributes and edges in the
+    same order, and the conditional facts about them; other roles are not in it. It reads a few
+    hundred rows where the whole projection of a store with ESCO and O*NET reads over a million.
+    Relations between roles (hands_off_to, works_with) need every role: DatateamError, as for an
+    unknown relation or a role IRI that is not a role.
+
+    >>> G = build_focused_projection(kg, ["https://w3id.org/datateam-kg/role/data-engineer"], ["requires_skill"])
+    >>> sorted({d["type"] for _, d in G.nodes(data=True)})
+    ['role', 'skill']
+    """
+    relations = list(relations)
+    unknown = [r for r in relations if r not in RELATIONS]
+    if unknown:
+        raise DatateamError(f"unknown relation(s) {', '.join(unknown)}; choose from {', '.join(RELATIONS)}")
+    between_roles = [r for r in relations if RELATIONS[r].source_type == "role" == RELATIONS[r].target_type]
+    if between_roles:
+        raise DatateamError(f"{', '.join(between_roles)} link roles to roles: use build_projection")
+    roles = sorted({str(r) for r in roles})
+    types = sorted({t for r in relations for t in (RELATIONS[r].source_type, RELATIONS[r].target_type)},
+                   key=NODE_TYPES.index)
+    sources = _SourceIds(graph_source_ids(kg))
+    graph = nx.MultiDiGraph(include_conditional=include_conditional, left_out=[], conditional=[],
+                            accept_conditions=frozenset(str(c) for c in accept_conditions))
+    qualifiers = read_qualifiers(kg) if set(relations) & set(NODE_PROPERTY) else Qualifiers()
+    claims = {name: _read_claims(kg, RELATIONS[name], roles) for name in relations if name in NODE_PROPERTY}
+    reached = set(roles)
+    for found in claims.values():
+        reached.update(o for _, o in found.stated)
+        reached.update(c for by_graph in found.categories.values() for cats in by_graph.values() for c in cats)
+    # The relations between items (a tool's categories, a responsibility's stage), followed until
+    # nothing new is reached.
+    simple = [name for name in relations if name not in NODE_PROPERTY]
+    stated: dict[str, dict] = {name: {} for name in simple}
+    asked: set[str] = set()
+    while reached - asked:
+        todo = sorted(reached - asked)
+        asked.update(todo)
+        for name in simple:
+            found = _stated(kg, RELATIONS[name], todo)
+            stated[name].update(found)
+            reached.update(o for _, o in found)
+    _add_nodes(kg, graph, types, sources, only=reached)
+    others = [n for n, t in graph.nodes(data="type") if t == "role" and n not in roles]
+    graph.remove_nodes_from(others)
+    for role in roles:
+        if role not in graph or graph.nodes[role]["type"] != "role":
+            raise DatateamError(f"not a role in the projection: <{role}>")
+    for name in relations:
+        if name in NODE_PROPERTY:
+            _add_claims(kg, graph, RELATIONS[name], sources, qualifiers, claims[name])
+        else:
+            _add_simple(kg, graph, RELATIONS[name], sources, stated[name])
+    return graph
+
+
 class _SourceIds:
     """Turns sets of graph IRIs into sorted lists of source ids (memoised: most facts share a few sets)."""
 
@@ -221,18 +318,37 @@ class _SourceIds:
         return list(found)
 
 
-def _add_nodes(kg, graph: nx.MultiDiGraph, types: list[str], sources: "_SourceIds") -> None:
+def _add_nodes(kg, graph: nx.MultiDiGraph, types: list[str], sources: "_SourceIds",
+               only: Iterable[str] | None = None) -> None:
+    """Add the entities of `types` as nodes (only those of `only`, IRIs, when given), with their attributes."""
     classes = [cls for t in types for cls in NODE_CLASSES[t]]
     typed: dict[str, str] = {}
     graphs: dict[str, set] = defaultdict(set)
     stakeholders = set()
     kinds: dict[str, set] = defaultdict(set)
-    for row in kg.select(f"""
-        SELECT ?x ?cls ?g WHERE {{
-          VALUES ?cls {{ {_values(classes)} }}
-          GRAPH ?g {{ ?x a ?cls }}
-          FILTER(isIRI(?x))
-        }}"""):
+    if only is None:
+        typing = kg.select(f"""
+            SELECT ?x ?cls ?g WHERE {{
+              VALUES ?cls {{ {_values(classes)} }}
+              GRAPH ?g {{ ?x a ?cls }}
+              FILTER(isIRI(?x))
+            }}""")
+        texts = kg.select(f"""
+            SELECT DISTINCT ?x ?p ?text WHERE {{
+              VALUES ?cls {{ {_values(classes)} }}
+              VALUES ?p {{ skos:prefLabel skos:altLabel skos:definition }}
+              ?x a ?cls ; ?p ?text .
+              FILTER(isLiteral(?text) && (lang(?text) = "" || langMatches(lang(?text), "en")))
+            }}""")
+    else:
+        only = sorted(set(only))
+        typing = select_each(kg, "?x ?cls ?g", f"VALUES ?cls {{ {_values(classes)} }}", "GRAPH ?g { ?x a ?cls }", "x",
+                              only)
+        texts = select_each(kg, "DISTINCT ?x ?p ?text",
+                             f"VALUES ?cls {{ {_values(classes)} }} VALUES ?p {{ skos:prefLabel skos:altLabel skos:definition }}",
+                             "?x a ?cls ; ?p ?text", "x", only,
+                             'FILTER(isLiteral(?text) && (lang(?text) = "" || langMatches(lang(?text), "en")))')
+    for row in typing:
         iri, cls = str(row["x"]), str(row["cls"])
         key = TYPE_OF_CLASS[cls]
         # An entity typed with classes of two node types keeps the earlier type in NODE_TYPES.
@@ -246,13 +362,7 @@ def _add_nodes(kg, graph: nx.MultiDiGraph, types: list[str], sources: "_SourceId
     labels: dict[str, tuple] = {}
     aliases: dict[str, set] = defaultdict(set)
     definitions: dict[str, str] = {}
-    for row in kg.select(f"""
-        SELECT DISTINCT ?x ?p ?text WHERE {{
-          VALUES ?cls {{ {_values(classes)} }}
-          VALUES ?p {{ skos:prefLabel skos:altLabel skos:definition }}
-          ?x a ?cls ; ?p ?text .
-          FILTER(isLiteral(?text) && (lang(?text) = "" || langMatches(lang(?text), "en")))
-        }}"""):
+    for row in texts:
         iri, prop, text = str(row["x"]), str(row["p"]), str(row["text"])
         if prop.endswith("#prefLabel"):
             # Prefer an @en label, then the alphabetically first, so the choice is stable.
@@ -265,12 +375,13 @@ def _add_nodes(kg, graph: nx.MultiDiGraph, types: list[str], sources: "_SourceId
             definitions[iri] = text
     families: dict[str, str] = {}
     if "role" in types:
-        for row in kg.select("""
-            SELECT DISTINCT ?x ?family WHERE {
-              ?x a dt:Role ; dt:roleFamily ?f .
+        family_pattern = """?x a dt:Role ; dt:roleFamily ?f .
               OPTIONAL { ?f skos:prefLabel ?familyLabel FILTER(lang(?familyLabel) = "" || langMatches(lang(?familyLabel), "en")) }
-              BIND(COALESCE(?familyLabel, STR(?f)) AS ?family)
-            }"""):
+              BIND(COALESCE(?familyLabel, STR(?f)) AS ?family)"""
+        family_rows = kg.select(f"SELECT DISTINCT ?x ?family WHERE {{ {family_pattern} }}") if only is None \
+            else select_each(kg, "DISTINCT ?x ?family", "", family_pattern, "x",
+                              sorted(iri for iri, key in typed.items() if key == "role"))
+        for row in family_rows:
             iri = str(row["x"])
             families[iri] = min(families.get(iri, str(row["family"])), str(row["family"]))
     orders: dict[str, int] = {}
@@ -307,17 +418,22 @@ def _ends_ok(graph: nx.MultiDiGraph, relation: Relation, s: str, o: str) -> bool
             and nodes[o]["type"] == relation.target_type)
 
 
-def _stated(kg, relation: Relation) -> dict[tuple[str, str], set]:
-    """(subject, object) -> the graphs stating `subject predicate object`."""
+def _stated(kg, relation: Relation, subjects: Iterable[str] | None = None) -> dict[tuple[str, str], set]:
+    """(subject, object) -> the graphs stating `subject predicate object` (of the given subjects only, if any)."""
     stated: dict[tuple[str, str], set] = defaultdict(set)
-    for row in kg.select(f"SELECT ?s ?o ?g WHERE {{ GRAPH ?g {{ ?s <{relation.predicate}> ?o }} }}"):
+    pattern = f"GRAPH ?g {{ ?s <{relation.predicate}> ?o }}"
+    rows = kg.select(f"SELECT ?s ?o ?g WHERE {{ {pattern} }}") if subjects is None \
+        else select_each(kg, "?s ?o ?g", "", pattern, "s", sorted(subjects))
+    for row in rows:
         stated[(str(row["s"]), str(row["o"]))].add(str(row["g"]))
     return stated
 
 
-def _add_simple(kg, graph: nx.MultiDiGraph, relation: Relation, sources: "_SourceIds") -> None:
+def _add_simple(kg, graph: nx.MultiDiGraph, relation: Relation, sources: "_SourceIds",
+                stated: dict[tuple[str, str], set] | None = None) -> None:
+    stated = stated if stated is not None else _stated(kg, relation)
     edges = []
-    for (s, o), graphs in sorted(_stated(kg, relation).items()):
+    for (s, o), graphs in sorted(stated.items()):
         if _ends_ok(graph, relation, s, o):
             edges.append((s, o, relation.name, {"relation": relation.name, "sources": sources.list(graphs)}))
     graph.add_edges_from(edges)
@@ -381,25 +497,53 @@ def _keep(graph: nx.MultiDiGraph, relation: str, s: str, o: str, attrs: dict, ex
     return False
 
 
-def _add_claims(kg, graph: nx.MultiDiGraph, relation: Relation, sources: "_SourceIds", qualifiers: Qualifiers) -> None:
-    """role -> skill, tool or responsibility, with levels (and, for tools, categories) and qualifiers
-    from the n-ary nodes.
+@dataclass
+class _Claims:
+    """What the sources state about one role-centred relation: per (role, item) and graph, the n-ary
+    nodes, levels and categories."""
 
-    A level, category or qualifier belongs to the source whose graph states both the link and the
-    n-ary node's property: that is how each source's view is kept apart.
+    stated: dict
+    levels: dict
+    categories: dict
+
+
+def _claim_rows(kg, relation: Relation, roles: Iterable[str] | None = None) -> list[dict]:
+    """Rows (s, o, g, n?, level?, cat?) of the links and their n-ary nodes (of the given roles only, if any).
+
+    For given roles the links and the n-ary nodes are read apart, each query bound to one role, and
+    joined here as the OPTIONAL would: a node counts for the link its graph also states.
     """
     node_property = NODE_PROPERTY[relation.name]
+    if roles is None:
+        return kg.select(f"""
+            SELECT ?s ?o ?g ?n ?level ?cat WHERE {{
+              GRAPH ?g {{
+                ?s <{relation.predicate}> ?o
+                OPTIONAL {{ ?n {node_property} ?o ; dt:role ?s
+                           OPTIONAL {{ ?n dt:level ?level }} OPTIONAL {{ ?n dt:asCategory ?cat }} }}
+              }}
+            }}""")
+    rows: list[dict] = []
+    for role in sorted(set(roles)):
+        bound = {"s": URIRef(role)}
+        links = kg.select(f"SELECT ?s ?o ?g WHERE {{ GRAPH ?g {{ ?s <{relation.predicate}> ?o }} }}", bound)
+        nodes: dict[tuple[str, str], list[dict]] = defaultdict(list)
+        for row in kg.select(f"""
+            SELECT ?s ?o ?g ?n ?level ?cat WHERE {{
+              GRAPH ?g {{ ?n {node_property} ?o ; dt:role ?s
+                          OPTIONAL {{ ?n dt:level ?level }} OPTIONAL {{ ?n dt:asCategory ?cat }} }}
+            }}""", bound):
+            nodes[(str(row["o"]), str(row["g"]))].append(row)
+        for link in links:
+            rows += nodes.get((str(link["o"]), str(link["g"])), [link])
+    return rows
+
+
+def _read_claims(kg, relation: Relation, roles: Iterable[str] | None = None) -> _Claims:
     stated: dict[tuple[str, str], dict[str, set]] = defaultdict(lambda: defaultdict(set))
     levels: dict[tuple[str, str], dict[str, set]] = defaultdict(lambda: defaultdict(set))
     categories: dict[tuple[str, str], dict[str, set]] = defaultdict(lambda: defaultdict(set))
-    for row in kg.select(f"""
-        SELECT ?s ?o ?g ?n ?level ?cat WHERE {{
-          GRAPH ?g {{
-            ?s <{relation.predicate}> ?o
-            OPTIONAL {{ ?n {node_property} ?o ; dt:role ?s
-                       OPTIONAL {{ ?n dt:level ?level }} OPTIONAL {{ ?n dt:asCategory ?cat }} }}
-          }}
-        }}"""):
+    for row in _claim_rows(kg, relation, roles):
         pair = (str(row["s"]), str(row["o"]))
         g = str(row["g"])
         nodes = stated[pair][g]
@@ -409,6 +553,19 @@ def _add_claims(kg, graph: nx.MultiDiGraph, relation: Relation, sources: "_Sourc
             levels[pair][g].add(LEVEL_NAMES[str(row["level"])])
         if "cat" in row:
             categories[pair][g].add(str(row["cat"]))
+    return _Claims(stated, levels, categories)
+
+
+def _add_claims(kg, graph: nx.MultiDiGraph, relation: Relation, sources: "_SourceIds", qualifiers: Qualifiers,
+                claims: _Claims | None = None) -> None:
+    """role -> skill, tool or responsibility, with levels (and, for tools, categories) and qualifiers
+    from the n-ary nodes.
+
+    A level, category or qualifier belongs to the source whose graph states both the link and the
+    n-ary node's property: that is how each source's view is kept apart.
+    """
+    claims = claims if claims is not None else _read_claims(kg, relation)
+    stated, levels, categories = claims.stated, claims.levels, claims.categories
     edges = []
     for (s, o), by_graph in sorted(stated.items()):
         if not _ends_ok(graph, relation, s, o):
@@ -586,6 +743,7 @@ def short_id(iri: str) -> str:
 
 
 __all__ = [
-    "DEFAULT_RELATIONS", "LEVEL_RANK", "NODE_PROPERTY", "NODE_TYPES", "RELATIONS", "Relation", "build_projection",
+    "DEFAULT_RELATIONS", "LEVEL_RANK", "NODE_PROPERTY", "NODE_TYPES", "RELATIONS", "Relation", "build_focused_projection",
+    "build_projection", "select_each",
     "edges_of", "graph_source_ids", "label", "nodes_of_type", "short_id",
 ]

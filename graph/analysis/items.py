@@ -35,6 +35,16 @@ def projection_for_overlap(kg, include_conditional: bool = False):
     return build_projection(kg, relations=OVERLAP_RELATIONS, include_conditional=include_conditional)
 
 
+def projection_of_roles(kg, roles, relations=OVERLAP_RELATIONS, include_conditional: bool = False,
+                        accept_conditions=()):
+    """The projection around the given role IRIs only (graph/projection.py build_focused_projection): what
+    comparing a few roles reads, equal to the whole projection's view of them."""
+    from ..projection import build_focused_projection   # networkx: not needed to read a saved similarity index
+
+    return build_focused_projection(kg, roles, relations, include_conditional=include_conditional,
+                                    accept_conditions=accept_conditions)
+
+
 def conditional_facts(graph, roles=None, relations=None) -> dict:
     """What the projection did with conditional facts: {"included": bool, "facts": [...]}.
 
@@ -100,5 +110,6 @@ def default_roles(graph, items: dict[str, dict[str, int]], by: str = "all") -> l
 __all__ = [
     "BY_CHOICES", "ITEM_RELATIONS", "LEVEL_WEIGHTS", "MAX_WEIGHT", "OVERLAP_RELATIONS", "UNRANKED_REASON",
     "UNSPECIFIED_WEIGHT", "conditional_facts", "default_roles", "described_roles", "projection_for_overlap",
+    "projection_of_roles",
     "role_items", "unranked_roles",
 ]

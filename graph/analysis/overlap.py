@@ -74,6 +74,7 @@ from .items import (  # noqa: F401  (re-exported: part of this module's interfac
     default_roles,
     described_roles,
     projection_for_overlap,
+    projection_of_roles,
     role_items,
     unranked_roles,
 )
@@ -207,7 +208,8 @@ def overlap(kg, a: str, b: str, by: str = "all", *, graph=None, include_conditio
     "similarity": {score, cosine, evidence, shared: [{id, label, weight}]} (graph/analysis/similar.py;
     score None with a "reason" for a role that is not compared; left out with_similarity=False)}; groups are
     "tool: <category>", "skill: <kind>" or "responsibility: <stage>". `graph` reuses a projection
-    (then include_conditional is the projection's own).
+    (then include_conditional is the projection's own). Without it only the two roles are projected,
+    and the similarity comes from the store's saved index (built on first use, see similar.py).
 
     >>> r = overlap(kg, "data scientist", "ML engineer", by="skills")
     >>> sorted(r)[:4]
@@ -216,11 +218,14 @@ def overlap(kg, a: str, b: str, by: str = "all", *, graph=None, include_conditio
     _check_by(by)
     ra = resolve(kg, a, ["role"])
     rb = resolve(kg, b, ["role"])
-    graph = graph if graph is not None else projection_for_overlap(kg, include_conditional)
+    shared_graph = graph
+    graph = graph if graph is not None else projection_of_roles(kg, {str(ra.iri), str(rb.iri)},
+                                                                include_conditional=include_conditional)
     comparisons = role_comparisons(kg, str(ra.iri), str(rb.iri)) if ra.iri != rb.iri else []
     result = overlap_of(graph, str(ra.iri), str(rb.iri), by, comparisons)
     if with_similarity:
-        index = similarity_index(kg, by, include_conditional, graph=graph)
+        # The idf counts every compared role: the index is of the whole store, never of the two roles.
+        index = similarity_index(kg, by, include_conditional, graph=shared_graph)
         found = pair_similarity(kg, str(ra.iri), str(rb.iri), by, index=index)
         result["similarity"] = {key: found[key] for key in ("score", "cosine", "evidence", "shared", "reason")
                                 if key in found}

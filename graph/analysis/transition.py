@@ -27,8 +27,9 @@ from scipy.sparse.csgraph import dijkstra
 
 from ..errors import DatateamError
 from ..lookup.names import resolve
-from ..projection import build_projection
+from ..projection import select_each
 from ..text import to_delimited, to_json
+from .items import projection_of_roles
 from .overlap import (
     LEVEL_WEIGHTS,
     UNRANKED_REASON,
@@ -37,6 +38,7 @@ from .overlap import (
     incidence_matrices,
     role_items,
 )
+from .requirements import requirements_of, role_requirements
 from .statements import disputed_questions
 
 TRANSITION_RELATIONS = ("requires_skill", "uses_tool")
@@ -65,10 +67,17 @@ def distance_matrix(role_ids: list[str], items: dict[str, dict[str, int]]) -> np
     level-threshold incidence blocks (see graph/analysis/overlap.py).
     """
     _, thresholds, weight_sums, _ = incidence_matrices(role_ids, items)
-    mins = (thresholds @ thresholds.T).toarray().astype(float)
+    return distances_of(thresholds, weight_sums)
+
+
+def distances_of(thresholds: sparse.csr_matrix, weight_sums: np.ndarray) -> np.ndarray:
+    """D[i, j] = distance(role i → role j) from the level-threshold blocks and weight sums of the roles."""
+    # The counts fit 32 bits; the same arithmetic, in place (16 million cells for ~4,000 roles).
+    dist = (thresholds.astype(np.int32) @ thresholds.T.astype(np.int32)).toarray().astype(float)
     totals = weight_sums.astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        dist = (totals[np.newaxis, :] - mins) / totals[np.newaxis, :]
+        np.subtract(totals[np.newaxis, :], dist, out=dist)
+        np.divide(dist, totals[np.newaxis, :], out=dist)
     dist[:, totals == 0] = 0.0
     return dist
 
@@ -80,12 +89,25 @@ def _requirement(graph, role: str, item: str) -> dict:
     return {}
 
 
+def _complete_graph(dist: np.ndarray) -> sparse.csr_matrix:
+    """The complete directed graph of the distances as CSR: every edge i -> j (i != j) with weight
+    dist[i, j], or _ZERO where that is 0; no self-loops.
+
+    The same matrix as sparse.csr_matrix of the dense weights with a zero diagonal, built without
+    searching 16 million cells for their non-zeros (ESCO and O*NET together have ~4,000 roles).
+    """
+    n = dist.shape[0]
+    off_diagonal = ~np.eye(n, dtype=bool)
+    data = dist[off_diagonal]
+    data[data <= 0] = _ZERO
+    indices = np.broadcast_to(np.arange(n, dtype=np.int32), (n, n))[off_diagonal]
+    indptr = np.arange(n + 1, dtype=np.int64) * max(n - 1, 0)
+    return sparse.csr_matrix((data, indices, indptr), shape=(n, n))
+
+
 def best_route(role_ids: list[str], dist: np.ndarray, start: int, goal: int) -> tuple[list[int], float]:
     """The shortest path (indices) from start to goal over the complete graph of distances, and its length."""
-    weights = np.where(dist > 0, dist, _ZERO)
-    np.fill_diagonal(weights, 0.0)
-    lengths, predecessors = dijkstra(sparse.csr_matrix(weights), directed=True, indices=start,
-                                     return_predecessors=True)
+    lengths, predecessors = dijkstra(_complete_graph(dist), directed=True, indices=start, return_predecessors=True)
     path = [goal]
     while path[-1] != start:
         previous = predecessors[path[-1]]
@@ -107,25 +129,48 @@ def _local(iri: str) -> str:
     return iri.rstrip("/").rsplit("/", 1)[-1]
 
 
-def plan_context(kg) -> dict:
+def plan_context(kg, items=None, categories=()) -> dict:
     """What orders a learning plan, read from the store: the lifecycle stage of each skill and tool
     category (the curation's classification), the tools' own categories, the skill hierarchy and the
-    stages' labels and order: {"stage_of", "categories_of", "broader", "stages": {iri: (order, label)}}."""
+    stages' labels and order: {"stage_of", "categories_of", "broader", "stages": {iri: (order, label)}}.
+
+    items: only what the plan of these skills and tools (IRIs) reads, with `categories` (the ones a
+    role uses them as): their stages, the tools' categories and the skills' broader skills up the
+    hierarchy, read with queries bound to them; the whole store's otherwise.
+    """
     stages = {str(r["s"]): (int(r["order"]), str(r["label"])) for r in kg.select("""
         SELECT ?s ?order ?label WHERE { ?s a dt:LifecycleStage ; dt:stageOrder ?order ; skos:prefLabel ?label
                                         FILTER(lang(?label) = "" || langMatches(lang(?label), "en")) }""")}
+    staged_classes = "VALUES ?c { dt:Skill dt:ToolCategory }"
+    categories_pattern = "?t a dt:Tool ; dt:inCategory ?c"
+    broader_pattern = "?s a dt:Skill ; skos:broader ?b . ?b a dt:Skill"
+    if items is None:
+        stage_rows = kg.select(f"SELECT ?x ?stage WHERE {{ {staged_classes} ?x a ?c ; dt:atStage ?stage }}")
+        category_rows = kg.select(f"SELECT ?t ?c WHERE {{ {categories_pattern} }}")
+        broader_rows = kg.select(f"SELECT ?s ?b WHERE {{ {broader_pattern} }}")
+    else:
+        items = sorted(set(items))
+        category_rows = select_each(kg, "?t ?c", "", categories_pattern, "t", items)
+        broader_rows, asked, todo = [], set(), set(items)
+        while todo:
+            asked |= todo
+            found = select_each(kg, "?s ?b", "", broader_pattern, "s", sorted(todo))
+            broader_rows += found
+            todo = {str(r["b"]) for r in found} - asked
+        staged = set(items) | {str(c) for c in categories} | {str(r["c"]) for r in category_rows}
+        stage_rows = select_each(kg, "?x ?stage", staged_classes, "?x a ?c ; dt:atStage ?stage", "x", sorted(staged))
     stage_of = {}
-    for r in kg.select("""SELECT ?x ?stage WHERE { VALUES ?c { dt:Skill dt:ToolCategory } ?x a ?c ; dt:atStage ?stage }"""):
+    for r in stage_rows:
         stage = str(r["stage"])
         if stage in stages:
             current = stage_of.get(str(r["x"]))
             if current is None or stages[stage][0] < stages[current][0]:
                 stage_of[str(r["x"])] = stage
     categories_of: dict[str, set] = {}
-    for r in kg.select("SELECT ?t ?c WHERE { ?t a dt:Tool ; dt:inCategory ?c }"):
+    for r in category_rows:
         categories_of.setdefault(str(r["t"]), set()).add(str(r["c"]))
     broader: dict[str, set] = {}
-    for r in kg.select("SELECT ?s ?b WHERE { ?s a dt:Skill ; skos:broader ?b . ?b a dt:Skill }"):
+    for r in broader_rows:
         broader.setdefault(str(r["s"]), set()).add(str(r["b"]))
     return {"stage_of": stage_of, "categories_of": categories_of, "broader": broader, "stages": stages}
 
@@ -198,7 +243,7 @@ def _disputes(kg, role: str) -> dict[str, list]:
 
 def _responsibility_changes(kg, src: str, dst: str, include_conditional: bool) -> dict:
     """The responsibilities that change: {"take_on", "keep", "hand_over"}, each grouped by lifecycle stage."""
-    rg = build_projection(kg, relations=("has_responsibility", "at_stage"), include_conditional=include_conditional)
+    rg = projection_of_roles(kg, {src, dst}, ("has_responsibility", "at_stage"), include_conditional)
 
     def duties(role):
         return {v: d for _, v, d in rg.out_edges(role, data=True) if d["relation"] == "has_responsibility"}
@@ -239,7 +284,8 @@ def learning_plan(kg, graph, src: str, dst: str, wa: dict, wb: dict) -> dict:
     support (how many sources ask B), levels {level: [sources]}, plain (sources asking B without a
     level), stage, stage_label, why, disputed [{question, answers: [{source, answer}]}]}.
     """
-    ctx = plan_context(kg)
+    used_as = {c for item in wb for c in _requirement(graph, dst, item).get("categories") or ()}
+    ctx = plan_context(kg, items=wb, categories=used_as)
     disputes = _disputes(kg, dst)
     carries, deepen, learn = [], [], []
     for item, weight in wb.items():
@@ -295,11 +341,16 @@ def transition(kg, a: str, b: str, *, graph=None, include_conditional: bool = Fa
     src, dst = str(ra.iri), str(rb.iri)
     if src == dst:
         raise DatateamError(f"{a!r} and {b!r} are the same role ({ra.label})")
-    graph = graph if graph is not None else build_projection(kg, relations=TRANSITION_RELATIONS,
-                                                             include_conditional=include_conditional)
+    if graph is None:
+        # The plan reads the two roles alone; the route needs every role's requirements (saved beside
+        # a persistent store).
+        graph = projection_of_roles(kg, {src, dst}, TRANSITION_RELATIONS, include_conditional)
+        table = role_requirements(kg, include_conditional)
+    else:
+        table = requirements_of(graph)
     skills, tools = role_items(graph, "skills"), role_items(graph, "tools")
-    items = {r: {**skills.get(r, {}), **tools.get(r, {})} for r in skills}
-    wa, wb = items[src], items[dst]
+    wa = {**skills.get(src, {}), **tools.get(src, {})}
+    wb = {**skills.get(dst, {}), **tools.get(dst, {})}
     if not wb:
         raise DatateamError(f"the knowledge graph lists no skills or tools for {rb.label!r}: nothing to compare")
 
@@ -329,19 +380,18 @@ def transition(kg, a: str, b: str, *, graph=None, include_conditional: bool = Fa
                    f"level stated 2, basic 1); the {ra.label} already meets {need_points - missing_points}, so "
                    f"{missing_points} are missing over {len(learn)} items: direct distance "
                    f"{missing_points}/{need_points} = {direct:.3f}")
-    candidates = sorted(r for r, its in items.items()
-                        if its and not graph.nodes[r].get("stakeholder") or r in (src, dst))
-    unranked = sorted(({"id": r, "label": graph.nodes[r]["label"], "reason": UNRANKED_REASON}
-                       for r, its in items.items() if not its and not graph.nodes[r].get("stakeholder")
+    candidates = sorted(r for r in table.roles if table.has_items(r) and not table.is_stakeholder(r) or r in (src, dst))
+    unranked = sorted(({"id": r, "label": table.label(r), "reason": UNRANKED_REASON}
+                       for r in table.roles if not table.has_items(r) and not table.is_stakeholder(r)
                        and r not in (src, dst)), key=lambda e: e["label"].casefold())
     index = {r: i for i, r in enumerate(candidates)}
-    dist = distance_matrix(candidates, items)
+    dist = distances_of(*table.threshold_blocks(candidates))
     path, total = best_route(candidates, dist, index[src], index[dst])
     route = None
     if len(path) > 2 and total < direct - 1e-9:
-        legs = [{"from": graph.nodes[candidates[u]]["label"], "to": graph.nodes[candidates[v]]["label"],
+        legs = [{"from": table.label(candidates[u]), "to": table.label(candidates[v]),
                  "distance": round(float(dist[u, v]), 6)} for u, v in zip(path, path[1:])]
-        route = {"roles": [graph.nodes[candidates[i]]["label"] for i in path],
+        route = {"roles": [table.label(candidates[i]) for i in path],
                  "ids": [candidates[i] for i in path], "legs": legs, "total": round(total, 6)}
     return {
         "a": {"id": src, "label": ra.label},
