@@ -46,6 +46,7 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from itertools import islice
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -416,6 +417,7 @@ class PersistentKnowledgeGraph(KnowledgeGraph):
     def replace_graphs(self, remove: Iterable[str], *, nquads_path: Path | None = None,
                        quads: Sequence[ox.Quad] = (), load: Callable[[ox.Store], None] | None = None,
                        records: Iterable[GraphRecord] | Callable[[], Iterable[GraphRecord]] = (),
+                       copied_to_default: Iterable[str] = (),
                        progress: Callable[[str, float], None] | None = None) -> None:
         """Atomically drop the named graphs `remove`, then add an N-Quads file, quads, and/or
         whatever `load(store)` writes into the store it is given.
@@ -426,7 +428,10 @@ class PersistentKnowledgeGraph(KnowledgeGraph):
         graphs is dropped. The default graph, the merge of the named graphs, is kept up to date
         graph by graph: what was removed leaves it unless another graph still holds it, and the
         graphs written are copied into it (a store of an older format gets it in full); so `load`
-        may write new graphs and graphs named in `remove`, not add to others. `progress(label,
+        may write new graphs and graphs named in `remove`, not add to others. `copied_to_default`
+        names the graphs whose every triple the N-Quads file or `load` also wrote into the default
+        graph itself (as the importers' bulk-load stream does): they are not copied again, which
+        on disk costs about 12 s per million triples (graph/store/merge.py). `progress(label,
         fraction)` hears of each step of the removals (a large graph takes seconds: Oxigraph deletes
         each quad from six indexes). Needs a writable store.
         """
@@ -449,8 +454,11 @@ class PersistentKnowledgeGraph(KnowledgeGraph):
                     if progress:
                         progress(f"removing {graph.rsplit('/graph/', 1)[-1]}", 0.9 * i / len(remove))
                     if not sweep:
+                        # At most one more than the threshold: past it the triples are not needed.
+                        in_graph = new.quads_for_pattern(None, None, None, node)
                         removed.extend(ox.Triple(q.subject, q.predicate, q.object)
-                                       for q in new.quads_for_pattern(None, None, None, node))
+                                       for q in islice(in_graph, _SWEEP_ABOVE + 1 - len(removed)))
+                        del in_graph
                         sweep = len(removed) > _SWEEP_ABOVE
                     new.remove_graph(node)
             if nquads_path is not None:
@@ -475,7 +483,8 @@ class PersistentKnowledgeGraph(KnowledgeGraph):
                 # The graphs the loaders wrote (new ones, and those removed first to be
                 # replaced), then the quads given here (metadata records among them).
                 after = {g.value for g in new.named_graphs() if isinstance(g, ox.NamedNode)}
-                written = sorted(((after - before) | (set(remove) & after)) - {str(METADATA_GRAPH)})
+                written = sorted(((after - before) | (set(remove) & after)) - {str(METADATA_GRAPH)}
+                                 - set(copied_to_default))
                 if sweep:
                     drop_orphans_from_default(new)
                 else:
