@@ -452,7 +452,7 @@ class PersistentKnowledgeGraph(KnowledgeGraph):
                 node = ox.NamedNode(graph)
                 if new.contains_named_graph(node):
                     if progress:
-                        progress(f"removing {graph.rsplit('/graph/', 1)[-1]}", 0.9 * i / len(remove))
+                        progress(f"removing {graph.rsplit('/graph/', 1)[-1]}", 0.5 * i / len(remove))
                     if not sweep:
                         # At most one more than the threshold: past it the triples are not needed.
                         in_graph = new.quads_for_pattern(None, None, None, node)
@@ -476,7 +476,7 @@ class PersistentKnowledgeGraph(KnowledgeGraph):
             if extra:
                 new.extend(extra)
             if progress and remove:
-                progress("writing the database", 0.9)
+                progress("updating the default graph (the merge)", 0.5)
             if self.format_version < STORE_FORMAT_VERSION:
                 rebuild_default_graph(new)
             else:
@@ -491,6 +491,8 @@ class PersistentKnowledgeGraph(KnowledgeGraph):
                     drop_from_default(new, removed)
                 copy_graphs_to_default(new, written)
                 new.extend(ox.Quad(q.subject, q.predicate, q.object, DEFAULT) for q in extra)
+            if progress and remove:
+                progress("writing the database", 0.9)
             new.flush()
         except BaseException as exc:
             # Close the half-built database before deleting it: the traceback's frames may still hold it.
