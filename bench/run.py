@@ -44,11 +44,17 @@ ESCO_GRAPH = "https://w3id.org/datateam-kg/graph/import/esco"
 
 # Why a figure can miss its target on this machine; shown under the table when it does.
 WHY = {
-    "ESCO import": "Since the default graph is kept as the RDF merge of the named graphs (docs/query.md), "
-                   "the import also copies every imported triple into the store's default graph, inside the "
-                   "engine (a SPARQL INSERT; about 12 s per million triples here, and dumping and bulk-loading "
-                   "the copy instead measured only 20% faster); the floor bulk-loads the named-graph quads "
-                   "alone. Before the merge the same import was 1.27x its floor (12.96 s, 2026-12-02 04:45 run).",
+    "ESCO import": "The store's default graph is kept as the RDF merge of the named graphs (docs/query.md), so the "
+                   "import writes every triple twice into the stream it bulk-loads, in its graph and in the "
+                   "default graph; this replaced a SPARQL INSERT copying the graph afterwards (about 12 s per "
+                   "million triples; the import was 4.27x its floor with it, 41.4 s, 2026-12-02 run). The floor "
+                   "bulk-loads the named-graph quads alone; the import's own stream, loaded alone, is the second "
+                   "floor in Details: 1.48x the first in CPU time (28.4 s against 19.1 s, measured beside a "
+                   "CPU-time import of 31.9 s, 1.67x), so the copies in the merge use up the 1.5x by themselves, "
+                   "and writing the text in Python (about 4 s of CPU, on the loader's two cores), the checkpoint "
+                   "and the metadata come on top. Wall times on a loaded machine swing by tens of percent between "
+                   "runs of the same command. Before the merge the import was 1.27x its floor (12.96 s, "
+                   "2026-12-02 04:45 run).",
     "reasoning": "The repeated call reads the whole reasoned store (about 11,000 quads) back from its file; the "
                  "rest is the fork of a query worker from a process that holds two stores.",
     "show \"data scientist\"": "The time goes to name resolution (graph/lookup/names.py): its candidate query joins an "

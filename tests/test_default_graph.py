@@ -201,3 +201,133 @@ def test_the_cli_resolves_relative_iris_and_writes_rdf_xml():
     bad = runner.invoke(main, ["query", "-e", "ASK {}", "--base", "not an iri"])
     assert bad.exit_code == 1
     assert bad.output == "error: --base 'not an iri' is not an absolute IRI (e.g. https://example.org/base/)\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# Imports write the default graph's copies in their bulk-load stream: the merge must stay exact.
+
+ESCO_SLICE = Path(__file__).resolve().parent / "data" / "esco-v1.1.1-slice"
+ESCO_GRAPH = BASE + "graph/import/esco"
+DATA_ANALYST = "http://data.europa.eu/esco/occupation/d3edb8f8-3a06-47a0-8fb9-9b212c006aa2"
+# A triple the ESCO slice states too, stated first by the user's own graph.
+SHARED = (f"<{DATA_ANALYST}>", "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>", f"<{BASE}ontology#Role>")
+MINE = f"{' '.join(SHARED)} .\n<https://example.org/acme/a> <https://example.org/acme/b> \"mine\" .\n"
+
+
+def sparql_count(store: ox.Store, text: str) -> int:
+    return int(next(iter(store.query(text, use_default_graph_as_union=False)))["n"].value)
+
+
+def assert_default_is_the_merge(store: ox.Store) -> int:
+    """The default graph equals the set of the named graphs' triples, counted by SPARQL both ways
+    and compared as Python sets; returns the number of triples."""
+    in_default = sparql_count(store, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+    distinct_named = sparql_count(store, "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o "
+                                         "WHERE { GRAPH ?g { ?s ?p ?o } } }")
+    assert in_default == distinct_named
+    assert default_graph(store) == merge_of(store)
+    assert len(merge_of(store)) == in_default
+    return in_default
+
+
+def shared_triple(store: ox.Store) -> tuple[int, int]:
+    """(times the shared triple is in the default graph, named graphs holding it)."""
+    where = " ".join(SHARED)
+    return (sparql_count(store, f"SELECT (COUNT(*) AS ?n) WHERE {{ {where} }}"),
+            sparql_count(store, f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ {where} }} }}"))
+
+
+def analyst_requirements(store: ox.Store) -> int:
+    """Requirement nodes of data analyst in the default graph."""
+    return sparql_count(store, f"SELECT (COUNT(*) AS ?n) WHERE {{ ?r <{BASE}ontology#role> <{DATA_ANALYST}> }}")
+
+
+def esco_without_data_analyst_links(tmp_path: Path) -> Path:
+    """The ESCO slice unpacked, with data analyst's occupation-skill relations left out."""
+    import csv
+    import zipfile
+
+    folder = tmp_path / "esco-v1.1.1-changed"
+    folder.mkdir()
+    for archive in ESCO_SLICE.iterdir():
+        with zipfile.ZipFile(archive) as z:
+            z.extractall(folder)
+    path = folder / "occupationSkillRelations.csv"
+    with open(path, encoding="utf-8", newline="") as handle:
+        records = list(csv.DictReader(handle))
+    kept = [r for r in records if r["occupationUri"] != DATA_ANALYST]
+    assert 0 < len(kept) < len(records)
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(records[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(kept)
+    return folder
+
+
+@pytest.mark.parametrize("sweep_above", [100_000, 10], ids=["triple-by-triple", "sweep"])
+def test_imports_re_imports_and_drops_keep_the_exact_merge_on_disk(tmp_path, monkeypatch, sweep_above):
+    from datateam.graph.importers import import_esco
+    from datateam.graph.store import persistent
+
+    monkeypatch.setattr(persistent, "_SWEEP_ABOVE", sweep_above)   # both ways of removing a graph
+    mine = tmp_path / "mine.nt"
+    mine.write_text(MINE, encoding="utf-8")
+    with open_persistent(tmp_path / "kg", [mine], writable=True, validate=False) as kg:
+        without_esco = assert_default_is_the_merge(kg.store)
+        assert shared_triple(kg.store) == (1, 1)
+        import_esco(kg, [ESCO_SLICE])
+        with_esco = assert_default_is_the_merge(kg.store)
+        assert shared_triple(kg.store) == (1, 2)          # one copy in the merge, though both graphs state it
+        assert analyst_requirements(kg.store) > 0
+        assert with_esco > without_esco
+        import_esco(kg, [esco_without_data_analyst_links(tmp_path)])
+        assert assert_default_is_the_merge(kg.store) < with_esco
+        assert analyst_requirements(kg.store) == 0        # only the earlier import held them
+        assert shared_triple(kg.store) == (1, 2)
+        kg.drop_graphs([ESCO_GRAPH])
+        assert assert_default_is_the_merge(kg.store) == without_esco
+        assert shared_triple(kg.store) == (1, 1)          # the user's graph still states it
+        kg.drop_graphs([BASE + "graph/user/mine"])
+        assert assert_default_is_the_merge(kg.store) == without_esco - 2 - 4   # and its metadata record
+        assert shared_triple(kg.store) == (0, 0)
+    with open_persistent(tmp_path / "kg") as kg:     # what was committed, reopened
+        assert assert_default_is_the_merge(kg.store) == without_esco - 6
+
+
+def test_imports_and_re_imports_keep_the_exact_merge_in_memory(tmp_path):
+    from datateam.graph.importers import import_esco
+    from datateam.graph.store.merge import with_default_copies
+
+    kg = load_knowledge_graph()
+    mine = ox.NamedNode(BASE + "graph/user/mine")
+    kg.store.extend(with_default_copies(ox.Quad(q.subject, q.predicate, q.object, mine)
+                                        for q in ox.parse(MINE, format=ox.RdfFormat.N_TRIPLES)))
+    without_esco = assert_default_is_the_merge(kg.store)
+    import_esco(kg, [ESCO_SLICE])
+    with_esco = assert_default_is_the_merge(kg.store)
+    assert shared_triple(kg.store) == (1, 2)
+    assert analyst_requirements(kg.store) > 0 and with_esco > without_esco
+    import_esco(kg, [esco_without_data_analyst_links(tmp_path)])
+    assert without_esco < assert_default_is_the_merge(kg.store) < with_esco
+    assert analyst_requirements(kg.store) == 0
+    assert shared_triple(kg.store) == (1, 2)
+
+
+def test_the_bulk_load_stream_holds_each_triple_in_its_graph_then_in_the_default_graph():
+    import io
+
+    from datateam.graph.importers.common import QuadWriter, literal
+
+    lines = {}
+    for copies in (False, True):
+        out = io.StringIO()
+        w = QuadWriter(out, "https://example.org/g", default_copies=copies)
+        w.add("<https://example.org/s>", "<https://example.org/p>", literal('say "hi"\n'))
+        w.add("<https://example.org/s>", "<https://example.org/q>", "<https://example.org/o>")
+        w.flush()
+        lines[copies] = out.getvalue().splitlines()
+        assert w.count == 2
+    assert lines[False] == ['<https://example.org/s> <https://example.org/p> "say \\"hi\\"\\n"@en <https://example.org/g> .',
+                            '<https://example.org/s> <https://example.org/q> <https://example.org/o> <https://example.org/g> .']
+    assert lines[True] == [lines[False][0], '<https://example.org/s> <https://example.org/p> "say \\"hi\\"\\n"@en .',
+                           lines[False][1], '<https://example.org/s> <https://example.org/q> <https://example.org/o> .']

@@ -47,4 +47,5 @@ def test_store_drop_reports_each_step(tmp_path):
     heard = []
     with open_persistent(tmp_path / "kg", [mine], writable=True, validate=False) as kg:
         kg.drop_graphs(["https://w3id.org/datateam-kg/graph/user/mine"], progress=lambda *step: heard.append(step))
-    assert heard == [("removing user/mine", 0.0), ("writing the database", 0.9), ("done", 1.0)]
+    assert heard == [("removing user/mine", 0.0), ("updating the default graph (the merge)", 0.5),
+                     ("writing the database", 0.9), ("done", 1.0)]

@@ -35,7 +35,7 @@ from rdflib import URIRef
 
 from ... import __version__
 from ..errors import DatateamError
-from ..store.merge import copy_graphs_to_default, drop_from_default
+from ..store.merge import drop_from_default
 from ..store.persistent import GraphRecord
 from ..text import printable
 from .common import IMPORT_GRAPH_BASE, BadRowError, ImportReport, InputFile, Progress
@@ -136,7 +136,10 @@ def _import_persistent(kg, framework: Framework, paths, progress, force: bool) -
 
     Writing the text (Python) and loading it (Rust, without the GIL) run at the same time. The
     loader works on the copy that replace_graphs made, so a bad row found half-way leaves the live
-    store untouched: the copy is thrown away.
+    store untouched: the copy is thrown away. Each triple is written twice, in the framework's graph
+    and in the default graph (the merge of the named graphs): the loader fills Oxigraph's three
+    default-graph indexes with it far faster than a SPARQL INSERT copies the graph afterwards, and a
+    triple the default graph holds already is not duplicated (a store's quads are a set).
     """
     files = framework.find(paths)
     digest = inputs_digest(files)
@@ -152,11 +155,6 @@ def _import_persistent(kg, framework: Framework, paths, progress, force: bool) -
     outcome: dict = {}
 
     def load(store: ox.Store) -> None:
-        node = ox.NamedNode(framework.graph)
-        if store.contains_named_graph(node):
-            if progress:
-                progress(f"removing the earlier {framework.title} import", 0.0)
-            store.remove_graph(node)
         failure: list[BaseException] = []
 
         def run_loader() -> None:
@@ -175,7 +173,7 @@ def _import_persistent(kg, framework: Framework, paths, progress, force: bool) -
                 raise DatateamError(f"the store's bulk loader stopped: {_first_line(failure)}")
             try:
                 with os.fdopen(fd, "w", encoding="utf-8", newline="\n", buffering=1 << 20) as out:
-                    outcome["report"] = framework.write(paths, out, progress=progress)
+                    outcome["report"] = framework.write(paths, out, progress=progress, default_copies=True)
                     if progress:
                         progress("loading into the store", 0.6)
             except BrokenPipeError:
@@ -192,8 +190,11 @@ def _import_persistent(kg, framework: Framework, paths, progress, force: bool) -
         return [GraphRecord(framework.graph, loaded_from=", ".join(report.inputs), digest=digest,
                             version=report.release)]
 
-    # Named in `remove`, so that replace_graphs keeps the merge in the default graph up to date.
-    kg.replace_graphs([framework.graph], load=load, records=records)
+    if progress and kg.store.contains_named_graph(ox.NamedNode(framework.graph)):
+        progress(f"removing the earlier {framework.title} import", 0.0)
+    # Named in `remove`, so that replace_graphs takes the earlier import's triples out of the merge
+    # in the default graph; the stream wrote the new ones there itself.
+    kg.replace_graphs([framework.graph], load=load, records=records, copied_to_default=[framework.graph])
     return outcome["report"]
 
 
@@ -220,11 +221,15 @@ def _first_line(failure: list[BaseException]) -> str:
 
 
 def _import_in_memory(kg, framework: Framework, paths, progress) -> ImportReport:
-    """Write the N-Quads to a temporary file first (every row checked), then replace the graph."""
+    """Write the N-Quads to a temporary file first (every row checked), then replace the graph.
+
+    The file holds each triple twice, in the framework's graph and in the default graph (see
+    _import_persistent).
+    """
     fd, tmp = tempfile.mkstemp(prefix="tmp-import-", suffix=".nq")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n", buffering=1 << 20) as out:
-            report = framework.write(paths, out, progress=progress)
+            report = framework.write(paths, out, progress=progress, default_copies=True)
         if progress:
             progress("loading into the store", 0.6)
         node = ox.NamedNode(report.graph)
@@ -233,9 +238,9 @@ def _import_in_memory(kg, framework: Framework, paths, progress) -> ImportReport
             earlier = [ox.Triple(q.subject, q.predicate, q.object)
                        for q in kg.store.quads_for_pattern(None, None, None, node)]
             kg.store.remove_graph(node)
-        kg.store.bulk_load(path=tmp, format=ox.RdfFormat.N_QUADS)
-        drop_from_default(kg.store, earlier)          # the default graph is the merge of the named graphs
-        copy_graphs_to_default(kg.store, [report.graph])
+        kg.store.bulk_load(path=tmp, format=ox.RdfFormat.N_QUADS, lenient=True)  # checked while written
+        # The default graph is the merge of the named graphs: the file wrote the new triples there.
+        drop_from_default(kg.store, earlier)
         kg._dataset = None
     finally:
         os.unlink(tmp)

@@ -278,19 +278,32 @@ def typed(text: str, datatype: str) -> str:
 class QuadWriter:
     """Writes N-Quads lines for one named graph to a text stream, counting them.
 
-    `add(s, p, o)` takes terms already in N-Quads syntax (`<iri>` or a literal()).
+    `add(s, p, o)` takes terms already in N-Quads syntax (`<iri>` or a literal()). With
+    `default_copies`, each quad is followed by the same triple in the default graph (a line without
+    a graph term), so that one bulk load fills both the named graph and the store's default graph,
+    the merge of the named graphs (graph/store/merge.py); `count` counts the named quads only.
     """
 
     out: IO[str]
     graph: str
+    default_copies: bool = False
     count: int = 0
     _buffer: list[str] = field(default_factory=list)
 
     def __post_init__(self):
         self._suffix = f" <{self.graph}> .\n"
+        if self.default_copies:
+            self.add = self._add_with_copy
 
     def add(self, s: str, p: str, o: str) -> None:
         self._buffer.append(f"{s} {p} {o}{self._suffix}")
+        if len(self._buffer) >= 65536:
+            self.flush()
+
+    def _add_with_copy(self, s: str, p: str, o: str) -> None:
+        # Both lines in one string: "s p o <g> .\n" then "s p o .\n".
+        triple = f"{s} {p} {o}"
+        self._buffer.append(f"{triple}{self._suffix}{triple} .\n")
         if len(self._buffer) >= 65536:
             self.flush()
 

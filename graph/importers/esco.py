@@ -117,18 +117,20 @@ def find_esco_files(paths: Sequence[Path | str]) -> dict[str, InputFile]:
     return found
 
 
-def write_esco_nquads(paths: Sequence[Path | str], out: IO[str], *, progress=None) -> ImportReport:
+def write_esco_nquads(paths: Sequence[Path | str], out: IO[str], *, progress=None,
+                      default_copies: bool = False) -> ImportReport:
     """Read an ESCO CSV release and write its N-Quads (graph `graph/import/esco`) to `out`.
 
     Inputs: folders, zip archives or CSV files; `progress(label, fraction)` is called as files are
-    read. Returns an ImportReport with counts (occupations, skills, essential/optional links, ...)
-    and warnings for rows left out. Raises BadRowError (file and line) for a malformed row.
+    read; `default_copies` writes each triple a second time in the default graph (QuadWriter).
+    Returns an ImportReport with counts (occupations, skills, essential/optional links, ...) and
+    warnings for rows left out. Raises BadRowError (file and line) for a malformed row.
     """
     files = find_esco_files(paths)
     tracker = ProgressTracker(progress, sum(f.size for f in files.values()))
     report = ImportReport(source="esco", graph=ESCO_GRAPH, release=release_name(paths, r"esco[-_ ]?(v\d[\w.]*)"),
                           inputs=sorted(f.display for f in files.values()), attribution=ESCO_ATTRIBUTION)
-    w = QuadWriter(out, ESCO_GRAPH)
+    w = QuadWriter(out, ESCO_GRAPH, default_copies)
     src = f"<{ESCO_SOURCE}>"
     counts = report.counts
 

@@ -99,11 +99,13 @@ def _flag(source: InputFile, line: int, row: dict, column: str) -> bool:
     return FLAGS[value]
 
 
-def write_onet_nquads(paths: Sequence[Path | str], out: IO[str], *, progress=None) -> ImportReport:
+def write_onet_nquads(paths: Sequence[Path | str], out: IO[str], *, progress=None,
+                      default_copies: bool = False) -> ImportReport:
     """Read an O*NET text release and write its N-Quads (graph `graph/import/onet`) to `out`.
 
     Returns an ImportReport with counts (occupations, alternate titles, tools, categories,
     occupation-tool links, hot technologies). Raises BadRowError (file and line) for a malformed row.
+    `default_copies` writes each triple a second time in the default graph (QuadWriter).
 
     >>> with open("onet.nq", "w") as out:
     ...     report = write_onet_nquads(["../shared/data/onet-29.2"], out)
@@ -116,7 +118,7 @@ def write_onet_nquads(paths: Sequence[Path | str], out: IO[str], *, progress=Non
     tracker = ProgressTracker(progress, sum(f.size for f in inputs))
     report = ImportReport(source="onet", graph=ONET_GRAPH, release=release,
                           inputs=sorted(f.display for f in inputs), attribution=onet_attribution(release))
-    w = QuadWriter(out, ONET_GRAPH)
+    w = QuadWriter(out, ONET_GRAPH, default_copies)
     src = f"<{ONET_SOURCE}>"
     counts = report.counts
     _write_source(w, release, report.attribution)

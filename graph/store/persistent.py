@@ -416,6 +416,7 @@ class PersistentKnowledgeGraph(KnowledgeGraph):
     def replace_graphs(self, remove: Iterable[str], *, nquads_path: Path | None = None,
                        quads: Sequence[ox.Quad] = (), load: Callable[[ox.Store], None] | None = None,
                        records: Iterable[GraphRecord] | Callable[[], Iterable[GraphRecord]] = (),
+                       copied_to_default: Iterable[str] = (),
                        progress: Callable[[str, float], None] | None = None) -> None:
         """Atomically drop the named graphs `remove`, then add an N-Quads file, quads, and/or
         whatever `load(store)` writes into the store it is given.
@@ -426,7 +427,10 @@ class PersistentKnowledgeGraph(KnowledgeGraph):
         graphs is dropped. The default graph, the merge of the named graphs, is kept up to date
         graph by graph: what was removed leaves it unless another graph still holds it, and the
         graphs written are copied into it (a store of an older format gets it in full); so `load`
-        may write new graphs and graphs named in `remove`, not add to others. `progress(label,
+        may write new graphs and graphs named in `remove`, not add to others. `copied_to_default`
+        names the graphs whose every triple the N-Quads file or `load` also wrote into the default
+        graph itself (as the importers' bulk-load stream does): they are not copied again, which
+        on disk costs about 12 s per million triples (graph/store/merge.py). `progress(label,
         fraction)` hears of each step of the removals (a large graph takes seconds: Oxigraph deletes
         each quad from six indexes). Needs a writable store.
         """
@@ -447,11 +451,12 @@ class PersistentKnowledgeGraph(KnowledgeGraph):
                 node = ox.NamedNode(graph)
                 if new.contains_named_graph(node):
                     if progress:
-                        progress(f"removing {graph.rsplit('/graph/', 1)[-1]}", 0.9 * i / len(remove))
+                        progress(f"removing {graph.rsplit('/graph/', 1)[-1]}", 0.5 * i / len(remove))
+                    if not sweep:
+                        sweep = _holds_more_than(new, node, _SWEEP_ABOVE - len(removed))
                     if not sweep:
                         removed.extend(ox.Triple(q.subject, q.predicate, q.object)
                                        for q in new.quads_for_pattern(None, None, None, node))
-                        sweep = len(removed) > _SWEEP_ABOVE
                     new.remove_graph(node)
             if nquads_path is not None:
                 new.bulk_load(path=str(nquads_path), format=ox.RdfFormat.N_QUADS)
@@ -468,20 +473,23 @@ class PersistentKnowledgeGraph(KnowledgeGraph):
             if extra:
                 new.extend(extra)
             if progress and remove:
-                progress("writing the database", 0.9)
+                progress("updating the default graph (the merge)", 0.5)
             if self.format_version < STORE_FORMAT_VERSION:
                 rebuild_default_graph(new)
             else:
                 # The graphs the loaders wrote (new ones, and those removed first to be
                 # replaced), then the quads given here (metadata records among them).
                 after = {g.value for g in new.named_graphs() if isinstance(g, ox.NamedNode)}
-                written = sorted(((after - before) | (set(remove) & after)) - {str(METADATA_GRAPH)})
+                written = sorted(((after - before) | (set(remove) & after)) - {str(METADATA_GRAPH)}
+                                 - set(copied_to_default))
                 if sweep:
                     drop_orphans_from_default(new)
                 else:
                     drop_from_default(new, removed)
                 copy_graphs_to_default(new, written)
                 new.extend(ox.Quad(q.subject, q.predicate, q.object, DEFAULT) for q in extra)
+            if progress and remove:
+                progress("writing the database", 0.9)
             new.flush()
         except BaseException as exc:
             # Close the half-built database before deleting it: the traceback's frames may still hold it.
@@ -559,6 +567,13 @@ class PersistentKnowledgeGraph(KnowledgeGraph):
             raise DatateamError(f"store {self.store_path} has no graph {', '.join(unknown)}")
         self.replace_graphs(graphs, progress=progress)
         return graphs
+
+
+def _holds_more_than(store: ox.Store, graph: ox.NamedNode, n: int) -> bool:
+    """Whether the named graph `graph` holds more than `n` quads (counted inside the engine, which
+    is much faster than reading them into Python)."""
+    rows = store.query(f"SELECT ?s WHERE {{ GRAPH {graph} {{ ?s ?p ?o }} }} OFFSET {n} LIMIT 1")
+    return next(iter(rows), None) is not None
 
 
 def _first_line(exc: BaseException) -> str:
