@@ -218,10 +218,7 @@ def build_projection(kg, relations: Iterable[str] = DEFAULT_RELATIONS,
     >>> sorted({d["type"] for _, d in G.nodes(data=True)})
     ['role', 'skill']
     """
-    relations = list(relations)
-    unknown = [r for r in relations if r not in RELATIONS]
-    if unknown:
-        raise DatateamError(f"unknown relation(s) {', '.join(unknown)}; choose from {', '.join(RELATIONS)}")
+    relations = _known_relations(relations)
     types = sorted({t for r in relations for t in (RELATIONS[r].source_type, RELATIONS[r].target_type)},
                    key=NODE_TYPES.index)
     sources = _SourceIds(graph_source_ids(kg))
@@ -241,6 +238,15 @@ def build_projection(kg, relations: Iterable[str] = DEFAULT_RELATIONS,
     return graph
 
 
+def _known_relations(relations: Iterable[str]) -> list[str]:
+    """`relations` as a list; DatateamError naming any that is not in RELATIONS."""
+    relations = list(relations)
+    unknown = [r for r in relations if r not in RELATIONS]
+    if unknown:
+        raise DatateamError(f"unknown relation(s) {', '.join(unknown)}; choose from {', '.join(RELATIONS)}")
+    return relations
+
+
 def build_focused_projection(kg, roles: Iterable[str], relations: Iterable[str] = DEFAULT_RELATIONS, *,
                              include_conditional: bool = False,
                              accept_conditions: Iterable[str] = ()) -> nx.MultiDiGraph:
@@ -258,10 +264,7 @@ def build_focused_projection(kg, roles: Iterable[str], relations: Iterable[str] 
     >>> sorted({d["type"] for _, d in G.nodes(data=True)})
     ['role', 'skill']
     """
-    relations = list(relations)
-    unknown = [r for r in relations if r not in RELATIONS]
-    if unknown:
-        raise DatateamError(f"unknown relation(s) {', '.join(unknown)}; choose from {', '.join(RELATIONS)}")
+    relations = _known_relations(relations)
     between_roles = [r for r in relations if RELATIONS[r].source_type == "role" == RELATIONS[r].target_type]
     if between_roles:
         raise DatateamError(f"{', '.join(between_roles)} link roles to roles: use build_projection")

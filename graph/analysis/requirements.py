@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from scipy import sparse
 
 from ... import __version__
 from .items import MAX_WEIGHT, role_items
+from .saved_arrays import read_meta, save_arrays
 
 TABLE_FORMAT = 1
 CACHE_FOLDER = "cache"          # the similarity index's folder
@@ -130,26 +130,14 @@ def _cache_file(kg, include_conditional: bool) -> Path | None:
 
 def _write(path: Path, table: RoleRequirements) -> None:
     meta = {"roles": table.roles, "labels": table.labels, "stakeholder": table.stakeholder, "items": table.item_ids}
-    try:
-        path.parent.mkdir(exist_ok=True)
-        tmp = path.with_name(f"tmp-{os.getpid()}-{path.name}")
-        with open(tmp, "wb") as handle:
-            np.savez(handle, meta=np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8),
-                     indptr=table.weights.indptr, indices=table.weights.indices,
-                     weights=table.weights.data.astype(np.int8))
-        os.replace(tmp, path)
-        same_state = path.name.rsplit("-", 1)[0] + "-"   # requirements-<database folder>-
-        for other in path.parent.glob(f"{PREFIX}*.npz"):
-            if not other.name.startswith(same_state):
-                other.unlink(missing_ok=True)   # made for an earlier state of the store
-    except OSError:
-        pass   # a read-only store folder: answer without saving
+    save_arrays(path, PREFIX, meta, {"indptr": table.weights.indptr, "indices": table.weights.indices,
+                                     "weights": table.weights.data.astype(np.int8)})
 
 
 def _read(path: Path) -> RoleRequirements | None:
     try:
         with np.load(path) as arrays:
-            meta = json.loads(arrays["meta"].tobytes().decode("utf-8"))
+            meta = read_meta(arrays)
             weights = sparse.csr_matrix((arrays["weights"].astype(np.int64), arrays["indices"], arrays["indptr"]),
                                         shape=(len(meta["roles"]), len(meta["items"])))
     except (OSError, ValueError, KeyError, TypeError):

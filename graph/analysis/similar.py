@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -63,6 +62,7 @@ from .items import (
     role_items,
     unranked_roles,
 )
+from .saved_arrays import read_meta, save_arrays
 from .statements import comparisons_by_pair
 
 ESCO_ISCO_MEMBER = "http://data.europa.eu/esco/model#memberOfISCOGroup"
@@ -428,26 +428,15 @@ def _write_cache(path: Path, index: SimilarityIndex) -> None:
             "feature_labels": index.feature_labels, "settings": asdict(index.settings),
             "include_conditional": index.include_conditional, "unranked": index.unranked,
             "conditional": index.conditional}
-    try:
-        path.parent.mkdir(exist_ok=True)
-        tmp = path.with_name(f"tmp-{os.getpid()}-{path.name}")
-        with open(tmp, "wb") as handle:
-            np.savez(handle, meta=np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8), idf=index.idf,
-                     **_csr_arrays("raw", index.raw), **_csr_arrays("profiles", index.profiles),
-                     **_csr_arrays("items", index.items))
-        os.replace(tmp, path)
-        same_state = path.name.rsplit("-", 1)[0] + "-"   # similar-<database folder>-
-        for other in path.parent.glob("similar-*.npz"):
-            if not other.name.startswith(same_state):
-                other.unlink(missing_ok=True)   # made for an earlier state of the store
-    except OSError:
-        pass   # a read-only store folder: answer without saving
+    save_arrays(path, "similar-", meta, {"idf": index.idf, **_csr_arrays("raw", index.raw),
+                                         **_csr_arrays("profiles", index.profiles),
+                                         **_csr_arrays("items", index.items)})
 
 
 def _read_cache(path: Path) -> SimilarityIndex | None:
     try:
         with np.load(path) as arrays:
-            meta = json.loads(arrays["meta"].tobytes().decode("utf-8"))
+            meta = read_meta(arrays)
             return SimilarityIndex(
                 roles=meta["roles"], labels=meta["labels"], by=meta["by"], features=meta["features"],
                 feature_labels=meta["feature_labels"], raw=_csr_from(arrays, "raw"), idf=arrays["idf"],
