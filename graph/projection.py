@@ -73,11 +73,11 @@ from dataclasses import dataclass
 import networkx as nx
 from rdflib import URIRef
 
-from ..ontology.namespaces import BASE, DT, ONTOLOGY_GRAPH
+from ..ontology.namespaces import BASE, DT
 from ..queries.sparql.binding import bind_in_text, term_n3
 from .errors import DatateamError
 from .lookup.qualifiers import PLAIN, Qualifier, Qualifiers, read_qualifiers, split_claims
-from .lookup.sources import source_index
+from .lookup.sources import graph_source_ids
 
 # ---------------------------------------------------------------------------------------------
 # Vocabulary of the projection
@@ -130,23 +130,6 @@ DEFAULT_RELATIONS: tuple[str, ...] = tuple(RELATIONS)
 
 # ---------------------------------------------------------------------------------------------
 # Sources
-
-
-def graph_source_ids(kg) -> dict[str, str]:
-    """Map every named graph IRI (str) to the id of the source it holds; the ontology graph is left out.
-
-    A graph's source is the dt:Source it was derived from (prov:wasDerivedFrom), e.g.
-    graph:olx-interview -> "olx-interview"; a graph without that metadata (a user's file, an import)
-    is named by its path after .../graph/ ("user/my-team", "import/esco").
-
-    >>> graph_source_ids(kg)["https://w3id.org/datateam-kg/graph/olx-interview"]
-    'olx-interview'
-    """
-    out = {}
-    for graph, source in source_index(kg).items():
-        if graph != str(ONTOLOGY_GRAPH):
-            out[graph] = source["id"]
-    return out
 
 
 def _local_name(iri: str) -> str:

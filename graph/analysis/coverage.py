@@ -51,12 +51,11 @@ from ..defaults import COVERAGE_TOP
 from ..errors import AmbiguousNameError, DatateamError, NameNotFoundError
 from ..lookup.names import resolve
 from ..lookup.qualifiers import conditional_summary
-from ..projection import build_projection, graph_source_ids
+from ..lookup.sources import graph_source_ids
 from ..text import to_json
-from .overlap import conditional_facts, described_roles, unranked_roles
+from .coverage_table import COVERAGE_RELATIONS, coverage_projection
+from .items import conditional_facts, described_roles, unranked_roles
 
-COVERAGE_RELATIONS = ("requires_skill", "uses_tool", "in_category", "has_responsibility", "at_stage",
-                      "hands_off_to")
 ITEM_KINDS = ("responsibility", "skill", "category")
 KIND_WORDS = {"responsibility": "responsibilities", "skill": "skills", "category": "tool categories"}
 SINGULAR = {"responsibilities": "responsibility", "skills": "skill", "tool categories": "tool category"}
@@ -312,6 +311,17 @@ def team_guidance(kg) -> list[dict]:
     return sorted(patterns.values(), key=lambda p: (p["kind"] or "", p["label"].casefold()))
 
 
+def _text_order(text: str) -> tuple[str, str]:
+    """Alphabetical, ignoring case; texts equal but for case in a fixed order."""
+    return text.casefold(), text
+
+
+def _entry_order(entry: dict) -> tuple[str, str]:
+    """By label ignoring case, then id: entries with the same label (a skill named alike in ESCO and in
+    the knowledge base) in the same order on every run."""
+    return entry["label"].casefold(), entry["id"]
+
+
 def _fits_size(pattern: dict, size: str | None) -> bool:
     return size is None or not pattern["sizes"] or size in pattern["sizes"] or "any" in pattern["sizes"]
 
@@ -375,9 +385,7 @@ def coverage(kg, roles=None, team=None, next_hire: bool = False, size: str | Non
     team_ids, team_info = _team_roles(kg, roles, team)
     size = size or team_info.get("size")
     accepted = [DT.InSmallTeam] if size == "small" else []
-    graph = graph if graph is not None else build_projection(kg, relations=COVERAGE_RELATIONS,
-                                                             include_conditional=include_conditional,
-                                                             accept_conditions=accepted)
+    graph = graph if graph is not None else coverage_projection(kg, include_conditional, accepted)
     stakeholders = [r for r in team_ids if graph.nodes[r].get("stakeholder")]
     if stakeholders:
         names = ", ".join(graph.nodes[r]["label"] for r in stakeholders)
@@ -397,20 +405,20 @@ def coverage(kg, roles=None, team=None, next_hire: bool = False, size: str | Non
 
     def covered_entry(item, kind):
         return {"id": item, "label": label(item),
-                "by": sorted((label(r) for r in team_ids if item in contributions[r][kind]), key=str.casefold)}
+                "by": sorted((label(r) for r in team_ids if item in contributions[r][kind]), key=_text_order)}
 
     def missing_entry(item, kind):
-        return {"id": item, "label": label(item), "roles": sorted((label(r) for r in brings[kind][item]), key=str.casefold)}
+        return {"id": item, "label": label(item), "roles": sorted((label(r) for r in brings[kind][item]), key=_text_order)}
 
     def listing(kind):
-        key = lambda e: e["label"].casefold()  # noqa: E731
+        key = _entry_order  # noqa: E731
         return {"covered": sorted((covered_entry(i, kind) for i in covered[kind]), key=key),
                 "missing": sorted((missing_entry(i, kind) for i in missing[kind]), key=key)}
 
     stages_out = _by_stage(graph, covered["responsibility"], missing["responsibility"], covered_entry, missing_entry)
     result = {
         "team": {"name": team_info.get("name"), "size": size, "people": team_info.get("people", []),
-                 "roles": sorted(({"id": r, "label": label(r)} for r in team_ids), key=lambda e: e["label"].casefold())},
+                 "roles": sorted(({"id": r, "label": label(r)} for r in team_ids), key=_entry_order)},
         "stages": stages_out,
         "skills": listing("skill"),
         "categories": listing("category"),
@@ -451,8 +459,8 @@ def _by_stage(graph, covered: set, missing: set, covered_entry, missing_entry) -
         order = graph.nodes[stage].get("order") if stage else None
         out.append({"stage": graph.nodes[stage]["label"] if stage else "no stage", "stage_id": stage,
                     "order": order if order is not None else 99,
-                    "covered": sorted(group["covered"], key=lambda e: e["label"].casefold()),
-                    "missing": sorted(group["missing"], key=lambda e: e["label"].casefold())})
+                    "covered": sorted(group["covered"], key=_entry_order),
+                    "missing": sorted(group["missing"], key=_entry_order)})
     return sorted(out, key=lambda s: (s["order"], s["stage"]))
 
 
@@ -501,7 +509,7 @@ def rank_next_hires(graph, team_ids, contributions, missing, patterns, top: int 
     ranked = []
     for rank, (role, gain) in enumerate(picks, start=1):
         left -= len(gain)
-        per_kind = {KIND_WORDS[k]: sorted((graph.nodes[i]["label"] for kk, i in gain if kk == k), key=str.casefold)
+        per_kind = {KIND_WORDS[k]: sorted((graph.nodes[i]["label"] for kk, i in gain if kk == k), key=_text_order)
                     for k in ITEM_KINDS}
         counts = {k: len(v) for k, v in per_kind.items()}
         parts = ", ".join(f"{n} {k if n != 1 else SINGULAR[k]}" for k, n in counts.items() if n)
@@ -698,14 +706,14 @@ def hiring_advice(kg, graph, team_ids: list[str], situation: dict, patterns: lis
         alt_top = [r["role"] for r in alt["recommend"]]
         if alt_top[:1] != top[:1] or set(alt_top) != set(top):
             used = sorted({b["label"] for r in alt["recommend"] for b in r["because"]}
-                          | {b["label"] for r in alt["held_back"] for b in r["because"]}, key=str.casefold)
+                          | {b["label"] for r in alt["held_back"] for b in r["because"]}, key=_text_order)
             changes.append({"option": option, "value": value, "recommend": alt_top,
                             "held_back": [r["role"] for r in alt["held_back"]], "guidance": used})
     return dict(decided, situation=dict(situation), changes=changes)
 
 
 __all__ = [
-    "SERVING", "TeamFileError", "coverage", "decide_hire", "deployment_owners", "format_advice", "greedy_set_cover", "hiring_advice", "open_handoffs", "rank_next_hires", "read_team_file",
+    "COVERAGE_RELATIONS", "SERVING", "TeamFileError", "coverage", "decide_hire", "deployment_owners", "format_advice", "greedy_set_cover", "hiring_advice", "open_handoffs", "rank_next_hires", "read_team_file",
     "resolve_team", "role_contributions", "team_guidance",
 ]
 

@@ -9,8 +9,8 @@ from A to B is the share of B's weighted requirements that A does not already me
 It is directed: an ML engineer moving to data engineering has a different gap than the reverse.
 Because it is a share of the *target's* requirements, a stepping stone can be shorter in total
 than the direct move: the route is the weighted shortest path over the complete role-to-role
-graph of these distances (Dijkstra, scipy.sparse.csgraph), reported when it is strictly shorter
-than the direct distance. Stakeholders are never stepping stones, and neither are roles the
+graph of these distances (Dijkstra, graph/analysis/route.py, which makes only the distances it
+reads), reported when it is strictly shorter than the direct distance. Stakeholders are never stepping stones, and neither are roles the
 sources give no skills or tools (the result names them). Conditional facts (graph/lookup/qualifiers.py)
 are not counted unless `include_conditional=True`; the result lists them.
 
@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import sparse
-from scipy.sparse.csgraph import dijkstra
 
 from ..errors import DatateamError
 from ..lookup.names import resolve
@@ -39,6 +38,7 @@ from .overlap import (
     role_items,
 )
 from .requirements import requirements_of, role_requirements
+from .route import shortest_route
 from .statements import disputed_questions
 
 TRANSITION_RELATIONS = ("requires_skill", "uses_tool")
@@ -106,7 +106,12 @@ def _complete_graph(dist: np.ndarray) -> sparse.csr_matrix:
 
 
 def best_route(role_ids: list[str], dist: np.ndarray, start: int, goal: int) -> tuple[list[int], float]:
-    """The shortest path (indices) from start to goal over the complete graph of distances, and its length."""
+    """The shortest path (indices) from start to goal over the complete graph of distances, and its length.
+
+    scipy's Dijkstra over the whole matrix: the reference that route.shortest_route (which
+    `transition` uses, making only the rows it reads) is tested against."""
+    from scipy.sparse.csgraph import dijkstra  # only the reference needs csgraph (80 ms to import)
+
     lengths, predecessors = dijkstra(_complete_graph(dist), directed=True, indices=start, return_predecessors=True)
     path = [goal]
     while path[-1] != start:
@@ -385,12 +390,11 @@ def transition(kg, a: str, b: str, *, graph=None, include_conditional: bool = Fa
                        for r in table.roles if not table.has_items(r) and not table.is_stakeholder(r)
                        and r not in (src, dst)), key=lambda e: e["label"].casefold())
     index = {r: i for i, r in enumerate(candidates)}
-    dist = distances_of(*table.threshold_blocks(candidates))
-    path, total = best_route(candidates, dist, index[src], index[dst])
+    path, total, leg_distances = shortest_route(*table.threshold_blocks(candidates), index[src], index[dst])
     route = None
     if len(path) > 2 and total < direct - 1e-9:
-        legs = [{"from": table.label(candidates[u]), "to": table.label(candidates[v]),
-                 "distance": round(float(dist[u, v]), 6)} for u, v in zip(path, path[1:])]
+        legs = [{"from": table.label(candidates[u]), "to": table.label(candidates[v]), "distance": round(d, 6)}
+                for u, v, d in zip(path, path[1:], leg_distances)]
         route = {"roles": [table.label(candidates[i]) for i in path],
                  "ids": [candidates[i] for i in path], "legs": legs, "total": round(total, 6)}
     return {

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from ...ontology.namespaces import BASE
+from ...ontology.namespaces import BASE, ONTOLOGY_GRAPH
 
 
 def source_index(kg) -> dict[str, dict]:
@@ -41,3 +41,20 @@ def source_index(kg) -> dict[str, dict]:
             local = key[len(BASE + "graph/"):] if key.startswith(BASE + "graph/") else key
             index[key] = {"id": local, "title": f"graph <{key}>"}
     return index
+
+
+def graph_source_ids(kg) -> dict[str, str]:
+    """Map every named graph IRI (str) to the id of the source it holds; the ontology graph is left out.
+
+    A graph's source is the dt:Source it was derived from (prov:wasDerivedFrom), e.g.
+    graph:olx-interview -> "olx-interview"; a graph without that metadata (a user's file, an import)
+    is named by its path after .../graph/ ("user/my-team", "import/esco").
+
+    >>> graph_source_ids(kg)["https://w3id.org/datateam-kg/graph/olx-interview"]
+    'olx-interview'
+    """
+    out = {}
+    for graph, source in source_index(kg).items():
+        if graph != str(ONTOLOGY_GRAPH):
+            out[graph] = source["id"]
+    return out

@@ -1,0 +1,137 @@
+"""What `coverage` reads from the projection, saved beside a persistent store.
+
+A team's coverage is measured against what every role of the knowledge graph brings, so it needs
+the whole projection of six relations: on a store with ESCO and O*NET that is ~130,000 links and
+half a minute of projecting. Only a few attributes of it are read (a node's type, label,
+stakeholder flag and stage order; a tool link's categories; a handoff's artifact, stage, mode,
+workflow, step and sources) and the projection's record of conditional facts. `SavedProjection`
+keeps exactly those and answers the networkx calls coverage makes (`nodes[n]`, `nodes(data=...)`,
+`edges(data=True)`, `graph`), so the same code runs on either and gives the same answer.
+
+A persistent store keeps it as JSON under <store>/cache/ (graph/analysis/saved_arrays.py), keyed
+like the requirements table by the database folder (a new folder for every change of the store),
+the options and the version; JSON, so that reading it needs neither networkx nor numpy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from ... import __version__
+from .saved_arrays import drop_saved, save_json
+
+COVERAGE_RELATIONS = ("requires_skill", "uses_tool", "in_category", "has_responsibility", "at_stage",
+                      "hands_off_to")
+NODE_KEYS = ("type", "label", "stakeholder", "order")
+EDGE_KEYS = {"uses_tool": ("categories",),
+             "hands_off_to": ("artifact_label", "stage_label", "mode", "workflow_label", "step", "sources")}
+TABLE_FORMAT = 1
+PREFIX = "coverage-"
+
+
+class _Nodes(dict):
+    """node -> attributes, also callable as networkx's `G.nodes(data=...)`."""
+
+    def __call__(self, data=False):
+        if data is True:
+            return self.items()
+        if data:
+            return ((n, attrs.get(data)) for n, attrs in self.items())
+        return iter(self)
+
+
+class SavedProjection:
+    """The part of a projection that coverage reads, with the networkx calls it makes."""
+
+    def __init__(self, nodes: dict[str, dict], edges: list[tuple[str, str, dict]], graph: dict):
+        self.nodes = _Nodes(nodes)
+        self._edges = edges
+        self.graph = graph
+
+    def edges(self, data=False):
+        """The links as (u, v, attributes) when data=True, else (u, v)."""
+        return list(self._edges) if data is True else [(u, v) for u, v, _ in self._edges]
+
+
+def _pack(graph) -> dict:
+    nodes = list(graph.nodes)
+    number = {n: i for i, n in enumerate(nodes)}
+    links: dict[str, list[int]] = {}
+    attributes: dict[str, list] = {}
+    for u, v, d in graph.edges(data=True):
+        relation = d["relation"]
+        links.setdefault(relation, []).extend((number[u], number[v]))
+        if relation in EDGE_KEYS:
+            attributes.setdefault(relation, []).append([d.get(k) for k in EDGE_KEYS[relation]])
+    return {
+        "nodes": nodes,
+        "node_attributes": [[graph.nodes[n].get(k) for k in NODE_KEYS] for n in nodes],
+        "links": links, "link_attributes": attributes,
+        "graph": {"include_conditional": bool(graph.graph.get("include_conditional")),
+                  "conditional": graph.graph.get("conditional", []), "left_out": graph.graph.get("left_out", []),
+                  "accept_conditions": sorted(graph.graph.get("accept_conditions", ()))},
+    }
+
+
+def _unpack(data: dict) -> SavedProjection:
+    names = data["nodes"]
+    nodes = {}
+    for n, values in zip(names, data["node_attributes"]):
+        nodes[n] = {k: v for k, v in zip(NODE_KEYS, values) if v is not None or k in ("type", "label")}
+    edges = []
+    for relation, flat in data["links"].items():
+        keys = EDGE_KEYS.get(relation)
+        extra = data["link_attributes"].get(relation, [])
+        plain = {"relation": relation}   # shared by the links that carry nothing else (read, never changed)
+        for k in range(0, len(flat), 2):
+            attrs = dict(zip(keys, extra[k // 2]), relation=relation) if keys else plain
+            edges.append((names[flat[k]], names[flat[k + 1]], attrs))
+    graph = dict(data["graph"], accept_conditions=frozenset(data["graph"]["accept_conditions"]))
+    return SavedProjection(nodes, edges, graph)
+
+
+def saved_projection(graph) -> SavedProjection:
+    """The SavedProjection of a networkx projection (what saving and reading it back gives)."""
+    return _unpack(json.loads(json.dumps(_pack(graph))))
+
+
+def coverage_projection(kg, include_conditional: bool = False, accept_conditions=()):
+    """The projection coverage reads: saved beside a persistent store (made on the first call), else built.
+
+    >>> g = coverage_projection(kg)
+    >>> g.nodes["https://w3id.org/datateam-kg/role/data-scientist"]["label"]
+    'data scientist'
+    """
+    accepted = sorted(str(c) for c in accept_conditions)
+    path = _cache_file(kg, include_conditional, accepted)
+    if path is not None:
+        try:
+            return _unpack(json.loads(path.read_bytes()))
+        except (OSError, ValueError, KeyError, TypeError, IndexError):
+            pass   # not made yet, or unreadable: make it again
+    from ..projection import build_projection   # networkx: not needed to read the saved file
+
+    graph = build_projection(kg, relations=COVERAGE_RELATIONS, include_conditional=include_conditional,
+                             accept_conditions=accepted)
+    if path is not None:
+        save_json(path, PREFIX, _pack(graph))
+    return graph
+
+
+def _cache_file(kg, include_conditional: bool, accepted: list[str]) -> Path | None:
+    store_path, location = getattr(kg, "store_path", None), getattr(kg, "location", None)
+    if store_path is None or location is None:
+        return None
+    key = json.dumps([TABLE_FORMAT, __version__, bool(include_conditional), accepted])
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+    return Path(store_path) / "cache" / f"{PREFIX}{Path(location).name}-{digest}.json"
+
+
+def drop_saved_coverage(store_path) -> int:
+    """Delete the saved coverage projections of a persistent store folder; return how many were removed."""
+    return drop_saved(store_path, PREFIX)
+
+
+__all__ = ["COVERAGE_RELATIONS", "SavedProjection", "coverage_projection", "drop_saved_coverage", "saved_projection"]
