@@ -57,12 +57,6 @@ WHY = {
                    "2026-12-02 04:45 run).",
     "reasoning": "The repeated call reads the whole reasoned store (about 11,000 quads) back from its file; the "
                  "rest is the fork of a query worker from a process that holds two stores.",
-    "show \"data scientist\"": "The time goes to name resolution (graph/lookup/names.py): its candidate query joins an "
-                               "OPTIONAL label lookup that Oxigraph evaluates over every typed entity of the "
-                               "1.5-million-triple store, ~0.5 s, and it runs once per case variant of the name. "
-                               "Looking the name up first and fetching labels for the few candidates afterwards "
-                               "takes under 10 ms on the same store (measured); the command itself opens the store "
-                               "in well under a second (see `show <ESCO IRI>`).",
     "at framework scale": "Through warm workers the query costs the engine's time plus one round trip through "
                           "a pipe: pickling the request and the rows, and turning the rows into rdflib terms; for a "
                           "query the engine answers in a millisecond that round trip is the ratio.",

@@ -348,3 +348,30 @@ def test_the_volume_threshold_is_the_one_the_source_file_gives(kg, graph):
     assert at["held_back"] == [] and at["recommend"][0]["role"] == "data engineer"
     assert [b["reads"] for b in at["recommend"][0]["because"] if b["kind"] == "staffing threshold"] == [
         "2,000,000 events a day is at or above 2,000,000"]
+
+
+def _plain_greedy(universe, candidates, limit=None, tie_key=lambda name: name):
+    """The textbook scan: every round, the candidate with the largest gain (ties: smallest key)."""
+    left, picks, remaining = set(universe), [], dict(candidates)
+    while left and remaining and (limit is None or len(picks) < limit):
+        best = min(remaining, key=lambda name: (-len(remaining[name] & left), tie_key(name)))
+        gain = remaining.pop(best) & left
+        if not gain:
+            break
+        picks.append((best, gain))
+        left -= gain
+    return picks
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_lazy_greedy_cover_picks_what_the_plain_scan_picks(seed):
+    import random
+
+    rng = random.Random(seed)
+    universe = set(range(rng.randint(1, 40)))
+    candidates = {f"c{k:02d}": set(rng.sample(range(50), rng.randint(0, 12))) for k in range(rng.randint(1, 30))}
+    for limit in (None, 1, 3):
+        assert greedy_set_cover(universe, candidates, limit=limit) == _plain_greedy(universe, candidates, limit)
+        reverse = lambda name: -int(name[1:])  # noqa: E731
+        assert (greedy_set_cover(universe, candidates, limit=limit, tie_key=reverse)
+                == _plain_greedy(universe, candidates, limit, reverse))

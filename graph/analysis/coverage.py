@@ -41,6 +41,7 @@ MAX_HATS_PER_PERSON hats per person (30); past a bound it is refused on one line
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
 from pathlib import Path
 
@@ -54,7 +55,7 @@ from ..lookup.qualifiers import conditional_summary
 from ..lookup.sources import graph_source_ids
 from ..text import to_json
 from .coverage_table import COVERAGE_RELATIONS, coverage_projection
-from .items import conditional_facts, described_roles, unranked_roles
+from .items import conditional_facts, described_roles, links_of, unranked_roles
 
 ITEM_KINDS = ("responsibility", "skill", "category")
 KIND_WORDS = {"responsibility": "responsibilities", "skill": "skills", "category": "tool categories"}
@@ -207,18 +208,14 @@ def role_contributions(graph) -> dict[str, dict[str, set]]:
     out: dict[str, dict[str, set]] = {n: {k: set() for k in ITEM_KINDS}
                                       for n, t in graph.nodes(data="type") if t == "role"}
     tool_categories: dict[str, set] = defaultdict(set)
-    for u, v, d in graph.edges(data=True):
-        if d["relation"] == "in_category":
-            tool_categories[u].add(v)
-    for u, v, d in graph.edges(data=True):
-        rel = d["relation"]
-        if u not in out:
-            continue
-        if rel == "has_responsibility":
-            out[u]["responsibility"].add(v)
-        elif rel == "requires_skill":
-            out[u]["skill"].add(v)
-        elif rel == "uses_tool":
+    for u, v, _ in links_of(graph, ("in_category",)):
+        tool_categories[u].add(v)
+    for kind, relation in (("responsibility", "has_responsibility"), ("skill", "requires_skill")):
+        for u, v, _ in links_of(graph, (relation,)):
+            if u in out:
+                out[u][kind].add(v)
+    for u, v, d in links_of(graph, ("uses_tool",)):
+        if u in out:
             out[u]["category"].update(d.get("categories") or tool_categories.get(v, set()))
     return out
 
@@ -246,13 +243,20 @@ def greedy_set_cover(universe: set, candidates: dict[str, set], limit: int | Non
     tie_key = tie_key or (lambda name: name)
     left = set(universe)
     picks: list[tuple[str, set]] = []
-    remaining = dict(candidates)
-    while left and remaining and (limit is None or len(picks) < limit):
-        best = min(remaining, key=lambda name: (-len(remaining[name] & left), tie_key(name)))
-        gain = remaining.pop(best) & left
+    # Lazy greedy: a candidate's gain only shrinks as elements get covered, so a candidate whose
+    # gain, recomputed, still heads the queue is the one the plain greedy scan would pick.
+    queue = [(-len(elements & left), tie_key(name), k, name) for k, (name, elements) in enumerate(candidates.items())]
+    heapq.heapify(queue)
+    while left and queue and (limit is None or len(picks) < limit):
+        _, tie, k, name = heapq.heappop(queue)
+        entry = (-len(candidates[name] & left), tie, k, name)
+        if queue and entry > queue[0]:
+            heapq.heappush(queue, entry)
+            continue
+        gain = candidates[name] & left
         if not gain:
             break
-        picks.append((best, gain))
+        picks.append((name, gain))
         left -= gain
     return picks
 
@@ -443,9 +447,8 @@ def coverage(kg, roles=None, team=None, next_hire: bool = False, size: str | Non
 
 def _by_stage(graph, covered: set, missing: set, covered_entry, missing_entry) -> list[dict]:
     stage_of: dict[str, list] = defaultdict(list)
-    for u, v, d in graph.edges(data=True):
-        if d["relation"] == "at_stage":
-            stage_of[u].append(v)
+    for u, v, _ in links_of(graph, ("at_stage",)):
+        stage_of[u].append(v)
     groups: dict[str | None, dict] = {}
     for item in covered | missing:
         for stage in stage_of.get(item) or [None]:
@@ -471,8 +474,8 @@ def open_handoffs(graph, team_ids: list[str]) -> list[dict]:
     """
     team = set(team_ids)
     rows = []
-    for u, v, d in graph.edges(data=True):
-        if d["relation"] != "hands_off_to" or (u in team) == (v in team):
+    for u, v, d in links_of(graph, ("hands_off_to",)):
+        if (u in team) == (v in team):
             continue
         other = v if u in team else u
         if graph.nodes[other].get("stakeholder"):

@@ -43,16 +43,34 @@ class _Nodes(dict):
 
 
 class SavedProjection:
-    """The part of a projection that coverage reads, with the networkx calls it makes."""
+    """The part of a projection that coverage reads, with the networkx calls it makes; also
+    `links_of(relation)`, the links of one relation without looking at the others."""
 
-    def __init__(self, nodes: dict[str, dict], edges: list[tuple[str, str, dict]], graph: dict):
+    def __init__(self, nodes: dict[str, dict], names: list[str], links: dict[str, list[int]],
+                 attributes: dict[str, list], graph: dict):
         self.nodes = _Nodes(nodes)
-        self._edges = edges
+        self._names, self._links, self._attributes = names, links, attributes
+        self._made: dict[str, list] = {}
         self.graph = graph
+
+    def links_of(self, relation: str) -> list[tuple[str, str, dict]]:
+        """The (u, v, attributes) links of one relation, in the projection's order (made on first use)."""
+        if relation not in self._made:
+            names, flat = self._names, self._links.get(relation, [])
+            keys = EDGE_KEYS.get(relation)
+            if keys is None:
+                plain = {"relation": relation}   # shared by links that carry nothing else (read, never changed)
+                made = [(names[u], names[v], plain) for u, v in zip(flat[::2], flat[1::2])]
+            else:
+                made = [(names[u], names[v], dict(zip(keys, extra), relation=relation))
+                        for u, v, extra in zip(flat[::2], flat[1::2], self._attributes.get(relation, []))]
+            self._made[relation] = made
+        return self._made[relation]
 
     def edges(self, data=False):
         """The links as (u, v, attributes) when data=True, else (u, v)."""
-        return list(self._edges) if data is True else [(u, v) for u, v, _ in self._edges]
+        edges = [link for relation in self._links for link in self.links_of(relation)]
+        return edges if data is True else [(u, v) for u, v, _ in edges]
 
 
 def _pack(graph) -> dict:
@@ -80,16 +98,8 @@ def _unpack(data: dict) -> SavedProjection:
     nodes = {}
     for n, values in zip(names, data["node_attributes"]):
         nodes[n] = {k: v for k, v in zip(NODE_KEYS, values) if v is not None or k in ("type", "label")}
-    edges = []
-    for relation, flat in data["links"].items():
-        keys = EDGE_KEYS.get(relation)
-        extra = data["link_attributes"].get(relation, [])
-        plain = {"relation": relation}   # shared by the links that carry nothing else (read, never changed)
-        for k in range(0, len(flat), 2):
-            attrs = dict(zip(keys, extra[k // 2]), relation=relation) if keys else plain
-            edges.append((names[flat[k]], names[flat[k + 1]], attrs))
     graph = dict(data["graph"], accept_conditions=frozenset(data["graph"]["accept_conditions"]))
-    return SavedProjection(nodes, edges, graph)
+    return SavedProjection(nodes, names, data["links"], data["link_attributes"], graph)
 
 
 def saved_projection(graph) -> SavedProjection:

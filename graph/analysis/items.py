@@ -63,9 +63,20 @@ def conditional_facts(graph, roles=None, relations=None) -> dict:
 UNRANKED_REASON = "the sources give no skills or tools for it; they describe only its responsibilities or handoffs"
 
 
+def links_of(graph, relations) -> list[tuple[str, str, dict]]:
+    """The (u, v, attributes) links of the given relations: from a networkx projection by looking at
+    every edge, from a graph that keeps them by relation (coverage_table.SavedProjection) directly."""
+    if hasattr(graph, "links_of"):
+        if len(relations) == 1:
+            return graph.links_of(relations[0])
+        return [link for relation in relations for link in graph.links_of(relation)]
+    wanted = set(relations)
+    return [(u, v, d) for u, v, d in graph.edges(data=True) if d["relation"] in wanted]
+
+
 def described_roles(graph) -> set[str]:
     """Roles with at least one skill or tool in the projection (the ones an overlap ranking can use)."""
-    return {u for u, _, d in graph.edges(data=True) if d["relation"] in ("requires_skill", "uses_tool")}
+    return {u for u, _, _ in links_of(graph, ("requires_skill", "uses_tool"))}
 
 
 def unranked_roles(graph) -> list[dict]:
@@ -109,7 +120,7 @@ def default_roles(graph, items: dict[str, dict[str, int]], by: str = "all") -> l
 
 __all__ = [
     "BY_CHOICES", "ITEM_RELATIONS", "LEVEL_WEIGHTS", "MAX_WEIGHT", "OVERLAP_RELATIONS", "UNRANKED_REASON",
-    "UNSPECIFIED_WEIGHT", "conditional_facts", "default_roles", "described_roles", "projection_for_overlap",
+    "UNSPECIFIED_WEIGHT", "conditional_facts", "default_roles", "described_roles", "links_of", "projection_for_overlap",
     "projection_of_roles",
     "role_items", "unranked_roles",
 ]
