@@ -7,6 +7,7 @@ user can fix are printed on one line (no traceback unless --debug) with a non-ze
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import shutil
 import sys
@@ -226,6 +227,9 @@ def _debug_requested(ctx) -> bool:
     return bool((state and state.debug) or os.environ.get("DATATEAM_DEBUG"))
 
 
+GC_THRESHOLDS = (100_000, 50, 50)
+
+
 @click.group(cls=DatateamGroup, context_settings=CONTEXT_SETTINGS)
 @click.version_option(__version__, "--version", "-V", prog_name="datateam")
 @graph_options(root=True)
@@ -241,6 +245,10 @@ def main():
       datateam show "data engineer"
       datateam --store kg import esco ../shared/data/esco-v1.1.1
     """
+    # A command on a framework store makes a million small objects that live until it ends; at
+    # Python's default thresholds the collector traverses them all every ~70,000 allocations, a
+    # third of `coverage`'s time (0.35 s of 1.0 s, measured). Cycles are still collected, less often.
+    gc.set_threshold(*GC_THRESHOLDS)
     _state()
 
 
