@@ -34,8 +34,12 @@ CASES = [
      ["click", "rdflib", "pyoxigraph", "numpy", "scipy.sparse", "networkx"]),
     ('transition "statistician" "data scientist"', ["transition", "statistician", "data scientist"],
      ["click", "rdflib", "pyoxigraph", "numpy", "scipy.sparse", "networkx"]),
+    ('transition "data engineer" "ML engineer"', ["transition", "data engineer", "ML engineer"],
+     ["click", "rdflib", "pyoxigraph", "numpy", "scipy.sparse", "networkx"]),
     ('coverage --roles "statistician,data scientist"', ["coverage", "--roles", "statistician,data scientist"],
      ["click", "rdflib", "pyoxigraph", "yaml"]),
+    ('coverage --roles "statistician,data scientist" --next-hire',
+     ["coverage", "--roles", "statistician,data scientist", "--next-hire"], ["click", "rdflib", "pyoxigraph", "yaml"]),
 ]
 
 _FLOOR_CHILD = (
