@@ -718,8 +718,10 @@ def similar(name, top, by, include_conditional, fmt, output):
     """
     from .graph.analysis.similar import render_similar
 
-    emit(render_similar(_state().knowledge_graph(), name, fmt, top=top, by=by,
-                        include_conditional=include_conditional), output)
+    kg = _state().knowledge_graph()
+    with _Working("similar: the similarity of every pair of roles"):
+        text = render_similar(kg, name, fmt, top=top, by=by, include_conditional=include_conditional)
+    emit(text, output)
 
 
 @main.command()
