@@ -195,7 +195,7 @@ def _row(name: str, ours_s: float, baseline_s: float | None, baseline: str, targ
 
 
 def run(data: Path, work: Path, *, cold_runs: int = 5, query_runs: int = 30, baseline_query_runs: int = 5,
-        baseline_query_cap_s: float = 120.0) -> list[dict]:
+        baseline_query_cap_s: float = 60.0) -> list[dict]:
     """Run the store benchmarks on the releases under `data` (esco-v1.1.1/, onet-29.2/), in `work`.
 
     Returns one row per figure: name, ours_s, baseline_s, baseline, ratio, target, met, note, and
