@@ -53,8 +53,9 @@ run: setup
 	@mkdir -p $(OUT)
 	$(BIN)/datateam overview --html $(OUT)/explorer.html
 
-# One test process per core (pytest-xdist); a file's tests stay together (tests/conftest.py).
-PYTEST := $(BIN)/python -m pytest -q -n auto --dist loadfile
+# One test process per core (pytest-xdist); a file's tests stay together, and the files are handed
+# out in the order tests/conftest.py gives them (longest first), not re-sorted by their number of tests.
+PYTEST := $(BIN)/python -m pytest -q -n auto --dist loadfile --no-loadscope-reorder
 
 test: setup browser virtuoso
 	$(PYTEST)

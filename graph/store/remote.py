@@ -471,12 +471,14 @@ class RemoteKnowledgeGraph:
         """The IRIs of the endpoint's named graphs, sorted (asked without dataset parameters).
 
         `GRAPH ?g { }` is asked first (cheap); a server that answers it with a row binding no
-        graph (Virtuoso) or with none is asked `GRAPH ?g { ?s ?p ?o }`. A Virtuoso server's own
-        system graphs are left out (VIRTUOSO_SYSTEM_GRAPHS).
+        graph (Virtuoso) or with none is asked `GRAPH ?g { ?s ?p ?o }`, grouped by ?g: Virtuoso 7.2
+        turns the DISTINCT form of that query into its SPARQL_SELECT_KNOWN_GRAPHS procedure, which
+        takes about 1.6 s even on a small database, where GROUP BY takes milliseconds. A Virtuoso
+        server's own system graphs are left out (VIRTUOSO_SYSTEM_GRAPHS).
         """
         names = self._graph_list("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }")
         if names is None:
-            names = self._graph_list("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }") or []
+            names = self._graph_list("SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g") or []
         if self.union_mode == "dataset" and self._virtuoso:
             names = [g for g in names if not is_virtuoso_system_graph(str(g))]
         return sorted(names)
