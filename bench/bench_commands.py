@@ -121,7 +121,9 @@ def run(data: Path, work: Path, runs: int = 3) -> list[dict]:
             "baseline_s": None, "baseline": None, "ratio": None, "target": "< 1 s", "met": ours < 1.0,
             "floor_s": round(floor, 4),
             "floor": "fresh interpreter importing what the command needs, opening the store read-only",
-            "note": (f"median of {runs} after a first call of {first:.2f} s (which builds the saved files it reads); "
+            "note": (f"median of {runs} after a first call of {first:.2f} s (the store's saved files are removed "
+                     "once, before the first command; a first call builds those it reads that no command before "
+                     "it built); "
                      f"runs {', '.join(f'{t:.2f}' for t in times)} s; floor runs "
                      f"{', '.join(f'{t:.2f}' for t in floors)} s; load average {load:.2f} at the start"),
             "first_call_s": round(first, 4),
