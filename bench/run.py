@@ -46,15 +46,10 @@ ESCO_GRAPH = "https://w3id.org/datateam-kg/graph/import/esco"
 WHY = {
     "ESCO import": "The store's default graph is kept as the RDF merge of the named graphs (docs/query.md), so the "
                    "import writes every triple twice into the stream it bulk-loads, in its graph and in the "
-                   "default graph; this replaced a SPARQL INSERT copying the graph afterwards (about 12 s per "
-                   "million triples; the import was 4.27x its floor with it, 41.4 s, 2026-12-02 run). The floor "
-                   "bulk-loads the named-graph quads alone; the import's own stream, loaded alone, is the second "
-                   "floor in Details: 1.48x the first in CPU time (28.4 s against 19.1 s, measured beside a "
-                   "CPU-time import of 31.9 s, 1.67x), so the copies in the merge use up the 1.5x by themselves, "
-                   "and writing the text in Python (about 4 s of CPU, on the loader's two cores), the checkpoint "
-                   "and the metadata come on top. Wall times on a loaded machine swing by tens of percent between "
-                   "runs of the same command. Before the merge the import was 1.27x its floor (12.96 s, "
-                   "2026-12-02 04:45 run).",
+                   "default graph; the stream alone, loaded by pyoxigraph, is the second floor in Details "
+                   "(1.27x the first on 2026-12-02 16:19, when the import was 1.37x). Writing the text in Python, "
+                   "the checkpoint and the metadata come on top, and wall times on a loaded machine swing by tens "
+                   "of percent between runs of the same command.",
     "reasoning": "The repeated call reads the whole reasoned store (about 11,000 quads) back from its file; the "
                  "rest is the fork of a query worker from a process that holds two stores.",
     "at framework scale": "Through warm workers the query costs the engine's time plus one round trip through "
