@@ -415,7 +415,7 @@ def coverage(kg, roles=None, team=None, next_hire: bool = False, size: str | Non
         return {"id": item, "label": label(item), "roles": sorted((label(r) for r in brings[kind][item]), key=_text_order)}
 
     def listing(kind):
-        key = _entry_order  # noqa: E731
+        key = _entry_order
         return {"covered": sorted((covered_entry(i, kind) for i in covered[kind]), key=key),
                 "missing": sorted((missing_entry(i, kind) for i in missing[kind]), key=key)}
 

@@ -8,19 +8,17 @@ workflow, step and sources) and the projection's record of conditional facts. `S
 keeps exactly those and answers the networkx calls coverage makes (`nodes[n]`, `nodes(data=...)`,
 `edges(data=True)`, `graph`), so the same code runs on either and gives the same answer.
 
-A persistent store keeps it as JSON under <store>/cache/ (graph/analysis/saved_arrays.py), keyed
+A persistent store keeps it as JSON under <store>/cache/ (graph/analysis/saved_files.py), keyed
 like the requirements table by the database folder (a new folder for every change of the store),
 the options and the version; JSON, so that reading it needs neither networkx nor numpy.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
-from ... import __version__
-from .saved_arrays import drop_saved, save_json
+from .saved_files import drop_saved, save_json, saved_file
 
 COVERAGE_RELATIONS = ("requires_skill", "uses_tool", "in_category", "has_responsibility", "at_stage",
                       "hands_off_to")
@@ -131,12 +129,7 @@ def coverage_projection(kg, include_conditional: bool = False, accept_conditions
 
 
 def _cache_file(kg, include_conditional: bool, accepted: list[str]) -> Path | None:
-    store_path, location = getattr(kg, "store_path", None), getattr(kg, "location", None)
-    if store_path is None or location is None:
-        return None
-    key = json.dumps([TABLE_FORMAT, __version__, bool(include_conditional), accepted])
-    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
-    return Path(store_path) / "cache" / f"{PREFIX}{Path(location).name}-{digest}.json"
+    return saved_file(kg, PREFIX, [TABLE_FORMAT, bool(include_conditional), accepted], ".json")
 
 
 def drop_saved_coverage(store_path) -> int:

@@ -11,20 +11,16 @@ second `transition` does not project 124,000 links again.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from scipy import sparse
 
-from ... import __version__
 from .items import MAX_WEIGHT, role_items
-from .saved_arrays import read_meta, save_arrays
+from .saved_files import drop_saved, read_meta, save_arrays, saved_file
 
 TABLE_FORMAT = 1
-CACHE_FOLDER = "cache"          # the similarity index's folder
 PREFIX = "requirements-"
 REQUIREMENT_RELATIONS = ("requires_skill", "uses_tool")
 
@@ -120,12 +116,7 @@ def role_requirements(kg, include_conditional: bool = False) -> RoleRequirements
 
 
 def _cache_file(kg, include_conditional: bool) -> Path | None:
-    store_path, location = getattr(kg, "store_path", None), getattr(kg, "location", None)
-    if store_path is None or location is None:
-        return None
-    key = json.dumps([TABLE_FORMAT, __version__, bool(include_conditional)])
-    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
-    return Path(store_path) / CACHE_FOLDER / f"{PREFIX}{Path(location).name}-{digest}.npz"
+    return saved_file(kg, PREFIX, [TABLE_FORMAT, bool(include_conditional)], ".npz")
 
 
 def _write(path: Path, table: RoleRequirements) -> None:
@@ -148,12 +139,7 @@ def _read(path: Path) -> RoleRequirements | None:
 
 def drop_saved_tables(store_path) -> int:
     """Delete the saved tables of a persistent store folder; return how many were removed."""
-    folder = Path(store_path) / CACHE_FOLDER
-    removed = 0
-    for path in folder.glob(f"{PREFIX}*.npz") if folder.is_dir() else ():
-        path.unlink(missing_ok=True)
-        removed += 1
-    return removed
+    return drop_saved(store_path, PREFIX)
 
 
 __all__ = ["REQUIREMENT_RELATIONS", "RoleRequirements", "drop_saved_tables", "requirements_of", "role_requirements"]

@@ -39,8 +39,6 @@ All pairs come from one sparse product of the row-normalised profile matrix with
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -48,7 +46,6 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
-from ... import __version__
 from ..errors import DatateamError
 from ..lookup.names import resolve
 from ..lookup.qualifiers import conditional_summary
@@ -62,7 +59,7 @@ from .items import (
     role_items,
     unranked_roles,
 )
-from .saved_arrays import read_meta, save_arrays
+from .saved_files import drop_saved, read_meta, save_arrays, saved_file
 from .statements import comparisons_by_pair
 
 ESCO_ISCO_MEMBER = "http://data.europa.eu/esco/model#memberOfISCOGroup"
@@ -390,27 +387,13 @@ def similarity_index(kg, by: str = "all", include_conditional: bool = False, *, 
 # a stale file is simply never read again (and removed when a new one is written).
 
 CACHE_FORMAT = 1
-CACHE_FOLDER = "cache"
-
-
 def _cache_file(kg, by: str, include_conditional: bool, settings: Settings) -> Path | None:
-    store_path, location = getattr(kg, "store_path", None), getattr(kg, "location", None)
-    if store_path is None or location is None:
-        return None
-
-    key = json.dumps([CACHE_FORMAT, __version__, by, bool(include_conditional), asdict(settings)], sort_keys=True)
-    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
-    return Path(store_path) / CACHE_FOLDER / f"similar-{Path(location).name}-{digest}.npz"
+    return saved_file(kg, "similar-", [CACHE_FORMAT, by, bool(include_conditional), asdict(settings)], ".npz")
 
 
 def drop_cached_index(store_path) -> int:
     """Delete the saved similarity indexes of a persistent store folder; return how many were removed."""
-    folder = Path(store_path) / CACHE_FOLDER
-    removed = 0
-    for path in folder.glob("similar-*.npz") if folder.is_dir() else ():
-        path.unlink(missing_ok=True)
-        removed += 1
-    return removed
+    return drop_saved(store_path, "similar-")
 
 
 def _csr_arrays(name: str, m: sparse.csr_matrix) -> dict:

@@ -1,16 +1,32 @@
 """Files saved beside a persistent store (`<store>/cache/`): the similarity index, the requirements
 table (arrays, .npz) and what `coverage` reads (JSON).
 
-A file is named `<prefix><database folder>-<digest>.<suffix>`: the database folder changes with
-every write to the store, so a file made for an earlier state is never read, and saving a new one
-deletes those older files.
+A file is named `<prefix><database folder>-<digest>.<suffix>` (`saved_file`): the database folder
+changes with every write to the store, so a file made for an earlier state is never read, and
+saving a new one deletes those older files; the digest is of the file's format, the package
+version and the options the contents depend on.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
+
+from ... import __version__
+
+CACHE_FOLDER = "cache"
+
+
+def saved_file(kg, prefix: str, key: list, suffix: str) -> Path | None:
+    """Where a file made from `kg` with the options `key` is saved; None for a store that is not on disk."""
+    store_path, location = getattr(kg, "store_path", None), getattr(kg, "location", None)
+    if store_path is None or location is None:
+        return None
+    text = json.dumps([__version__, *key], sort_keys=True)
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    return Path(store_path) / CACHE_FOLDER / f"{prefix}{Path(location).name}-{digest}{suffix}"
 
 
 def _save(path: Path, prefix: str, write) -> None:
@@ -52,7 +68,7 @@ def read_meta(arrays) -> dict:
 
 def drop_saved(store_path, prefix: str) -> int:
     """Delete the files saved with `prefix` in a store folder's cache; return how many were removed."""
-    folder = Path(store_path) / "cache"
+    folder = Path(store_path) / CACHE_FOLDER
     removed = 0
     for path in sorted(folder.glob(f"{prefix}*")) if folder.is_dir() else ():
         path.unlink(missing_ok=True)
