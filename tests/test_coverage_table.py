@@ -112,3 +112,19 @@ def test_a_change_of_the_store_replaces_the_saved_coverage(framework_store):
     assert "quant" in statistics[0]["roles"]
     assert not any("quant" in s["roles"] for s in before["skills"]["missing"])
     assert _saved_files(framework_store) != old and len(_saved_files(framework_store)) == 1
+
+
+@pytest.mark.parametrize("damage", [b"", b"{not json", b"[]", b'{"nodes": 3}', b'{"nodes": [], "node_attributes": [], "links": [1, 2], '
+                                    b'"link_attributes": {}, "graph": {"accept_conditions": []}}',
+                                    b'{"nodes": ["a"], "node_attributes": [["role", "a", null, null]], '
+                                    b'"links": {"requires_skill": [0, 7]}, "link_attributes": {}, '
+                                    b'"graph": {"accept_conditions": []}}'])
+def test_a_damaged_saved_file_is_made_again(framework_store, damage):
+    from datateam.graph.store.persistent import open_persistent
+
+    with open_persistent(framework_store) as kg:
+        expected = coverage(kg, roles="data analyst")
+        (saved,) = _saved_files(framework_store)
+        saved.write_bytes(damage)
+        assert coverage(kg, roles="data analyst") == expected
+    assert _saved_files(framework_store) == [saved] and saved.read_bytes() != damage

@@ -93,11 +93,18 @@ def _pack(graph) -> dict:
 
 def _unpack(data: dict) -> SavedProjection:
     names = data["nodes"]
+    links, attributes = data["links"], data["link_attributes"]
+    if not (isinstance(names, list) and isinstance(links, dict) and isinstance(attributes, dict)
+            and len(data["node_attributes"]) == len(names)
+            and all(isinstance(flat, list) and len(flat) % 2 == 0 and all(isinstance(i, int) and 0 <= i < len(names)
+                                                                          for i in flat) for flat in links.values())
+            and all(len(attributes.get(r, ())) == len(links[r]) // 2 for r in EDGE_KEYS if r in links)):
+        raise ValueError("not a saved coverage projection")
     nodes = {}
     for n, values in zip(names, data["node_attributes"]):
         nodes[n] = {k: v for k, v in zip(NODE_KEYS, values) if v is not None or k in ("type", "label")}
     graph = dict(data["graph"], accept_conditions=frozenset(data["graph"]["accept_conditions"]))
-    return SavedProjection(nodes, names, data["links"], data["link_attributes"], graph)
+    return SavedProjection(nodes, names, links, attributes, graph)
 
 
 def saved_projection(graph) -> SavedProjection:
@@ -117,7 +124,7 @@ def coverage_projection(kg, include_conditional: bool = False, accept_conditions
     if path is not None:
         try:
             return _unpack(json.loads(path.read_bytes()))
-        except (OSError, ValueError, KeyError, TypeError, IndexError):
+        except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
             pass   # not made yet, or unreadable: make it again
     from ..projection import build_projection   # networkx: not needed to read the saved file
 
